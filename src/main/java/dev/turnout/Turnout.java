@@ -1,0 +1,198 @@
+package dev.turnout;
+
+import dev.turnout.config.ConfigException;
+import dev.turnout.config.ConfigLoader;
+import dev.turnout.config.Durations;
+import dev.turnout.config.ProxyConfig;
+import dev.turnout.demo.DemoBackend;
+import dev.turnout.proxy.Transport;
+import io.netty.channel.EventLoopGroup;
+import java.io.PrintWriter;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.stream.Collectors;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** The command line: run the proxy (default), {@code check} a config, or start the {@code demo}. */
+@Command(name = "turnout", mixinStandardHelpOptions = true, versionProvider = Turnout.Version.class,
+        description = "An edge proxy that flips traffic between blue and green pools without dropping a request.",
+        subcommands = {Turnout.Check.class, Turnout.Demo.class})
+public final class Turnout implements Callable<Integer> {
+
+    static final int EXIT_STARTUP_FAILED = 1;
+    static final int EXIT_INVALID_CONFIG = 2;
+
+    @Option(names = "--config", paramLabel = "FILE", defaultValue = "./proxy.yaml",
+            description = "proxy.yaml to run with (default: ${DEFAULT-VALUE})")
+    Path config;
+
+    @Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    static CommandLine commandLine() {
+        return new CommandLine(new Turnout());
+    }
+
+    @Override
+    public Integer call() throws InterruptedException {
+        PrintWriter err = spec.commandLine().getErr();
+        ProxyConfig loaded;
+        try {
+            loaded = ConfigLoader.fromEnvironment().load(config);
+        } catch (ConfigException e) {
+            e.problems().forEach(p -> err.println("turnout: " + p));
+            err.flush();
+            return EXIT_STARTUP_FAILED;
+        }
+        return runUntilStopped(loaded, err, Optional.empty());
+    }
+
+    static int runUntilStopped(ProxyConfig config, PrintWriter err, Optional<Runnable> onStop) throws InterruptedException {
+        TurnoutServer server;
+        try {
+            server = TurnoutServer.start(config);
+        } catch (TurnoutServer.StartupException e) {
+            err.println("turnout: " + e.getMessage());
+            err.flush();
+            onStop.ifPresent(Runnable::run);
+            return EXIT_STARTUP_FAILED;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            onStop.ifPresent(Runnable::run);
+            stopped.countDown();
+        }, "turnout-shutdown"));
+        stopped.await();
+        return 0;
+    }
+
+    @Command(name = "check", mixinStandardHelpOptions = true,
+            description = "Validate a config like nginx -t: exit 0 with a summary, or 2 with one line per problem.")
+    static final class Check implements Callable<Integer> {
+
+        @Option(names = "--config", paramLabel = "FILE", defaultValue = "./proxy.yaml",
+                description = "proxy.yaml to check (default: ${DEFAULT-VALUE})")
+        Path config;
+
+        @Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            try {
+                ProxyConfig c = ConfigLoader.fromEnvironment().load(config);
+                spec.commandLine().getOut().print(summary(config, c));
+                spec.commandLine().getOut().flush();
+                return 0;
+            } catch (ConfigException e) {
+                PrintWriter err = spec.commandLine().getErr();
+                e.problems().forEach(err::println);
+                err.flush();
+                return EXIT_INVALID_CONFIG;
+            }
+        }
+
+        static String summary(Path file, ProxyConfig c) {
+            ProxyConfig.Upstream up = c.upstream();
+            ProxyConfig.Keepalive ka = up.keepalive();
+            String pools = c.pools().stream()
+                    .map(p -> String.format("%-14s%s: %s", "", p.name(),
+                            p.backends().stream().map(Object::toString).collect(Collectors.joining(", "))))
+                    .collect(Collectors.joining("\n")).substring(14);
+            return String.format("""
+                    %s: ok
+                      listen      %s
+                      admin       %s
+                      pools       %s
+                      active      %s (used until the state file says otherwise)
+                      state file  %s
+                      upstream    connect %s, read %s, write %s
+                      keepalive   %d idle per backend per event loop, idle %s, %d requests per connection
+                      drain       timeout %s
+                    """,
+                    file, c.listen(), c.admin().listen(), pools, c.active(),
+                    c.state().file().map(Path::toString).orElse("(none)"),
+                    Durations.format(up.connectTimeout()), Durations.format(up.readTimeout()), Durations.format(up.writeTimeout()),
+                    ka.maxIdlePerBackend(), Durations.format(ka.idleTimeout()), ka.maxRequestsPerConnection(),
+                    Durations.format(c.drain().timeout()));
+        }
+    }
+
+    @Command(name = "demo", mixinStandardHelpOptions = true,
+            description = "Start two built-in backends (blue on 8001, green on 8002) and the proxy on 8080, admin on 9090.")
+    static final class Demo implements Callable<Integer> {
+
+        private static final String CONFIG = """
+                listen: 127.0.0.1:8080
+                admin: { listen: 127.0.0.1:9090 }
+                pools:
+                  blue:  { backends: ["127.0.0.1:8001"] }
+                  green: { backends: ["127.0.0.1:8002"] }
+                active: blue
+                """;
+
+        @Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            PrintWriter err = spec.commandLine().getErr();
+            ProxyConfig parsed = new ConfigLoader(name -> null).parse(CONFIG, "demo");
+            // The demo remembers nothing: every run starts on blue.
+            ProxyConfig config = new ProxyConfig(parsed.listen(), parsed.admin(), parsed.pools(), parsed.active(),
+                    new ProxyConfig.State(Optional.empty()), parsed.upstream(), parsed.drain());
+            Transport transport = Transport.best();
+            EventLoopGroup group = transport.newGroup(1, "turnout-demo");
+            DemoBackend blue;
+            DemoBackend green;
+            try {
+                blue = DemoBackend.start(transport, group, "blue", new InetSocketAddress("127.0.0.1", 8001));
+                green = DemoBackend.start(transport, group, "green", new InetSocketAddress("127.0.0.1", 8002));
+            } catch (Exception e) {
+                err.println("turnout: demo backends need 127.0.0.1:8001 and 127.0.0.1:8002: " + e.getMessage());
+                err.flush();
+                group.shutdownGracefully();
+                return EXIT_STARTUP_FAILED;
+            }
+            PrintWriter out = spec.commandLine().getOut();
+            out.print("""
+                    Turnout demo: blue backend on 127.0.0.1:8001, green on 127.0.0.1:8002,
+                    proxy on http://127.0.0.1:8080, admin on http://127.0.0.1:9090. Try:
+
+                      curl -s localhost:8080/                                  # answered by blue
+                      curl -s -X POST localhost:9090/admin/switch              # flip to green, wait for blue to drain
+                      curl -s localhost:8080/                                  # answered by green
+                      curl -s -X POST localhost:9090/admin/rollback            # back to blue
+                      curl -s localhost:9090/admin/status                      # pools, backends, in-flight, generation
+                      curl -sN -X POST localhost:8080/v1/chat/completions      # a 10 s stream; flip while it runs
+
+                    Ctrl-C stops it.
+                    """);
+            out.flush();
+            return runUntilStopped(config, err, Optional.of(() -> {
+                blue.close();
+                green.close();
+                group.shutdownGracefully();
+            }));
+        }
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String version = Turnout.class.getPackage().getImplementationVersion();
+            return new String[] {"turnout " + (version == null ? "(development build)" : version)};
+        }
+    }
+}

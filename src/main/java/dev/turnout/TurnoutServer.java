@@ -1,0 +1,161 @@
+package dev.turnout;
+
+import dev.turnout.admin.AdminServer;
+import dev.turnout.admin.SwitchService;
+import dev.turnout.config.HostPort;
+import dev.turnout.config.ProxyConfig;
+import dev.turnout.proxy.ProxyContext;
+import dev.turnout.proxy.ProxyServer;
+import dev.turnout.proxy.Transport;
+import dev.turnout.routing.RoutingSnapshot;
+import dev.turnout.routing.TrafficSwitch;
+import dev.turnout.state.StateFile;
+import dev.turnout.upstream.UpstreamConnector;
+import io.netty.channel.EventLoopGroup;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** A running Turnout: the wiring of config, routing, proxy and admin, started and stopped in order. */
+public final class TurnoutServer implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(TurnoutServer.class);
+
+    private final TrafficSwitch traffic;
+    private final EventLoopGroup boss;
+    private final EventLoopGroup workers;
+    private final EventLoopGroup adminLoop;
+    private final ScheduledExecutorService adminExecutor;
+    private ProxyServer proxy;
+    private AdminServer admin;
+
+    private TurnoutServer(TrafficSwitch traffic, EventLoopGroup boss, EventLoopGroup workers,
+                          EventLoopGroup adminLoop, ScheduledExecutorService adminExecutor) {
+        this.traffic = traffic;
+        this.boss = boss;
+        this.workers = workers;
+        this.adminLoop = adminLoop;
+        this.adminExecutor = adminExecutor;
+    }
+
+    /** Starts the proxy and admin listeners; on any failure everything already started is stopped again. */
+    public static TurnoutServer start(ProxyConfig config) throws StartupException {
+        Optional<StateFile> state = config.state().file().map(StateFile::new);
+        TrafficSwitch traffic = restore(config, state);
+        Transport transport = Transport.best();
+        TurnoutServer server = new TurnoutServer(traffic,
+                transport.newGroup(1, "turnout-accept"),
+                transport.newGroup(Runtime.getRuntime().availableProcessors(), "turnout-io"),
+                transport.newGroup(1, "turnout-admin-io"),
+                Executors.newSingleThreadScheduledExecutor(r -> {
+                    Thread t = new Thread(r, "turnout-admin");
+                    t.setDaemon(true);
+                    return t;
+                }));
+        try {
+            ProxyContext context = new ProxyContext(traffic, new UpstreamConnector(transport, config.upstream()), config.upstream());
+            InetSocketAddress listen = address(config.listen(), "listen");
+            server.proxy = bind("listen", listen, () -> ProxyServer.bind(transport, server.boss, server.workers, listen, context));
+            SwitchService switches = new SwitchService(traffic, state, config.drain().timeout(), server.adminExecutor);
+            InetSocketAddress adminListen = address(config.admin().listen(), "admin.listen");
+            server.admin = bind("admin.listen", adminListen,
+                    () -> AdminServer.bind(transport, server.adminLoop, adminListen, traffic, switches));
+        } catch (StartupException e) {
+            server.close();
+            throw e;
+        }
+        RoutingSnapshot s = traffic.current();
+        log.info("turnout listening on {} ({}), admin on {}; pools {}; active {} (generation {})",
+                hostPort(server.proxyAddress()), transport.name(), hostPort(server.adminAddress()),
+                s.pools().stream().map(p -> p.name() + " " + p.backends()).collect(Collectors.joining(", ")),
+                s.active().name(), s.generation());
+        return server;
+    }
+
+    private static TrafficSwitch restore(ProxyConfig config, Optional<StateFile> state) throws StartupException {
+        Optional<StateFile.Saved> saved;
+        try {
+            saved = state.isPresent() ? state.get().read() : Optional.empty();
+        } catch (IOException | RuntimeException e) {
+            throw new StartupException("cannot read state file " + state.get().path() + ": " + e.getMessage()
+                    + " (fix or remove it; it only remembers the active pool)");
+        }
+        boolean known = saved.isPresent() && config.pools().stream().anyMatch(p -> p.name().equals(saved.get().active()));
+        if (saved.isPresent() && !known) {
+            log.warn("state file names pool \"{}\", which proxy.yaml no longer has; starting with \"{}\"",
+                    saved.get().active(), config.active());
+        }
+        return known
+                ? TrafficSwitch.start(config, saved.get().active(), saved.get().previous(), saved.get().generation())
+                : TrafficSwitch.start(config, config.active(), Optional.empty(), 1);
+    }
+
+    private static InetSocketAddress address(HostPort hostPort, String key) throws StartupException {
+        InetSocketAddress address = hostPort.toSocketAddress();
+        if (address.isUnresolved()) {
+            throw new StartupException(key + ": cannot resolve host \"" + hostPort.host() + "\"");
+        }
+        return address;
+    }
+
+    private static String hostPort(InetSocketAddress address) {
+        return address.getAddress().getHostAddress() + ":" + address.getPort();
+    }
+
+    private interface Binder<T> {
+        T bind() throws Exception;
+    }
+
+    private static <T> T bind(String key, InetSocketAddress address, Binder<T> binder) throws StartupException {
+        try {
+            return binder.bind();
+        } catch (Exception e) {
+            String message = String.valueOf(e.getMessage());
+            String reason = message.contains("Address already in use") ? "address already in use"
+                    : message.contains("Permission denied") ? "permission denied (ports below 1024 need privileges)"
+                    : message.contains("Cannot assign requested address") ? "no such local address"
+                    : message;
+            throw new StartupException(key + ": cannot listen on " + hostPort(address) + ": " + reason);
+        }
+    }
+
+    public TrafficSwitch traffic() {
+        return traffic;
+    }
+
+    public InetSocketAddress proxyAddress() {
+        return proxy.localAddress();
+    }
+
+    public InetSocketAddress adminAddress() {
+        return admin.localAddress();
+    }
+
+    @Override
+    public void close() {
+        if (admin != null) {
+            admin.close();
+        }
+        if (proxy != null) {
+            proxy.close();
+        }
+        adminExecutor.shutdownNow();
+        boss.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+        workers.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+        adminLoop.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        workers.terminationFuture().syncUninterruptibly();
+    }
+
+    /** A start that failed for a reason the operator can fix; its message is the one line they see. */
+    public static final class StartupException extends Exception {
+        public StartupException(String message) {
+            super(message, null, false, false);
+        }
+    }
+}

@@ -1,0 +1,148 @@
+package dev.turnout.admin;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.turnout.routing.TrafficSwitch;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Routes of the admin listener. Switch work goes to the admin executor; the event loop only parses and writes. */
+final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+
+    private static final Logger log = LoggerFactory.getLogger(AdminHandler.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final TrafficSwitch traffic;
+    private final SwitchService switches;
+
+    AdminHandler(TrafficSwitch traffic, SwitchService switches) {
+        this.traffic = traffic;
+        this.switches = switches;
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+        boolean keepAlive = HttpUtil.isKeepAlive(request);
+        if (request.decoderResult().isFailure()) {
+            respond(ctx, false, error(HttpResponseStatus.BAD_REQUEST, "bad_request", "malformed request"));
+            return;
+        }
+        QueryStringDecoder uri = new QueryStringDecoder(request.uri());
+        Map<String, List<String>> query = uri.parameters();
+        String by = ctx.channel().remoteAddress() instanceof InetSocketAddress a ? a.getAddress().getHostAddress() : "unknown";
+        boolean wait = !"false".equals(first(query, "wait").orElse("true"));
+        switch (uri.path()) {
+            case "/health" -> {
+                if (allowed(ctx, keepAlive, request.method(), HttpMethod.GET, HttpMethod.HEAD)) {
+                    respond(ctx, keepAlive, ok(JSON.createObjectNode().put("status", "ok")));
+                }
+            }
+            case "/admin/status" -> {
+                if (allowed(ctx, keepAlive, request.method(), HttpMethod.GET, HttpMethod.HEAD)) {
+                    respond(ctx, keepAlive, ok(StatusView.of(traffic.current(), JSON)));
+                }
+            }
+            case "/admin/switch" -> {
+                if (allowed(ctx, keepAlive, request.method(), HttpMethod.POST)) {
+                    answerLater(ctx, keepAlive, switches.switchTo(first(query, "to"), by, wait));
+                }
+            }
+            case "/admin/rollback" -> {
+                if (allowed(ctx, keepAlive, request.method(), HttpMethod.POST)) {
+                    answerLater(ctx, keepAlive, switches.rollback(by, wait));
+                }
+            }
+            default -> respond(ctx, keepAlive, error(HttpResponseStatus.NOT_FOUND, "not_found", "no admin route " + uri.path()));
+        }
+    }
+
+    private boolean allowed(ChannelHandlerContext ctx, boolean keepAlive, HttpMethod method, HttpMethod... allowed) {
+        for (HttpMethod m : allowed) {
+            if (m.equals(method)) {
+                return true;
+            }
+        }
+        FullHttpResponse response = error(HttpResponseStatus.METHOD_NOT_ALLOWED, "method_not_allowed",
+                method + " is not allowed here (allowed: " + allowed[0] + ")");
+        response.headers().set(HttpHeaderNames.ALLOW, allowed[0]);
+        respond(ctx, keepAlive, response);
+        return false;
+    }
+
+    private void answerLater(ChannelHandlerContext ctx, boolean keepAlive, CompletableFuture<SwitchResult> result) {
+        result.whenComplete((r, failure) -> {
+            Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+            if (cause == null) {
+                respond(ctx, keepAlive, ok(r));
+            } else if (cause instanceof SwitchRefused refused) {
+                respond(ctx, keepAlive, error(refused.status, refused.error, refused.getMessage()));
+            } else {
+                log.error("switch failed", cause);
+                respond(ctx, keepAlive, error(HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal_error", cause.toString()));
+            }
+        });
+    }
+
+    private static Optional<String> first(Map<String, List<String>> query, String name) {
+        List<String> values = query.get(name);
+        return values == null || values.isEmpty() ? Optional.empty() : Optional.of(values.get(0));
+    }
+
+    private static FullHttpResponse ok(Object body) {
+        return json(HttpResponseStatus.OK, body);
+    }
+
+    static FullHttpResponse error(HttpResponseStatus status, String error, String detail) {
+        return json(status, JSON.createObjectNode().put("error", error).put("detail", detail));
+    }
+
+    private static FullHttpResponse json(HttpResponseStatus status, Object body) {
+        byte[] bytes;
+        try {
+            bytes = (JSON.writeValueAsString(body) + "\n").getBytes(StandardCharsets.UTF_8);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot write " + body.getClass().getSimpleName() + " as JSON", e);
+        }
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(bytes));
+        response.headers()
+                .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length)
+                .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE);
+        return response;
+    }
+
+    private static void respond(ChannelHandlerContext ctx, boolean keepAlive, FullHttpResponse response) {
+        if (!keepAlive) {
+            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+        } else {
+            ctx.writeAndFlush(response);
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        ctx.close();
+    }
+}

@@ -1,0 +1,50 @@
+package dev.turnout.admin;
+
+import dev.turnout.proxy.Transport;
+import dev.turnout.routing.TrafficSwitch;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import java.net.InetSocketAddress;
+
+/** The admin listener: its own small event loop, so that a flip is answered even when traffic saturates the proxy's loops. */
+public final class AdminServer {
+
+    private static final int MAX_BODY = 64 * 1024;
+
+    private final Channel channel;
+
+    private AdminServer(Channel channel) {
+        this.channel = channel;
+    }
+
+    public static AdminServer bind(Transport transport, EventLoopGroup group, InetSocketAddress address,
+                                   TrafficSwitch traffic, SwitchService switches) throws InterruptedException {
+        ServerBootstrap bootstrap = new ServerBootstrap()
+                .group(group)
+                .channel(transport.serverChannel())
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childHandler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline()
+                                .addLast("http", new HttpServerCodec())
+                                .addLast("aggregate", new HttpObjectAggregator(MAX_BODY))
+                                .addLast("admin", new AdminHandler(traffic, switches));
+                    }
+                });
+        return new AdminServer(bootstrap.bind(address).sync().channel());
+    }
+
+    public InetSocketAddress localAddress() {
+        return (InetSocketAddress) channel.localAddress();
+    }
+
+    public void close() {
+        channel.close().syncUninterruptibly();
+    }
+}

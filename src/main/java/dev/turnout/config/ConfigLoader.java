@@ -1,0 +1,162 @@
+package dev.turnout.config;
+
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+
+/** Reads proxy.yaml into a {@link ProxyConfig}, collecting every problem instead of stopping at the first. */
+public final class ConfigLoader {
+
+    public static final HostPort DEFAULT_LISTEN = new HostPort("0.0.0.0", 8080);
+    public static final HostPort DEFAULT_ADMIN_LISTEN = new HostPort("127.0.0.1", 9090);
+    public static final String DEFAULT_STATE_FILE = "turnout-state.json";
+
+    private static final Pattern POOL_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,62}");
+    private static final ObjectMapper YAML = new ObjectMapper(
+            YAMLFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build());
+
+    private final Function<String, String> env;
+
+    public ConfigLoader(Function<String, String> env) {
+        this.env = env;
+    }
+
+    public static ConfigLoader fromEnvironment() {
+        return new ConfigLoader(System::getenv);
+    }
+
+    public ProxyConfig load(Path file) throws ConfigException {
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (NoSuchFileException e) {
+            throw new ConfigException(List.of(file + ": no such file"));
+        } catch (IOException e) {
+            throw new ConfigException(List.of(file + ": cannot be read (" + e.getMessage() + ")"));
+        }
+        return parse(text, file.toString());
+    }
+
+    public ProxyConfig parse(String yaml, String source) throws ConfigException {
+        JsonNode root;
+        try {
+            root = YAML.readTree(yaml);
+        } catch (JsonProcessingException e) {
+            String where = e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr();
+            throw new ConfigException(List.of(source + ": not valid YAML" + where + " (" + e.getOriginalMessage() + ")"));
+        }
+        if (root == null || root.isMissingNode() || root.isNull()) {
+            throw new ConfigException(List.of(source + ": is empty (expected: at least a pools mapping)"));
+        }
+        if (!root.isObject()) {
+            throw new ConfigException(List.of(source + ": is not a mapping of keys (expected: listen, admin, pools, ...)"));
+        }
+        List<String> problems = new ArrayList<>();
+        ProxyConfig config = read(new Section(root, "", problems, new EnvSubstitution(env)));
+        if (!problems.isEmpty()) {
+            throw new ConfigException(problems);
+        }
+        return config;
+    }
+
+    private static ProxyConfig read(Section root) {
+        HostPort listen = root.hostPort("listen", DEFAULT_LISTEN);
+
+        Section adminSection = root.section("admin");
+        ProxyConfig.Admin admin = new ProxyConfig.Admin(adminSection.hostPort("listen", DEFAULT_ADMIN_LISTEN));
+        adminSection.rejectUnknownKeys();
+
+        List<ProxyConfig.PoolSpec> pools = readPools(root);
+
+        String active = root.text("active").filter(s -> !s.isEmpty())
+                .orElse(pools.isEmpty() ? "" : pools.get(0).name());
+        List<String> names = pools.stream().map(ProxyConfig.PoolSpec::name).toList();
+        if (!pools.isEmpty() && !names.contains(active)) {
+            root.problem("active", Section.quote(active) + " is not a pool (expected one of: " + String.join(", ", names) + ")");
+        }
+
+        Section stateSection = root.section("state");
+        String stateFile = stateSection.text("file", DEFAULT_STATE_FILE);
+        stateSection.rejectUnknownKeys();
+
+        Section up = root.section("upstream");
+        Duration connectTimeout = up.positiveDuration("connectTimeout", Duration.ofSeconds(10));
+        Duration readTimeout = up.positiveDuration("readTimeout", Duration.ofSeconds(30));
+        Duration writeTimeout = up.positiveDuration("writeTimeout", Duration.ofSeconds(30));
+        Section ka = up.section("keepalive");
+        ProxyConfig.Keepalive keepalive = new ProxyConfig.Keepalive(
+                ka.integer("maxIdlePerBackend", 32, 0),
+                ka.positiveDuration("idleTimeout", Duration.ofSeconds(60)),
+                ka.integer("maxRequestsPerConnection", 1000, 1));
+        ka.rejectUnknownKeys();
+        up.rejectUnknownKeys();
+
+        Section drainSection = root.section("drain");
+        Duration drainTimeout = drainSection.positiveDuration("timeout", Duration.ofSeconds(120));
+        drainSection.rejectUnknownKeys();
+
+        root.rejectUnknownKeys();
+        return new ProxyConfig(listen, admin, pools, active,
+                new ProxyConfig.State(Optional.of(Path.of(stateFile))),
+                new ProxyConfig.Upstream(connectTimeout, readTimeout, writeTimeout, keepalive),
+                new ProxyConfig.Drain(drainTimeout));
+    }
+
+    private static List<ProxyConfig.PoolSpec> readPools(Section root) {
+        List<ProxyConfig.PoolSpec> pools = new ArrayList<>();
+        if (!root.has("pools")) {
+            root.section("pools");
+            root.problem("pools", "is missing (expected: two or more named pools, e.g. blue: { backends: [\"127.0.0.1:8001\"] })");
+            return pools;
+        }
+        Section poolsSection = root.section("pools");
+        for (String name : poolsSection.keys()) {
+            Section pool = poolsSection.section(name);
+            if (!POOL_NAME.matcher(name).matches()) {
+                root.problem(pool.path(), "is not a valid pool name (expected: letters, digits, - and _)");
+            }
+            List<HostPort> backends = new ArrayList<>();
+            Set<HostPort> seen = new HashSet<>();
+            List<String> raw = pool.textList("backends");
+            for (int i = 0; i < raw.size(); i++) {
+                String item = raw.get(i);
+                if (item == null) {
+                    continue;
+                }
+                String itemPath = pool.pathOf("backends") + "[" + i + "]";
+                Optional<HostPort> backend = HostPort.parse(item);
+                if (backend.isEmpty()) {
+                    root.problem(itemPath, Section.quote(item) + " is not host:port");
+                } else if (!seen.add(backend.get())) {
+                    root.problem(itemPath, Section.quote(item) + " is listed twice in this pool");
+                } else {
+                    backends.add(backend.get());
+                }
+            }
+            if (raw.isEmpty()) {
+                root.problem(pool.pathOf("backends"), "is missing or empty (expected: a list of one or more host:port)");
+            }
+            pool.rejectUnknownKeys();
+            pools.add(new ProxyConfig.PoolSpec(name, backends));
+        }
+        if (pools.size() < 2) {
+            root.problem("pools", "has " + pools.size() + " pool" + (pools.size() == 1 ? "" : "s")
+                    + " (expected: two or more, such as blue and green)");
+        }
+        return pools;
+    }
+}

@@ -1,0 +1,180 @@
+package dev.turnout.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.MissingNode;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * One mapping of proxy.yaml with its key path. Reads typed values, records a problem (path, value,
+ * expected form) for each bad one, and afterwards reports every key nobody asked for.
+ */
+final class Section {
+
+    private final JsonNode node;
+    private final String path;
+    private final List<String> problems;
+    private final EnvSubstitution env;
+    private final Set<String> known = new LinkedHashSet<>();
+
+    Section(JsonNode node, String path, List<String> problems, EnvSubstitution env) {
+        this.node = node;
+        this.path = path;
+        this.problems = problems;
+        this.env = env;
+    }
+
+    String path() {
+        return path;
+    }
+
+    String pathOf(String key) {
+        return path.isEmpty() ? key : path + "." + key;
+    }
+
+    void problem(String keyPath, String message) {
+        problems.add(keyPath + ": " + message);
+    }
+
+    boolean has(String key) {
+        JsonNode value = node.get(key);
+        return value != null && !value.isNull();
+    }
+
+    /** A scalar as text with ${ENV} references replaced; empty when absent. */
+    Optional<String> text(String key) {
+        known.add(key);
+        JsonNode value = node.get(key);
+        if (value == null || value.isNull()) {
+            return Optional.empty();
+        }
+        if (!value.isValueNode()) {
+            problem(pathOf(key), "is a " + kind(value) + " (expected: a single value)");
+            return Optional.empty();
+        }
+        return Optional.of(env.apply(value.asText()));
+    }
+
+    String text(String key, String fallback) {
+        return text(key).filter(s -> !s.isEmpty()).orElse(fallback);
+    }
+
+    Duration duration(String key, Duration fallback) {
+        return parsed(key, fallback, Durations::parse, "is not a duration (expected: 500ms, 10s, 2m)");
+    }
+
+    /** A positive duration, which every timeout in the schema is. */
+    Duration positiveDuration(String key, Duration fallback) {
+        Duration d = duration(key, fallback);
+        if (d.isZero()) {
+            problem(pathOf(key), "is zero (expected: a duration above 0, such as 500ms, 10s, 2m)");
+            return fallback;
+        }
+        return d;
+    }
+
+    int integer(String key, int fallback, int min) {
+        int value = parsed(key, fallback, Section::parseInt, "is not a whole number");
+        if (value < min) {
+            problem(pathOf(key), value + " is too small (expected: >= " + min + ")");
+            return fallback;
+        }
+        return value;
+    }
+
+    HostPort hostPort(String key, HostPort fallback) {
+        return parsed(key, fallback, HostPort::parse, "is not host:port");
+    }
+
+    private <T> T parsed(String key, T fallback, Function<String, Optional<T>> parser, String complaint) {
+        Optional<String> raw = text(key);
+        if (raw.isEmpty() || raw.get().isEmpty()) {
+            return fallback;
+        }
+        Optional<T> value = parser.apply(raw.get());
+        if (value.isEmpty()) {
+            problem(pathOf(key), quote(raw.get()) + " " + complaint);
+            return fallback;
+        }
+        return value.get();
+    }
+
+    Section section(String key) {
+        known.add(key);
+        JsonNode value = node.get(key);
+        if (value == null || value.isNull()) {
+            return new Section(MissingNode.getInstance(), pathOf(key), problems, env);
+        }
+        if (!value.isObject()) {
+            problem(pathOf(key), "is a " + kind(value) + " (expected: a mapping of keys)");
+            return new Section(MissingNode.getInstance(), pathOf(key), problems, env);
+        }
+        return new Section(value, pathOf(key), problems, env);
+    }
+
+    /** The child mappings of this section by name, for open-ended maps such as pools. */
+    List<String> keys() {
+        List<String> keys = new ArrayList<>();
+        node.fieldNames().forEachRemaining(keys::add);
+        return keys;
+    }
+
+    /** A list of scalars, each with ${ENV} replaced; absent means empty. */
+    List<String> textList(String key) {
+        known.add(key);
+        JsonNode value = node.get(key);
+        List<String> items = new ArrayList<>();
+        if (value == null || value.isNull()) {
+            return items;
+        }
+        if (!value.isArray()) {
+            problem(pathOf(key), "is a " + kind(value) + " (expected: a list such as [\"127.0.0.1:8001\"])");
+            return items;
+        }
+        for (int i = 0; i < value.size(); i++) {
+            JsonNode item = value.get(i);
+            if (!item.isValueNode() || item.isNull()) {
+                problem(pathOf(key) + "[" + i + "]", "is a " + kind(item) + " (expected: a single value)");
+                items.add(null);
+            } else {
+                items.add(env.apply(item.asText()));
+            }
+        }
+        return items;
+    }
+
+    void rejectUnknownKeys() {
+        node.fieldNames().forEachRemaining(key -> {
+            if (!known.contains(key)) {
+                problem(pathOf(key), "unknown key (expected one of: " + String.join(", ", known) + ")");
+            }
+        });
+    }
+
+    static String quote(String raw) {
+        return "\"" + raw + "\"";
+    }
+
+    private static String kind(JsonNode value) {
+        if (value.isObject()) {
+            return "mapping";
+        }
+        if (value.isArray()) {
+            return "list";
+        }
+        return value.isNull() ? "null" : "value";
+    }
+
+    private static Optional<Integer> parseInt(String raw) {
+        try {
+            return Optional.of(Integer.parseInt(raw.trim()));
+        } catch (NumberFormatException e) {
+            return Optional.empty();
+        }
+    }
+}

@@ -1,0 +1,455 @@
+package dev.turnout.proxy;
+
+import dev.turnout.config.Durations;
+import dev.turnout.routing.Backend;
+import dev.turnout.routing.Pool;
+import dev.turnout.upstream.UpstreamConnection;
+import dev.turnout.upstream.UpstreamConnector;
+import dev.turnout.upstream.UpstreamListener;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ConnectTimeoutException;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.net.ConnectException;
+import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One request and its response, from the request head to the last byte of the answer. It routes
+ * with the snapshot read when the head arrived, holds one upstream connection, relays both bodies
+ * with backpressure, and ends exactly once: the in-flight count, the connection's return to the
+ * pool and the client's next request all hang off {@link #end}.
+ *
+ * <p>Everything runs on the client channel's event loop, which is also the upstream channel's.
+ */
+final class ProxyExchange implements UpstreamListener {
+
+    private final FrontendHandler front;
+    private final ChannelHandlerContext client;
+    private final ProxyContext context;
+    private final HttpRequest request;
+    private final Pool pool;
+    private final boolean clientKeepAlive;
+    private final boolean clientHttp11;
+    private final boolean headRequest;
+    private final int start;
+
+    private int tries;
+    private Backend backend;
+    private boolean counted;
+    private UpstreamConnection upstream;
+    private ArrayDeque<HttpContent> held;
+    private StringBuilder refusals;
+
+    private boolean requestReceived;
+    private boolean requestSent;
+    private boolean relayingInterim;
+    private boolean responseStarted;
+    private boolean upstreamReusable;
+    private boolean closeClient;
+    private boolean ended;
+
+    private long lastUpstreamActivity;
+    private long stalledSince;
+    private ScheduledFuture<?> timer;
+
+    ProxyExchange(FrontendHandler front, ChannelHandlerContext client, ProxyContext context, HttpRequest request, String clientIp) {
+        this.front = front;
+        this.client = client;
+        this.context = context;
+        this.request = request;
+        this.pool = context.traffic().current().active();
+        this.clientKeepAlive = HttpUtil.isKeepAlive(request);
+        this.clientHttp11 = request.protocolVersion().equals(HttpVersion.HTTP_1_1);
+        this.headRequest = HttpMethod.HEAD.equals(request.method());
+        this.start = pool.nextStart();
+        prepareRequest(clientIp);
+    }
+
+    boolean requestReceived() {
+        return requestReceived;
+    }
+
+    private void prepareRequest(String clientIp) {
+        boolean chunked = HttpUtil.isTransferEncodingChunked(request);
+        var headers = request.headers();
+        HeaderRules.stripHopByHop(headers);
+        if (chunked) {
+            headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        }
+        HeaderRules.addForwarded(headers, clientIp);
+        request.setProtocolVersion(HttpVersion.HTTP_1_1);
+    }
+
+    void start() {
+        tryNextBackend();
+    }
+
+    private void tryNextBackend() {
+        backend = pool.backendAt(start + tries);
+        tries++;
+        backend.requestStarted();
+        counted = true;
+        if (!request.headers().contains(HttpHeaderNames.HOST)) {
+            request.headers().set(HttpHeaderNames.HOST, backend.address().toString());
+        }
+        UpstreamConnection pooled = backend.idle().poll(client.channel().eventLoop());
+        if (pooled != null) {
+            connected(pooled);
+            return;
+        }
+        context.connector().connect(backend, client.channel().eventLoop()).addListener((ChannelFutureListener) this::onConnect);
+    }
+
+    private void onConnect(ChannelFuture future) {
+        if (future.isSuccess()) {
+            connected(UpstreamConnector.connectionOf(future.channel()));
+        } else if (!ended) {
+            connectFailed(future.cause());
+        }
+    }
+
+    private void connected(UpstreamConnection connection) {
+        if (ended) {
+            // The client went away while we connected; the fresh connection is still clean.
+            connection.release(true, context.upstream().keepalive().maxRequestsPerConnection());
+            return;
+        }
+        upstream = connection;
+        connection.attach(this);
+        Channel ch = connection.channel();
+        ch.write(request, ch.voidPromise());
+        if (held != null) {
+            HttpContent part;
+            while ((part = held.poll()) != null) {
+                ch.write(part, ch.voidPromise());
+            }
+        }
+        ch.flush();
+        lastUpstreamActivity = System.nanoTime();
+        requestSent = requestReceived;
+        timer = ch.eventLoop().schedule(this::checkTimeouts, Math.min(context.readTimeoutNanos(), context.writeTimeoutNanos()), TimeUnit.NANOSECONDS);
+        ch.read();
+        if (!requestReceived) {
+            resumeClientIfUpstreamWritable();
+        }
+    }
+
+    private void connectFailed(Throwable cause) {
+        endCount();
+        String detail = describe(cause);
+        if (tries < pool.backends().size()) {
+            noteRefusal(detail);
+            tryNextBackend();
+            return;
+        }
+        if (tries == 1) {
+            boolean timedOut = cause instanceof ConnectTimeoutException;
+            fail(timedOut ? HttpResponseStatus.GATEWAY_TIMEOUT : HttpResponseStatus.BAD_GATEWAY,
+                    timedOut ? "gateway_timeout" : "bad_gateway", backend.toString(), detail);
+            return;
+        }
+        noteRefusal(detail);
+        fail(HttpResponseStatus.SERVICE_UNAVAILABLE, "service_unavailable", null,
+                "no reachable backend (" + refusals + ")");
+    }
+
+    private void noteRefusal(String detail) {
+        if (refusals == null) {
+            refusals = new StringBuilder();
+        } else {
+            refusals.append("; ");
+        }
+        refusals.append(backend).append(": ").append(detail);
+    }
+
+    /** A part of the request body from the client; this exchange now owns it. */
+    void onClientContent(HttpContent part) {
+        if (ended) {
+            part.release();
+            return;
+        }
+        boolean last = part instanceof LastHttpContent;
+        if (last) {
+            requestReceived = true;
+        }
+        if (upstream == null) {
+            if (held == null) {
+                held = new ArrayDeque<>(4);
+            }
+            held.add(part);
+        } else {
+            Channel ch = upstream.channel();
+            ch.writeAndFlush(part, ch.voidPromise());
+            if (last) {
+                requestSent = true;
+                lastUpstreamActivity = System.nanoTime();
+            } else {
+                resumeClientIfUpstreamWritable();
+            }
+        }
+        if (last) {
+            // One more read notices a client that hangs up while it waits, and holds any pipelined request.
+            front.readMore();
+        }
+    }
+
+    private void resumeClientIfUpstreamWritable() {
+        if (upstream.channel().isWritable()) {
+            stalledSince = 0;
+            front.readMore();
+        } else if (stalledSince == 0) {
+            stalledSince = System.nanoTime();
+        }
+    }
+
+    @Override
+    public void onUpstreamWritabilityChanged(boolean writable) {
+        if (writable && !requestReceived && !ended) {
+            resumeClientIfUpstreamWritable();
+        }
+    }
+
+    void onClientWritabilityChanged(boolean writable) {
+        if (writable && upstream != null && requestSent) {
+            lastUpstreamActivity = System.nanoTime();
+            upstream.channel().read();
+        }
+    }
+
+    @Override
+    public void onUpstreamMessage(HttpObject message) {
+        if (message instanceof HttpResponse response) {
+            onResponseHead(response);
+        }
+        if (message instanceof HttpContent part) {
+            onResponseContent(part);
+        }
+    }
+
+    private void onResponseHead(HttpResponse response) {
+        if (response.decoderResult().isFailure()) {
+            ReferenceCountUtil.release(response);
+            upstreamFailed("invalid response: " + response.decoderResult().cause().getMessage());
+            return;
+        }
+        int code = response.status().code();
+        if (code == 101) {
+            // Upgrade was stripped from the request, so a 101 is a backend out of step with us.
+            upstreamFailed("unexpected 101 Switching Protocols");
+            return;
+        }
+        if (code < 200) {
+            relayingInterim = true;
+            HeaderRules.stripHopByHop(response.headers());
+            client.write(response);
+            return;
+        }
+        responseStarted = true;
+        upstreamReusable = HttpUtil.isKeepAlive(response);
+        boolean framedByLength = HttpUtil.isContentLengthSet(response);
+        HeaderRules.stripHopByHop(response.headers());
+        response.setProtocolVersion(HttpVersion.HTTP_1_1);
+        if (!framedByLength && mayHaveBody(code)) {
+            if (clientHttp11) {
+                response.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+            } else {
+                // An HTTP/1.0 client knows no chunks: the end of the body is the end of the connection.
+                closeClient = true;
+            }
+        }
+        if (!clientKeepAlive || !requestReceived) {
+            // A request whose body is still coming cannot be followed by another on this connection.
+            closeClient = true;
+        }
+        if (closeClient) {
+            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        } else if (!clientHttp11) {
+            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+        }
+        client.write(response);
+    }
+
+    private boolean mayHaveBody(int code) {
+        return !headRequest && code != 204 && code != 304;
+    }
+
+    private void onResponseContent(HttpContent part) {
+        boolean last = part instanceof LastHttpContent;
+        if (relayingInterim) {
+            relayingInterim = !last;
+            client.write(part);
+            return;
+        }
+        if (!responseStarted) {
+            part.release();
+            return;
+        }
+        if (part.decoderResult().isFailure()) {
+            part.release();
+            abort();
+            return;
+        }
+        client.write(part);
+        if (last) {
+            complete();
+        }
+    }
+
+    @Override
+    public void onUpstreamReadComplete() {
+        lastUpstreamActivity = System.nanoTime();
+        client.flush();
+        if (client.channel().isWritable()) {
+            upstream.channel().read();
+        }
+    }
+
+    @Override
+    public void onUpstreamClosed(Throwable cause) {
+        upstream = null;
+        if (ended) {
+            return;
+        }
+        if (responseStarted) {
+            abort();
+        } else {
+            upstreamFailed(cause == null ? "backend closed the connection before responding" : describe(cause));
+        }
+    }
+
+    /** The client hung up before its answer ended. */
+    void onClientClosed() {
+        if (!ended) {
+            end();
+            releaseHeld();
+            if (upstream != null) {
+                upstream.discard();
+                upstream = null;
+            }
+        }
+    }
+
+    private void checkTimeouts() {
+        if (ended) {
+            return;
+        }
+        long now = System.nanoTime();
+        long next;
+        if (requestSent) {
+            if (!client.channel().isWritable()) {
+                // We stopped reading because the client is slow; the backend's silence is ours.
+                lastUpstreamActivity = now;
+            }
+            long silent = now - lastUpstreamActivity;
+            if (silent >= context.readTimeoutNanos()) {
+                timedOut("no response within " + Durations.format(context.upstream().readTimeout()));
+                return;
+            }
+            next = context.readTimeoutNanos() - silent;
+        } else if (stalledSince != 0) {
+            long stalled = now - stalledSince;
+            if (stalled >= context.writeTimeoutNanos()) {
+                timedOut("backend accepted no request bytes for " + Durations.format(context.upstream().writeTimeout()));
+                return;
+            }
+            next = context.writeTimeoutNanos() - stalled;
+        } else {
+            next = Math.min(context.readTimeoutNanos(), context.writeTimeoutNanos());
+        }
+        timer = client.channel().eventLoop().schedule(this::checkTimeouts, next, TimeUnit.NANOSECONDS);
+    }
+
+    private void timedOut(String detail) {
+        if (responseStarted) {
+            abort();
+        } else {
+            fail(HttpResponseStatus.GATEWAY_TIMEOUT, "gateway_timeout", backend.toString(), detail);
+        }
+    }
+
+    private void upstreamFailed(String detail) {
+        fail(HttpResponseStatus.BAD_GATEWAY, "bad_gateway", backend.toString(), detail);
+    }
+
+    /** Answers the client with a JSON error; only possible before any byte of a response went out. */
+    private void fail(HttpResponseStatus status, String error, String failedBackend, String detail) {
+        end();
+        releaseHeld();
+        if (upstream != null) {
+            upstream.discard();
+            upstream = null;
+        }
+        boolean close = !clientKeepAlive || !requestReceived;
+        front.answer(ErrorAnswers.of(status, error, pool.name(), failedBackend, detail, close), close);
+    }
+
+    /** The response broke after it began: the client must see a truncated answer, so its connection closes. */
+    private void abort() {
+        end();
+        if (upstream != null) {
+            upstream.discard();
+            upstream = null;
+        }
+        front.closeAfterFlush();
+    }
+
+    private void complete() {
+        end();
+        boolean stillActive = context.traffic().current().active() == pool;
+        upstream.release(upstreamReusable && requestSent && stillActive,
+                context.upstream().keepalive().maxRequestsPerConnection());
+        upstream = null;
+        front.exchangeComplete(closeClient);
+    }
+
+    private void end() {
+        ended = true;
+        endCount();
+        if (timer != null) {
+            timer.cancel(false);
+            timer = null;
+        }
+    }
+
+    private void endCount() {
+        if (counted) {
+            counted = false;
+            backend.requestEnded();
+        }
+    }
+
+    private void releaseHeld() {
+        if (held != null) {
+            HttpContent part;
+            while ((part = held.poll()) != null) {
+                part.release();
+            }
+        }
+    }
+
+    private static String describe(Throwable cause) {
+        if (cause instanceof ConnectTimeoutException) {
+            return "connect timed out";
+        }
+        if (cause instanceof ConnectException) {
+            return "connection refused";
+        }
+        String message = cause.getMessage();
+        return message == null ? cause.getClass().getSimpleName() : message;
+    }
+}

@@ -1,0 +1,63 @@
+package dev.turnout.routing;
+
+import dev.turnout.config.HostPort;
+import dev.turnout.config.ProxyConfig;
+import dev.turnout.upstream.IdleConnections;
+import java.net.InetSocketAddress;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One origin server of one pool. The snapshot points at it; its live counters (in-flight requests,
+ * idle pooled connections) live here so that a new snapshot can keep using the same backend.
+ */
+public final class Backend {
+
+    private final String pool;
+    private final HostPort address;
+    private final InetSocketAddress socketAddress;
+    private final String label;
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final IdleConnections idle;
+
+    Backend(String pool, HostPort address, ProxyConfig.Keepalive keepalive) {
+        this.pool = pool;
+        this.address = address;
+        // Resolved once, off the event loops, as nginx does at load time: a connect never waits for DNS.
+        this.socketAddress = address.toSocketAddress();
+        this.label = address.toString();
+        this.idle = new IdleConnections(keepalive.maxIdlePerBackend(), keepalive.idleTimeout());
+    }
+
+    public String pool() {
+        return pool;
+    }
+
+    public HostPort address() {
+        return address;
+    }
+
+    public InetSocketAddress socketAddress() {
+        return socketAddress;
+    }
+
+    public int inFlight() {
+        return inFlight.get();
+    }
+
+    public void requestStarted() {
+        inFlight.incrementAndGet();
+    }
+
+    public void requestEnded() {
+        inFlight.decrementAndGet();
+    }
+
+    public IdleConnections idle() {
+        return idle;
+    }
+
+    @Override
+    public String toString() {
+        return label;
+    }
+}

@@ -1,0 +1,34 @@
+package dev.turnout.routing;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Everything a request needs to route, as one immutable value. A flip publishes a new snapshot;
+ * a request reads exactly one and keeps it, so it can never see half a switch.
+ *
+ * @param previous the pool that was active before the last flip, empty before the first flip
+ */
+public record RoutingSnapshot(List<Pool> pools, Pool active, Optional<Pool> previous, long generation) {
+
+    public RoutingSnapshot {
+        pools = List.copyOf(pools);
+    }
+
+    public Optional<Pool> pool(String name) {
+        for (Pool p : pools) {
+            if (p.name().equals(name)) {
+                return Optional.of(p);
+            }
+        }
+        return Optional.empty();
+    }
+
+    public List<String> poolNames() {
+        return pools.stream().map(Pool::name).toList();
+    }
+
+    RoutingSnapshot flippedTo(Pool target) {
+        return new RoutingSnapshot(pools, target, Optional.of(active), generation + 1);
+    }
+}

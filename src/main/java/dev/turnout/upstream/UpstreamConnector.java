@@ -1,0 +1,50 @@
+package dev.turnout.upstream;
+
+import dev.turnout.config.ProxyConfig;
+import dev.turnout.proxy.Transport;
+import dev.turnout.routing.Backend;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.handler.codec.http.HttpClientCodec;
+
+/** Opens new upstream connections, always on the event loop of the client connection that needs one. */
+public final class UpstreamConnector {
+
+    /** Written bytes above this make a channel unwritable, which pauses reading from the other side. */
+    public static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(32 * 1024, 64 * 1024);
+
+    private final Bootstrap template;
+
+    public UpstreamConnector(Transport transport, ProxyConfig.Upstream upstream) {
+        this.template = new Bootstrap()
+                .channel(transport.clientChannel())
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, upstream.connectTimeout().toMillis()))
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.SO_KEEPALIVE, true)
+                .option(ChannelOption.AUTO_READ, false)
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK);
+    }
+
+    /** Connects to {@code backend} on {@code loop}; the future's channel carries an {@link UpstreamConnection}. */
+    public ChannelFuture connect(Backend backend, EventLoop loop) {
+        return template.clone(loop)
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline()
+                                .addLast("http", new HttpClientCodec())
+                                .addLast("upstream", new UpstreamConnection(backend));
+                    }
+                })
+                .connect(backend.socketAddress());
+    }
+
+    public static UpstreamConnection connectionOf(Channel channel) {
+        return channel.pipeline().get(UpstreamConnection.class);
+    }
+}
