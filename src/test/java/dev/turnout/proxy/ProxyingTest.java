@@ -1,0 +1,307 @@
+package dev.turnout.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.turnout.testing.ProxyHarness;
+import dev.turnout.testing.RawHttp;
+import dev.turnout.testing.TestOrigin;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ProxyingTest {
+
+    @TempDir
+    Path dir;
+
+    TestOrigin blue;
+    TestOrigin green;
+    ProxyHarness proxy;
+
+    @BeforeEach
+    void start() throws Exception {
+        blue = TestOrigin.start("blue");
+        green = TestOrigin.start("green");
+        proxy = ProxyHarness.start(dir, ProxyHarness.twoPools(blue, green) + "upstream: { readTimeout: 500ms }\n");
+    }
+
+    @AfterEach
+    void stop() {
+        proxy.close();
+        blue.close();
+        green.close();
+    }
+
+    @Test
+    void proxiesToTheActivePoolAndReusesConnectionsOnBothLegs() throws Exception {
+        try (RawHttp client = proxy.client()) {
+            for (int i = 0; i < 10; i++) {
+                RawHttp.Response r = client.get("/hello?i=" + i);
+                assertThat(r.status()).isEqualTo(200);
+                assertThat(ProxyHarness.json(r).get("name").asText()).isEqualTo("blue");
+                assertThat(ProxyHarness.json(r).get("uri").asText()).isEqualTo("/hello?i=" + i);
+            }
+        }
+        assertThat(blue.requests()).isEqualTo(10);
+        assertThat(blue.connections()).isEqualTo(1);
+        assertThat(green.requests()).isZero();
+    }
+
+    @Test
+    void removesHopByHopHeadersAndSetsForwardedHeadersOnTheRequest() throws Exception {
+        try (RawHttp client = proxy.client()) {
+            RawHttp.Response r = client.get("/",
+                    "Connection: keep-alive, X-Hop",
+                    "X-Hop: secret",
+                    "Keep-Alive: timeout=5",
+                    "TE: trailers",
+                    "Proxy-Connection: keep-alive",
+                    "Proxy-Authorization: Basic Zm9vOmJhcg==",
+                    "Upgrade: h2c",
+                    "Authorization: Bearer sk-test-123",
+                    "X-Forwarded-For: 10.0.0.1",
+                    "X-End-To-End: yes");
+            JsonNode headers = ProxyHarness.json(r).get("headers");
+            assertThat(headers.has("connection")).isFalse();
+            assertThat(headers.has("x-hop")).isFalse();
+            assertThat(headers.has("keep-alive")).isFalse();
+            assertThat(headers.has("te")).isFalse();
+            assertThat(headers.has("proxy-connection")).isFalse();
+            assertThat(headers.has("proxy-authorization")).isFalse();
+            assertThat(headers.has("upgrade")).isFalse();
+            assertThat(headers.get("authorization").get(0).asText()).isEqualTo("Bearer sk-test-123");
+            assertThat(headers.get("x-end-to-end").get(0).asText()).isEqualTo("yes");
+            assertThat(headers.get("host").get(0).asText()).isEqualTo("turnout.test");
+            assertThat(headers.get("x-forwarded-for").get(0).asText()).isEqualTo("10.0.0.1, 127.0.0.1");
+            assertThat(headers.get("x-forwarded-proto").get(0).asText()).isEqualTo("http");
+            assertThat(headers.get("x-forwarded-host").get(0).asText()).isEqualTo("turnout.test");
+            assertThat(headers.get("x-real-ip").get(0).asText()).isEqualTo("127.0.0.1");
+        }
+    }
+
+    @Test
+    void removesHopByHopHeadersFromTheResponse() throws Exception {
+        try (RawHttp client = proxy.client()) {
+            RawHttp.Response r = client.get("/hop");
+            assertThat(r.status()).isEqualTo(200);
+            assertThat(r.header("X-Hop-Secret")).isEmpty();
+            assertThat(r.header("Keep-Alive")).isEmpty();
+            assertThat(r.header("Upgrade")).isEmpty();
+            assertThat(r.head().all("Connection")).isEmpty();
+            assertThat(r.header("X-End-To-End")).contains("kept");
+            // The connection survives: the backend's Connection header was about its own hop.
+            assertThat(client.get("/").status()).isEqualTo(200);
+        }
+    }
+
+    @Test
+    void answersHttp10ClientsAndClosesUnlessTheyAskForKeepAlive() throws Exception {
+        try (RawHttp client = proxy.client()) {
+            client.send("GET /old HTTP/1.0\r\n\r\n");
+            RawHttp.Response r = client.read(false);
+            assertThat(r.status()).isEqualTo(200);
+            JsonNode echo = ProxyHarness.json(r);
+            assertThat(echo.get("version").asText()).isEqualTo("HTTP/1.1");
+            assertThat(echo.get("headers").get("host").get(0).asText()).isEqualTo(blue.address());
+            assertThat(client.closedByPeer()).isTrue();
+        }
+        try (RawHttp client = proxy.client()) {
+            for (int i = 0; i < 3; i++) {
+                client.send("GET /stream?chunks=2&intervalMs=1 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+                RawHttp.Head head = client.readHead();
+                assertThat(head.status()).isEqualTo(200);
+                assertThat(head.chunked()).isFalse();
+                if (i == 0) {
+                    // A streamed answer has no length: an HTTP/1.0 client reads it until the connection ends.
+                    assertThat(head.header("Connection")).contains("close");
+                    assertThat(new String(client.readBody(head, false), StandardCharsets.UTF_8)).isEqualTo("data: blue 1\n\ndata: blue 2\n\n");
+                    break;
+                }
+            }
+        }
+        try (RawHttp client = proxy.client()) {
+            for (int i = 0; i < 3; i++) {
+                client.send("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+                RawHttp.Response r = client.read(false);
+                assertThat(r.status()).isEqualTo(200);
+                assertThat(r.header("Connection")).contains("keep-alive");
+            }
+        }
+    }
+
+    @Test
+    void streamsChunkedUploadsAndServerSentEventsChunkByChunk() throws Exception {
+        try (RawHttp client = proxy.client()) {
+            StringBuilder upload = new StringBuilder("POST /upload HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n");
+            for (int i = 0; i < 50; i++) {
+                upload.append("400\r\n").append("x".repeat(1024)).append("\r\n");
+            }
+            client.send(upload.append("0\r\n\r\n").toString());
+            JsonNode echo = ProxyHarness.json(client.read(false));
+            assertThat(echo.get("bodyBytes").asLong()).isEqualTo(50 * 1024);
+            assertThat(echo.get("headers").get("transfer-encoding").get(0).asText()).isEqualTo("chunked");
+
+            client.send("GET /stream?chunks=3&intervalMs=1&gated=true HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n\r\n");
+            RawHttp.Head head = client.readHead();
+            assertThat(head.header("Content-Type")).contains("text/event-stream");
+            // The origin holds back event 2 until the test has seen event 1: nothing may sit in a buffer.
+            assertThat(new String(client.readChunk(), StandardCharsets.UTF_8)).isEqualTo("data: blue 1\n\n");
+            blue.allowChunks(1);
+            assertThat(new String(client.readChunk(), StandardCharsets.UTF_8)).isEqualTo("data: blue 2\n\n");
+            blue.allowChunks(2);
+            assertThat(new String(client.readChunk(), StandardCharsets.UTF_8)).isEqualTo("data: blue 3\n\n");
+            assertThat(client.readChunk()).isNull();
+            assertThat(client.get("/after").status()).isEqualTo(200);
+        }
+    }
+
+    @Test
+    void pipelinedRequestsAreAnsweredInOrder() throws Exception {
+        try (RawHttp client = proxy.client()) {
+            client.send("GET /one HTTP/1.1\r\nHost: t\r\n\r\nGET /stream?chunks=2&intervalMs=5 HTTP/1.1\r\nHost: t\r\n\r\nGET /three HTTP/1.1\r\nHost: t\r\n\r\n");
+            assertThat(ProxyHarness.json(client.read(false)).get("uri").asText()).isEqualTo("/one");
+            assertThat(client.read(false).text()).isEqualTo("data: blue 1\n\ndata: blue 2\n\n");
+            assertThat(ProxyHarness.json(client.read(false)).get("uri").asText()).isEqualTo("/three");
+        }
+    }
+
+    @Test
+    void backendClosingBeforeAnsweringIs502() throws Exception {
+        try (RawHttp client = proxy.client()) {
+            RawHttp.Response r = client.get("/close");
+            assertThat(r.status()).isEqualTo(502);
+            assertThat(r.header("Content-Type")).contains("application/json");
+            JsonNode body = ProxyHarness.json(r);
+            assertThat(body.get("error").asText()).isEqualTo("bad_gateway");
+            assertThat(body.get("pool").asText()).isEqualTo("blue");
+            assertThat(body.get("backend").asText()).isEqualTo(blue.address());
+            assertThat(client.get("/fine").status()).isEqualTo(200);
+        }
+    }
+
+    @Test
+    void silenceLongerThanReadTimeoutIs504() throws Exception {
+        try (RawHttp client = proxy.client()) {
+            RawHttp.Response r = client.get("/slow?ms=5000");
+            assertThat(r.status()).isEqualTo(504);
+            assertThat(ProxyHarness.json(r).get("error").asText()).isEqualTo("gateway_timeout");
+            assertThat(ProxyHarness.json(r).get("detail").asText()).isEqualTo("no response within 500ms");
+        }
+        await().untilAsserted(() -> assertThat(proxy.server().traffic().current().active().inFlight()).isZero());
+    }
+
+    @Test
+    void backendFailingMidResponseClosesTheClientConnection() throws Exception {
+        try (RawHttp client = proxy.client()) {
+            client.send("GET /truncate HTTP/1.1\r\nHost: t\r\n\r\n");
+            RawHttp.Head head = client.readHead();
+            assertThat(head.status()).isEqualTo(200);
+            assertThat(head.header("Content-Length")).contains("1000");
+            byte[] got = client.input().readNBytes(1000);
+            assertThat(got.length).isEqualTo(10);
+        }
+        try (RawHttp client = proxy.client()) {
+            assertThat(client.get("/next").status()).isEqualTo(200);
+        }
+    }
+
+    @Test
+    void clientAbortClosesTheUpstreamConnectionAndEndsTheRequest() throws Exception {
+        try (RawHttp client = proxy.client()) {
+            client.send("GET /bytes?n=200000000 HTTP/1.1\r\nHost: t\r\n\r\n");
+            assertThat(client.readHead().status()).isEqualTo(200);
+            assertThat(client.input().readNBytes(100_000)).hasSize(100_000);
+            await().untilAsserted(() -> assertThat(proxy.server().traffic().current().active().inFlight()).isEqualTo(1));
+        }
+        await().untilAsserted(() -> {
+            assertThat(proxy.server().traffic().current().active().inFlight()).isZero();
+            assertThat(blue.openConnections()).isZero();
+        });
+    }
+
+    @Test
+    void malformedRequestIs400AndNeverReachesABackend() throws Exception {
+        try (RawHttp client = proxy.client()) {
+            client.send("THIS IS NOT HTTP\r\n\r\n");
+            RawHttp.Response r = client.read(false);
+            assertThat(r.status()).isEqualTo(400);
+            assertThat(client.closedByPeer()).isTrue();
+        }
+        assertThat(blue.requests()).isZero();
+    }
+
+    @Test
+    void refusedConnectToTheOnlyBackendIs502AndToEveryBackendOfAPoolIs503() throws Exception {
+        int deadA = freePort();
+        int deadB = freePort();
+        try (ProxyHarness dead = ProxyHarness.start(dir.resolve("dead"), "pools:\n"
+                + "  green: { backends: [\"127.0.0.1:" + deadA + "\"] }\n"
+                + "  pair: { backends: [\"127.0.0.1:" + deadA + "\", \"127.0.0.1:" + deadB + "\"] }\n")) {
+            try (RawHttp client = dead.client()) {
+                RawHttp.Response r = client.get("/");
+                assertThat(r.status()).isEqualTo(502);
+                assertThat(ProxyHarness.json(r).toString()).isEqualTo(
+                        "{\"error\":\"bad_gateway\",\"pool\":\"green\",\"backend\":\"127.0.0.1:" + deadA + "\",\"detail\":\"connection refused\"}");
+                assertThat(client.get("/again").status()).isEqualTo(502);
+            }
+            assertThat(dead.admin("POST", "/admin/switch?to=pair").status()).isEqualTo(200);
+            try (RawHttp client = dead.client()) {
+                RawHttp.Response r = client.get("/");
+                assertThat(r.status()).isEqualTo(503);
+                JsonNode body = ProxyHarness.json(r);
+                assertThat(body.get("error").asText()).isEqualTo("service_unavailable");
+                assertThat(body.get("pool").asText()).isEqualTo("pair");
+                assertThat(body.get("detail").asText()).contains("127.0.0.1:" + deadA, "127.0.0.1:" + deadB, "connection refused");
+            }
+        }
+    }
+
+    @Test
+    void roundRobinSpreadsRequestsOverThePool() throws Exception {
+        try (TestOrigin a = TestOrigin.start("a"); TestOrigin b = TestOrigin.start("b");
+             ProxyHarness rr = ProxyHarness.start(dir.resolve("rr"), "pools:\n"
+                     + "  blue: { backends: [\"" + a.address() + "\", \"" + b.address() + "\"] }\n"
+                     + "  green: { backends: [\"" + green.address() + "\"] }\n");
+             RawHttp client = rr.client()) {
+            List<String> names = new ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                names.add(ProxyHarness.json(client.get("/")).get("name").asText());
+            }
+            assertThat(names).containsOnly("a", "b");
+            for (int i = 1; i < names.size(); i++) {
+                assertThat(names.get(i)).isNotEqualTo(names.get(i - 1));
+            }
+        }
+    }
+
+    @Test
+    void rawClientSeesEndOfStreamAfterTruncation() {
+        // Guards the helper itself: a truncated fixed-length body must not look complete.
+        assertThatThrownBy(() -> {
+            try (RawHttp client = proxy.client()) {
+                client.send("GET /truncate HTTP/1.1\r\nHost: t\r\n\r\n");
+                RawHttp.Head head = client.readHead();
+                byte[] body = client.readBody(head, false);
+                if (body.length < 1000) {
+                    throw new IOException("short body: " + body.length);
+                }
+            }
+        }).isInstanceOf(IOException.class);
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+}
