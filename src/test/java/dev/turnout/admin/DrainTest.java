@@ -1,0 +1,115 @@
+package dev.turnout.admin;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.turnout.testing.ProxyHarness;
+import dev.turnout.testing.RawHttp;
+import dev.turnout.testing.TestOrigin;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class DrainTest {
+
+    @TempDir
+    Path dir;
+
+    TestOrigin blue;
+    TestOrigin green;
+
+    @BeforeEach
+    void start() throws Exception {
+        blue = TestOrigin.start("blue");
+        green = TestOrigin.start("green");
+    }
+
+    @AfterEach
+    void stop() {
+        blue.close();
+        green.close();
+    }
+
+    @Test
+    void aStreamBegunOnBlueFinishesIntactAfterTheFlipWhileNewRequestsGoToGreen() throws Exception {
+        try (ProxyHarness proxy = ProxyHarness.start(dir, ProxyHarness.twoPools(blue, green));
+             RawHttp stream = proxy.client()) {
+            stream.send("POST /stream?chunks=4&intervalMs=1&gated=true HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\n{}");
+            RawHttp.Head head = stream.readHead();
+            assertThat(head.header("X-Origin")).contains("blue");
+            assertThat(chunk(stream)).isEqualTo("data: blue 1\n\n");
+
+            CompletableFuture<ProxyHarness.Admin> flip = CompletableFuture.supplyAsync(() -> call(proxy, "/admin/switch"));
+            await().untilAsserted(() -> assertThat(proxy.server().traffic().current().active().name()).isEqualTo("green"));
+            try (RawHttp fresh = proxy.client()) {
+                assertThat(ProxyHarness.json(fresh.get("/")).get("name").asText()).isEqualTo("green");
+            }
+            JsonNode status = proxy.admin("GET", "/admin/status").json();
+            assertThat(status.get("pools").get("blue").get("draining").asBoolean()).isTrue();
+            assertThat(status.get("pools").get("blue").get("backends").get(0).get("inFlight").asInt()).isEqualTo(1);
+            assertThat(flip).isNotDone();
+
+            blue.allowChunks(10);
+            assertThat(chunk(stream)).isEqualTo("data: blue 2\n\n");
+            assertThat(chunk(stream)).isEqualTo("data: blue 3\n\n");
+            assertThat(chunk(stream)).isEqualTo("data: blue 4\n\n");
+            assertThat(stream.readChunk()).isNull();
+
+            JsonNode answer = flip.get().json();
+            assertThat(answer.get("from").asText()).isEqualTo("blue");
+            assertThat(answer.get("to").asText()).isEqualTo("green");
+            assertThat(answer.get("inFlightAtSwitch").asInt()).isEqualTo(1);
+            assertThat(answer.get("drained").asBoolean()).isTrue();
+            assertThat(answer.get("drainMillis").asLong()).isGreaterThanOrEqualTo(0);
+            // The connection that carried the stream is closed, not pooled: blue is retired.
+            await().untilAsserted(() -> assertThat(blue.openConnections()).isZero());
+        }
+    }
+
+    @Test
+    void aDrainTimeoutAnswersWithTheStragglersButKillsNothing() throws Exception {
+        try (ProxyHarness proxy = ProxyHarness.start(dir, ProxyHarness.twoPools(blue, green) + "drain: { timeout: 200ms }\n");
+             RawHttp stream = proxy.client()) {
+            stream.send("GET /stream?chunks=2&intervalMs=1&gated=true HTTP/1.1\r\nHost: t\r\n\r\n");
+            stream.readHead();
+            assertThat(chunk(stream)).isEqualTo("data: blue 1\n\n");
+
+            JsonNode answer = proxy.admin("POST", "/admin/switch").json();
+            assertThat(answer.get("drained").asBoolean()).isFalse();
+            assertThat(answer.get("remaining").asInt()).isEqualTo(1);
+
+            blue.allowChunks(5);
+            assertThat(chunk(stream)).isEqualTo("data: blue 2\n\n");
+            assertThat(stream.readChunk()).isNull();
+        }
+    }
+
+    @Test
+    void idleConnectionsOfTheOldPoolAreClosedAtTheFlip() throws Exception {
+        try (ProxyHarness proxy = ProxyHarness.start(dir, ProxyHarness.twoPools(blue, green));
+             RawHttp client = proxy.client()) {
+            client.get("/");
+            assertThat(blue.openConnections()).isEqualTo(1);
+            proxy.admin("POST", "/admin/switch");
+            await().untilAsserted(() -> assertThat(blue.openConnections()).isZero());
+            assertThat(ProxyHarness.json(client.get("/")).get("name").asText()).isEqualTo("green");
+        }
+    }
+
+    private static String chunk(RawHttp http) throws Exception {
+        return new String(http.readChunk(), StandardCharsets.UTF_8);
+    }
+
+    private static ProxyHarness.Admin call(ProxyHarness proxy, String path) {
+        try {
+            return proxy.admin("POST", path);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
