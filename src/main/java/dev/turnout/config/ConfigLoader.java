@@ -17,6 +17,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.regex.Pattern;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
 
 /** Reads proxy.yaml into a {@link ProxyConfig}, collecting every problem instead of stopping at the first. */
 public final class ConfigLoader {
@@ -56,8 +57,7 @@ public final class ConfigLoader {
         try {
             root = YAML.readTree(yaml);
         } catch (JsonProcessingException e) {
-            String where = e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr();
-            throw new ConfigException(List.of(source + ": not valid YAML" + where + " (" + e.getOriginalMessage() + ")"));
+            throw new ConfigException(List.of(source + ": not valid YAML " + yamlProblem(e)));
         }
         if (root == null || root.isMissingNode() || root.isNull()) {
             throw new ConfigException(List.of(source + ": is empty (expected: at least a pools mapping)"));
@@ -71,6 +71,16 @@ public final class ConfigLoader {
             throw new ConfigException(problems);
         }
         return config;
+    }
+
+    /** SnakeYAML's message spans several lines with an excerpt; one line with the position is what a terminal needs. */
+    private static String yamlProblem(JsonProcessingException e) {
+        if (e.getCause() instanceof MarkedYAMLException marked && marked.getProblemMark() != null) {
+            return "at line " + (marked.getProblemMark().getLine() + 1) + ", column " + (marked.getProblemMark().getColumn() + 1)
+                    + " (" + marked.getProblem() + ")";
+        }
+        String where = e.getLocation() == null ? "" : "at line " + e.getLocation().getLineNr() + " ";
+        return where + "(" + e.getOriginalMessage().lines().findFirst().orElse("") + ")";
     }
 
     private static ProxyConfig read(Section root) {
@@ -131,6 +141,7 @@ public final class ConfigLoader {
             }
             List<HostPort> backends = new ArrayList<>();
             Set<HostPort> seen = new HashSet<>();
+            boolean wellFormed = !pool.has("backends") || pool.isList("backends");
             List<String> raw = pool.textList("backends");
             for (int i = 0; i < raw.size(); i++) {
                 String item = raw.get(i);
@@ -147,7 +158,7 @@ public final class ConfigLoader {
                     backends.add(backend.get());
                 }
             }
-            if (raw.isEmpty()) {
+            if (raw.isEmpty() && wellFormed) {
                 root.problem(pool.pathOf("backends"), "is missing or empty (expected: a list of one or more host:port)");
             }
             pool.rejectUnknownKeys();

@@ -46,6 +46,10 @@ final class Section {
         return value != null && !value.isNull();
     }
 
+    boolean isList(String key) {
+        return node.path(key).isArray();
+    }
+
     /** A scalar as text with ${ENV} references replaced; empty when absent. */
     Optional<String> text(String key) {
         known.add(key);

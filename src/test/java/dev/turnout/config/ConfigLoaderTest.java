@@ -1,0 +1,145 @@
+package dev.turnout.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigLoaderTest {
+
+    private static final String POOLS = """
+            pools:
+              blue:  { backends: ["127.0.0.1:8001"] }
+              green: { backends: ["127.0.0.1:8002"] }
+            """;
+
+    private final ConfigLoader loader = new ConfigLoader(Map.of("PORT", "8443", "EMPTY", "")::get);
+
+    private ConfigException problemsOf(String yaml) {
+        return catchThrowableOfType(ConfigException.class, () -> loader.parse(yaml, "proxy.yaml"));
+    }
+
+    @Test
+    void onlyPoolsIsRequiredAndEverythingElseHasItsDefault() throws Exception {
+        ProxyConfig c = loader.parse(POOLS, "proxy.yaml");
+        assertThat(c.listen()).isEqualTo(new HostPort("0.0.0.0", 8080));
+        assertThat(c.admin().listen()).isEqualTo(new HostPort("127.0.0.1", 9090));
+        assertThat(c.pools()).extracting(ProxyConfig.PoolSpec::name).containsExactly("blue", "green");
+        assertThat(c.active()).isEqualTo("blue");
+        assertThat(c.state().file()).contains(Path.of("turnout-state.json"));
+        assertThat(c.upstream().connectTimeout()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(c.upstream().readTimeout()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(c.upstream().writeTimeout()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(c.upstream().keepalive()).isEqualTo(new ProxyConfig.Keepalive(32, Duration.ofSeconds(60), 1000));
+        assertThat(c.drain().timeout()).isEqualTo(Duration.ofSeconds(120));
+    }
+
+    @Test
+    void theCheckedInProxyYamlIsValidAndMirrorsTheClassicSetup() throws Exception {
+        ProxyConfig c = loader.load(Path.of("proxy.yaml"));
+        assertThat(c.pools()).extracting(p -> p.backends().get(0).toString()).containsExactly("127.0.0.1:8001", "127.0.0.1:8002");
+        assertThat(c).isEqualTo(loader.parse(POOLS, "defaults"));
+    }
+
+    @Test
+    void readsEveryKey() throws Exception {
+        ProxyConfig c = loader.parse("""
+                listen: 127.0.0.1:${PORT}
+                admin: { listen: "[::1]:9999" }
+                pools:
+                  a: { backends: ["10.0.0.1:80", "backend.internal:8080"] }
+                  b: { backends: ["10.0.0.2:80"] }
+                active: b
+                state: { file: /var/lib/turnout/state.json }
+                upstream:
+                  connectTimeout: 500ms
+                  readTimeout: 2m
+                  writeTimeout: 1h
+                  keepalive: { maxIdlePerBackend: 0, idleTimeout: 5s, maxRequestsPerConnection: 7 }
+                drain:
+                  timeout: ${DRAIN:-45s}
+                """, "proxy.yaml");
+        assertThat(c.listen()).isEqualTo(new HostPort("127.0.0.1", 8443));
+        assertThat(c.admin().listen()).isEqualTo(new HostPort("::1", 9999));
+        assertThat(c.pools().get(0).backends()).containsExactly(new HostPort("10.0.0.1", 80), new HostPort("backend.internal", 8080));
+        assertThat(c.active()).isEqualTo("b");
+        assertThat(c.state().file()).contains(Path.of("/var/lib/turnout/state.json"));
+        assertThat(c.upstream().connectTimeout()).isEqualTo(Duration.ofMillis(500));
+        assertThat(c.upstream().readTimeout()).isEqualTo(Duration.ofMinutes(2));
+        assertThat(c.upstream().writeTimeout()).isEqualTo(Duration.ofHours(1));
+        assertThat(c.upstream().keepalive()).isEqualTo(new ProxyConfig.Keepalive(0, Duration.ofSeconds(5), 7));
+        assertThat(c.drain().timeout()).isEqualTo(Duration.ofSeconds(45));
+    }
+
+    @Test
+    void everyProblemIsReportedWithItsKeyPathAndTheExpectedForm() {
+        ConfigException e = problemsOf("""
+                listen: 8080
+                pools:
+                  blue:  { backends: ["127.0.0.1:8001"] }
+                  green: { backends: ["localhost:80x"], weight: 3 }
+                active: purple
+                upstream:
+                  connectTimeout: fast
+                  keepalive: { maxRequestsPerConnection: 0 }
+                drain: { timeout: 0s }
+                colour: red
+                """);
+        assertThat(e.problems()).containsExactlyInAnyOrder(
+                "listen: \"8080\" is not host:port",
+                "pools.green.backends[0]: \"localhost:80x\" is not host:port",
+                "pools.green.weight: unknown key (expected one of: backends)",
+                "active: \"purple\" is not a pool (expected one of: blue, green)",
+                "upstream.connectTimeout: \"fast\" is not a duration (expected: 500ms, 10s, 2m)",
+                "upstream.keepalive.maxRequestsPerConnection: 0 is too small (expected: >= 1)",
+                "drain.timeout: is zero (expected: a duration above 0, such as 500ms, 10s, 2m)",
+                "colour: unknown key (expected one of: listen, admin, pools, active, state, upstream, drain)");
+    }
+
+    @Test
+    void poolsMustBeTwoOrMoreEachWithBackends() {
+        assertThat(problemsOf("listen: 0.0.0.0:8080\n").problems())
+                .containsExactly("pools: is missing (expected: two or more named pools, e.g. blue: { backends: [\"127.0.0.1:8001\"] })");
+        assertThat(problemsOf("pools:\n  blue: { backends: [\"127.0.0.1:1\"] }\n").problems())
+                .containsExactly("pools: has 1 pool (expected: two or more, such as blue and green)");
+        assertThat(problemsOf("pools:\n  blue: { backends: [] }\n  green: {}\n").problems()).containsExactly(
+                "pools.blue.backends: is missing or empty (expected: a list of one or more host:port)",
+                "pools.green.backends: is missing or empty (expected: a list of one or more host:port)");
+        assertThat(problemsOf("pools:\n  blue: { backends: [\"127.0.0.1:1\", \"127.0.0.1:1\"] }\n  green: { backends: [\"127.0.0.1:2\"] }\n").problems())
+                .containsExactly("pools.blue.backends[1]: \"127.0.0.1:1\" is listed twice in this pool");
+        assertThat(problemsOf("pools:\n  blue: { backends: \"127.0.0.1:1\" }\n  green: { backends: [\"127.0.0.1:2\"] }\n").problems())
+                .containsExactly("pools.blue.backends: is a value (expected: a list such as [\"127.0.0.1:8001\"])");
+        assertThat(problemsOf("pools:\n  \"bl ue\": { backends: [\"127.0.0.1:1\"] }\n  green: { backends: [\"127.0.0.1:2\"] }\n").problems())
+                .containsExactly("pools.bl ue: is not a valid pool name (expected: letters, digits, - and _)");
+    }
+
+    @Test
+    void malformedYamlAndWrongShapesAreProblemsNotCrashes() {
+        assertThat(problemsOf(POOLS + "drain: { timeout: ${X} }\n").problems())
+                .containsExactly("proxy.yaml: not valid YAML at line 4, column 20 (expected ',' or '}', but got {)");
+        assertThat(problemsOf("").problems()).containsExactly("proxy.yaml: is empty (expected: at least a pools mapping)");
+        assertThat(problemsOf("- a\n- b\n").problems()).containsExactly("proxy.yaml: is not a mapping of keys (expected: listen, admin, pools, ...)");
+        assertThat(problemsOf(POOLS + "upstream: 5s\n").problems()).containsExactly("upstream: is a value (expected: a mapping of keys)");
+        assertThat(problemsOf(POOLS + "pools: {}\n").problems().get(0)).contains("Duplicate field 'pools'");
+        assertThat(problemsOf(POOLS + "upstream: { keepalive: { maxIdlePerBackend: lots } }\n").problems())
+                .containsExactly("upstream.keepalive.maxIdlePerBackend: \"lots\" is not a whole number");
+    }
+
+    @Test
+    void environmentReferencesAreReplacedLikeAShellDoes(@TempDir Path dir) throws Exception {
+        ProxyConfig c = loader.parse(POOLS + "listen: \"${HOST:-127.0.0.2}:${PORT}\"\nstate: { file: \"${EMPTY:-fallback.json}\" }\n", "proxy.yaml");
+        assertThat(c.listen()).isEqualTo(new HostPort("127.0.0.2", 8443));
+        assertThat(c.state().file()).contains(Path.of("fallback.json"));
+        assertThat(problemsOf(POOLS + "listen: \"${UNSET}:80\"\n").problems()).containsExactly("listen: \":80\" is not host:port");
+    }
+
+    @Test
+    void aMissingFileNamesThePath(@TempDir Path dir) {
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> loader.load(dir.resolve("nope.yaml")));
+        assertThat(e.problems()).containsExactly(dir.resolve("nope.yaml") + ": no such file");
+    }
+}
