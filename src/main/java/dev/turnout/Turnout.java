@@ -81,18 +81,22 @@ public final class Turnout implements Callable<Integer> {
             description = "Validate a config like nginx -t: exit 0 with a summary, or 2 with one line per problem.")
     static final class Check implements Callable<Integer> {
 
-        @Option(names = "--config", paramLabel = "FILE", defaultValue = "./proxy.yaml",
-                description = "proxy.yaml to check (default: ${DEFAULT-VALUE})")
+        @Option(names = "--config", paramLabel = "FILE",
+                description = "proxy.yaml to check (default: the --config given before check, else ./proxy.yaml)")
         Path config;
+
+        @CommandLine.ParentCommand
+        Turnout parent;
 
         @Spec
         CommandLine.Model.CommandSpec spec;
 
         @Override
         public Integer call() {
+            Path file = config != null ? config : parent.config;
             try {
-                ProxyConfig c = ConfigLoader.fromEnvironment().load(config);
-                spec.commandLine().getOut().print(summary(config, c));
+                ProxyConfig c = ConfigLoader.fromEnvironment().load(file);
+                spec.commandLine().getOut().print(summary(file, c));
                 spec.commandLine().getOut().flush();
                 return 0;
             } catch (ConfigException e) {

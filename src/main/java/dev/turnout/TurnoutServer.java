@@ -83,7 +83,8 @@ public final class TurnoutServer implements AutoCloseable {
         try {
             saved = state.isPresent() ? state.get().read() : Optional.empty();
         } catch (IOException | RuntimeException e) {
-            throw new StartupException("cannot read state file " + state.get().path() + ": " + e.getMessage()
+            String reason = String.valueOf(e.getMessage()).lines().findFirst().orElse("");
+            throw new StartupException("cannot read state file " + state.get().path() + ": " + reason
                     + " (fix or remove it; it only remembers the active pool)");
         }
         boolean known = saved.isPresent() && config.pools().stream().anyMatch(p -> p.name().equals(saved.get().active()));

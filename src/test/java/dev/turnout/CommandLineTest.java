@@ -52,6 +52,7 @@ class CommandLineTest {
                 "pools.green.backends[0]: \"localhost:80x\" is not host:port",
                 "upstream.connectTimeout: \"fast\" is not a duration (expected: 500ms, 10s, 2m)");
         assertThat(r.err()).doesNotContain("Exception", "\tat ");
+        assertThat(run("--config", bad.toString(), "check").exit()).isEqualTo(2);
     }
 
     @Test

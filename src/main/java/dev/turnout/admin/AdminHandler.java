@@ -83,9 +83,10 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 return true;
             }
         }
+        String allow = java.util.Arrays.stream(allowed).map(HttpMethod::name).collect(java.util.stream.Collectors.joining(", "));
         FullHttpResponse response = error(HttpResponseStatus.METHOD_NOT_ALLOWED, "method_not_allowed",
-                method + " is not allowed here (allowed: " + allowed[0] + ")");
-        response.headers().set(HttpHeaderNames.ALLOW, allowed[0]);
+                method + " is not allowed here (allowed: " + allow + ")");
+        response.headers().set(HttpHeaderNames.ALLOW, allow);
         respond(ctx, keepAlive, response);
         return false;
     }

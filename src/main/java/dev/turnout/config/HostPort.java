@@ -1,6 +1,9 @@
 package dev.turnout.config;
 
+import io.netty.util.NetUtil;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -26,8 +29,22 @@ public record HostPort(String host, int port) {
         return Optional.of(new HostPort(host, port));
     }
 
+    /** Resolves the host now, with the system resolver: for listen addresses, at start-up. */
     public InetSocketAddress toSocketAddress() {
         return new InetSocketAddress(host, port);
+    }
+
+    /** An IP literal as a ready address; a name left unresolved, for the connector's asynchronous resolver. */
+    public InetSocketAddress toUnresolvedUnlessLiteral() {
+        byte[] ip = NetUtil.createByteArrayFromIpAddressString(host);
+        if (ip == null) {
+            return InetSocketAddress.createUnresolved(host, port);
+        }
+        try {
+            return new InetSocketAddress(InetAddress.getByAddress(ip), port);
+        } catch (UnknownHostException e) {
+            throw new IllegalStateException("an IP literal with a bad length: " + host, e);
+        }
     }
 
     @Override

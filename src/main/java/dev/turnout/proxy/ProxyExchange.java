@@ -25,6 +25,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.ConnectException;
+import java.net.UnknownHostException;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
 
@@ -442,12 +443,15 @@ final class ProxyExchange implements UpstreamListener {
         }
     }
 
-    private static String describe(Throwable cause) {
+    private String describe(Throwable cause) {
         if (cause instanceof ConnectTimeoutException) {
             return "connect timed out";
         }
         if (cause instanceof ConnectException) {
             return "connection refused";
+        }
+        if (cause instanceof UnknownHostException) {
+            return "cannot resolve host " + backend.address().host();
         }
         String message = cause.getMessage();
         return message == null ? cause.getClass().getSimpleName() : message;

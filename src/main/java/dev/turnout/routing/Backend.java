@@ -22,8 +22,7 @@ public final class Backend {
     Backend(String pool, HostPort address, ProxyConfig.Keepalive keepalive) {
         this.pool = pool;
         this.address = address;
-        // Resolved once, off the event loops, as nginx does at load time: a connect never waits for DNS.
-        this.socketAddress = address.toSocketAddress();
+        this.socketAddress = address.toUnresolvedUnlessLiteral();
         this.label = address.toString();
         this.idle = new IdleConnections(keepalive.maxIdlePerBackend(), keepalive.idleTimeout());
     }

@@ -267,6 +267,17 @@ class ProxyingTest {
     }
 
     @Test
+    void backendNamesAreResolvedWhenConnecting() throws Exception {
+        String port = green.address().substring(green.address().indexOf(':') + 1);
+        try (ProxyHarness named = ProxyHarness.start(dir.resolve("named"), "pools:\n"
+                + "  blue: { backends: [\"localhost:" + port + "\"] }\n"
+                + "  green: { backends: [\"" + blue.address() + "\"] }\n");
+             RawHttp client = named.client()) {
+            assertThat(ProxyHarness.json(client.get("/")).get("name").asText()).isEqualTo("green");
+        }
+    }
+
+    @Test
     void roundRobinSpreadsRequestsOverThePool() throws Exception {
         try (TestOrigin a = TestOrigin.start("a"); TestOrigin b = TestOrigin.start("b");
              ProxyHarness rr = ProxyHarness.start(dir.resolve("rr"), "pools:\n"
