@@ -154,8 +154,7 @@ public final class Turnout implements Callable<Integer> {
             PrintWriter err = spec.commandLine().getErr();
             ProxyConfig parsed = new ConfigLoader(name -> null).parse(CONFIG, "demo");
             // The demo remembers nothing: every run starts on blue.
-            ProxyConfig config = new ProxyConfig(parsed.listen(), parsed.admin(), parsed.pools(), parsed.active(),
-                    new ProxyConfig.State(Optional.empty()), parsed.upstream(), parsed.drain());
+            ProxyConfig config = parsed.withState(new ProxyConfig.State(Optional.empty()));
             Transport transport = Transport.best();
             EventLoopGroup group = transport.newGroup(1, "turnout-demo");
             DemoBackend blue;

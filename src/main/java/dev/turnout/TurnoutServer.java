@@ -1,19 +1,24 @@
 package dev.turnout;
 
 import dev.turnout.admin.AdminServer;
+import dev.turnout.admin.SwitchGate;
 import dev.turnout.admin.SwitchService;
 import dev.turnout.config.HostPort;
 import dev.turnout.config.ProxyConfig;
+import dev.turnout.health.HealthChecker;
+import dev.turnout.health.HttpProbe;
 import dev.turnout.proxy.ProxyContext;
 import dev.turnout.proxy.ProxyServer;
 import dev.turnout.proxy.Transport;
 import dev.turnout.routing.RoutingSnapshot;
 import dev.turnout.routing.TrafficSwitch;
 import dev.turnout.state.StateFile;
+import dev.turnout.state.SwitchHistory;
 import dev.turnout.upstream.UpstreamConnector;
 import io.netty.channel.EventLoopGroup;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -31,41 +36,49 @@ public final class TurnoutServer implements AutoCloseable {
     private final EventLoopGroup boss;
     private final EventLoopGroup workers;
     private final EventLoopGroup adminLoop;
+    private final EventLoopGroup healthLoop;
     private final ScheduledExecutorService adminExecutor;
     private ProxyServer proxy;
     private AdminServer admin;
 
     private TurnoutServer(TrafficSwitch traffic, EventLoopGroup boss, EventLoopGroup workers,
-                          EventLoopGroup adminLoop, ScheduledExecutorService adminExecutor) {
+                          EventLoopGroup adminLoop, EventLoopGroup healthLoop, ScheduledExecutorService adminExecutor) {
         this.traffic = traffic;
         this.boss = boss;
         this.workers = workers;
         this.adminLoop = adminLoop;
+        this.healthLoop = healthLoop;
         this.adminExecutor = adminExecutor;
     }
 
     /** Starts the proxy and admin listeners; on any failure everything already started is stopped again. */
     public static TurnoutServer start(ProxyConfig config) throws StartupException {
         Optional<StateFile> state = config.state().file().map(StateFile::new);
-        TrafficSwitch traffic = restore(config, state);
+        Optional<StateFile.Saved> saved = readState(state);
+        TrafficSwitch traffic = restore(config, saved);
+        SwitchHistory history = new SwitchHistory(saved.map(StateFile.Saved::history).orElse(List.of()));
         Transport transport = Transport.best();
         TurnoutServer server = new TurnoutServer(traffic,
                 transport.newGroup(1, "turnout-accept"),
                 transport.newGroup(Runtime.getRuntime().availableProcessors(), "turnout-io"),
                 transport.newGroup(1, "turnout-admin-io"),
+                transport.newGroup(1, "turnout-health"),
                 Executors.newSingleThreadScheduledExecutor(r -> {
                     Thread t = new Thread(r, "turnout-admin");
                     t.setDaemon(true);
                     return t;
                 }));
         try {
-            ProxyContext context = new ProxyContext(traffic, new UpstreamConnector(transport, config.upstream()), config.upstream());
+            ProxyContext context = ProxyContext.of(config, traffic, new UpstreamConnector(transport, config.upstream()));
             InetSocketAddress listen = address(config.listen(), "listen");
             server.proxy = bind("listen", listen, () -> ProxyServer.bind(transport, server.boss, server.workers, listen, context));
-            SwitchService switches = new SwitchService(traffic, state, config.drain().timeout(), server.adminExecutor);
+            HttpProbe probe = new HttpProbe(transport, server.healthLoop);
+            SwitchService switches = new SwitchService(traffic, state, history, new SwitchGate(config.gate(), probe),
+                    config, server.adminExecutor);
             InetSocketAddress adminListen = address(config.admin().listen(), "admin.listen");
             server.admin = bind("admin.listen", adminListen,
                     () -> AdminServer.bind(transport, server.adminLoop, adminListen, traffic, switches));
+            new HealthChecker(server.healthLoop.next(), probe, traffic, config.health()).start();
         } catch (StartupException e) {
             server.close();
             throw e;
@@ -78,15 +91,17 @@ public final class TurnoutServer implements AutoCloseable {
         return server;
     }
 
-    private static TrafficSwitch restore(ProxyConfig config, Optional<StateFile> state) throws StartupException {
-        Optional<StateFile.Saved> saved;
+    private static Optional<StateFile.Saved> readState(Optional<StateFile> state) throws StartupException {
         try {
-            saved = state.isPresent() ? state.get().read() : Optional.empty();
+            return state.isPresent() ? state.get().read() : Optional.empty();
         } catch (IOException | RuntimeException e) {
             String reason = String.valueOf(e.getMessage()).lines().findFirst().orElse("");
             throw new StartupException("cannot read state file " + state.get().path() + ": " + reason
-                    + " (fix or remove it; it only remembers the active pool)");
+                    + " (fix or remove it; it remembers the active pool and the flip history)");
         }
+    }
+
+    private static TrafficSwitch restore(ProxyConfig config, Optional<StateFile.Saved> saved) {
         boolean known = saved.isPresent() && config.pools().stream().anyMatch(p -> p.name().equals(saved.get().active()));
         if (saved.isPresent() && !known) {
             log.warn("state file names pool \"{}\", which proxy.yaml no longer has; starting with \"{}\"",
@@ -94,7 +109,7 @@ public final class TurnoutServer implements AutoCloseable {
         }
         return known
                 ? TrafficSwitch.start(config, saved.get().active(), saved.get().previous(), saved.get().generation())
-                : TrafficSwitch.start(config, config.active(), Optional.empty(), 1);
+                : TrafficSwitch.start(config, config.active(), Optional.empty(), saved.map(StateFile.Saved::generation).orElse(1L));
     }
 
     private static InetSocketAddress address(HostPort hostPort, String key) throws StartupException {
@@ -147,6 +162,7 @@ public final class TurnoutServer implements AutoCloseable {
             proxy.close();
         }
         adminExecutor.shutdownNow();
+        healthLoop.shutdownGracefully(0, 2, TimeUnit.SECONDS);
         boss.shutdownGracefully(0, 2, TimeUnit.SECONDS);
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS);
         adminLoop.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();

@@ -49,6 +49,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         Map<String, List<String>> query = uri.parameters();
         String by = ctx.channel().remoteAddress() instanceof InetSocketAddress a ? a.getAddress().getHostAddress() : "unknown";
         boolean wait = !"false".equals(first(query, "wait").orElse("true"));
+        boolean force = "true".equals(first(query, "force").orElse("false"));
         switch (uri.path()) {
             case "/health" -> {
                 if (allowed(ctx, keepAlive, request.method(), HttpMethod.GET, HttpMethod.HEAD)) {
@@ -60,14 +61,19 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                     respond(ctx, keepAlive, ok(StatusView.of(traffic.current(), JSON)));
                 }
             }
+            case "/admin/history" -> {
+                if (allowed(ctx, keepAlive, request.method(), HttpMethod.GET, HttpMethod.HEAD)) {
+                    respond(ctx, keepAlive, ok(switches.history().records()));
+                }
+            }
             case "/admin/switch" -> {
                 if (allowed(ctx, keepAlive, request.method(), HttpMethod.POST)) {
-                    answerLater(ctx, keepAlive, switches.switchTo(first(query, "to"), by, wait));
+                    answerLater(ctx, keepAlive, switches.switchTo(first(query, "to"), by, wait, force));
                 }
             }
             case "/admin/rollback" -> {
                 if (allowed(ctx, keepAlive, request.method(), HttpMethod.POST)) {
-                    answerLater(ctx, keepAlive, switches.rollback(by, wait));
+                    answerLater(ctx, keepAlive, switches.rollback(by, wait, force));
                 }
             }
             default -> respond(ctx, keepAlive, error(HttpResponseStatus.NOT_FOUND, "not_found", "no admin route " + uri.path()));
@@ -94,7 +100,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             if (cause == null) {
                 respond(ctx, keepAlive, ok(r));
             } else if (cause instanceof SwitchRefused refused) {
-                respond(ctx, keepAlive, error(refused.status, refused.error, refused.getMessage()));
+                respond(ctx, keepAlive, json(refused.status, refused.body));
             } else {
                 log.error("switch failed", cause);
                 respond(ctx, keepAlive, error(HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal_error", cause.toString()));

@@ -3,8 +3,10 @@ package dev.turnout.admin;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.turnout.health.BackendHealth;
 import dev.turnout.routing.Backend;
 import dev.turnout.routing.Pool;
+import dev.turnout.routing.RollbackWatch;
 import dev.turnout.routing.RoutingSnapshot;
 
 /** The body of GET /admin/status, built from one snapshot so that it is never half a switch. */
@@ -17,22 +19,42 @@ final class StatusView {
                 .put("active", snapshot.active().name());
         root.put("previous", snapshot.previous().map(Pool::name).orElse(null));
         root.put("generation", snapshot.generation());
+        snapshot.watch().filter(RollbackWatch::watching).ifPresent(w -> root.putObject("rollbackWatch")
+                .put("pool", w.pool().name())
+                .put("requests", w.requests())
+                .put("errors", w.errors())
+                .put("remainingMillis", w.remainingMillis()));
         ObjectNode pools = root.putObject("pools");
         for (Pool pool : snapshot.pools()) {
             boolean active = pool == snapshot.active();
             int poolInFlight = 0;
+            int healthy = 0;
             ArrayNode backends = json.createArrayNode();
             for (Backend b : pool.backends()) {
                 int inFlight = b.inFlight();
                 poolInFlight += inFlight;
-                backends.addObject()
+                BackendHealth h = b.health();
+                healthy += h.healthy() ? 1 : 0;
+                BackendHealth.LastCheck last = h.lastCheck();
+                ObjectNode node = backends.addObject()
                         .put("address", b.address().toString())
                         .put("inFlight", inFlight)
                         .put("idleConnections", b.idle().count())
-                        .put("draining", !active && inFlight > 0);
+                        .put("draining", !active && inFlight > 0)
+                        .put("healthy", h.healthy())
+                        .put("passes", h.consecutivePasses())
+                        .put("failures", h.consecutiveFailures());
+                node.put("lastCheck", last == null ? null : last.at().toString());
+                if (last == null) {
+                    node.putNull("latencyMillis");
+                } else {
+                    node.put("latencyMillis", last.latencyMillis());
+                }
+                node.put("lastError", last != null && last.error() != null ? last.error() : h.passiveReason());
             }
             ObjectNode p = pools.putObject(pool.name());
             p.put("active", active);
+            p.put("healthy", healthy);
             p.put("inFlight", poolInFlight);
             p.put("draining", !active && poolInFlight > 0);
             p.set("backends", backends);

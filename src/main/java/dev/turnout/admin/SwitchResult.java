@@ -4,7 +4,8 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 
 /**
  * The answer of a switch or rollback. {@code drained}, {@code drainMillis} and {@code remaining}
- * are absent when the caller did not wait for the drain, or when nothing changed.
+ * are absent when the caller did not wait for the drain, or when nothing changed; {@code forced}
+ * appears only on a forced flip.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 record SwitchResult(
@@ -13,11 +14,13 @@ record SwitchResult(
         long generation,
         boolean changed,
         int inFlightAtSwitch,
+        Boolean forced,
         Boolean drained,
         Long drainMillis,
         Integer remaining) {
 
-    SwitchResult withDrain(boolean drained, long millis, int remaining) {
-        return new SwitchResult(from, to, generation, changed, inFlightAtSwitch, drained, millis, drained ? null : remaining);
+    SwitchResult withDrain(boolean wasDrained, long millis, int stillInFlight) {
+        return new SwitchResult(from, to, generation, changed, inFlightAtSwitch, forced, wasDrained, millis,
+                wasDrained ? null : stillInFlight);
     }
 }

@@ -1,42 +1,62 @@
 package dev.turnout.admin;
 
+import dev.turnout.config.ProxyConfig;
 import dev.turnout.routing.Backend;
 import dev.turnout.routing.Pool;
+import dev.turnout.routing.RollbackWatch;
 import dev.turnout.routing.RoutingSnapshot;
 import dev.turnout.routing.TrafficSwitch;
+import dev.turnout.state.FlipRecord;
 import dev.turnout.state.StateFile;
+import dev.turnout.state.SwitchHistory;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Flips traffic between pools: publishes the new snapshot, saves it, retires the old pool's idle
- * connections and watches the old pool drain. Runs on the admin executor, never on an event loop.
+ * Flips traffic between pools: checks the gate, publishes the new snapshot (with a rollback watch
+ * on the new pool), records and saves the flip, retires the old pool's idle connections and
+ * watches it drain. Runs on the admin executor, never on an event loop.
  */
 public final class SwitchService {
 
     private static final Logger log = LoggerFactory.getLogger(SwitchService.class);
     private static final long DRAIN_POLL_MILLIS = 5;
 
+    static final String MANUAL = "manual";
+    static final String ROLLBACK = "rollback";
+    static final String AUTO_ROLLBACK = "auto-rollback";
+
     private final TrafficSwitch traffic;
     private final Optional<StateFile> state;
-    private final Duration drainTimeout;
+    private final SwitchHistory history;
+    private final SwitchGate gate;
+    private final ProxyConfig config;
     private final ScheduledExecutorService executor;
 
-    public SwitchService(TrafficSwitch traffic, Optional<StateFile> state, Duration drainTimeout, ScheduledExecutorService executor) {
+    public SwitchService(TrafficSwitch traffic, Optional<StateFile> state, SwitchHistory history, SwitchGate gate,
+                         ProxyConfig config, ScheduledExecutorService executor) {
         this.traffic = traffic;
         this.state = state;
-        this.drainTimeout = drainTimeout;
+        this.history = history;
+        this.gate = gate;
+        this.config = config;
         this.executor = executor;
     }
 
+    SwitchHistory history() {
+        return history;
+    }
+
     /** Flips to {@code to}, or to the other pool when there are exactly two. */
-    CompletableFuture<SwitchResult> switchTo(Optional<String> to, String by, boolean waitForDrain) {
+    CompletableFuture<SwitchResult> switchTo(Optional<String> to, String by, boolean waitForDrain, boolean force) {
         return onExecutor(() -> {
             RoutingSnapshot now = traffic.current();
             Pool target;
@@ -49,43 +69,73 @@ public final class SwitchService {
                 throw new SwitchRefused(HttpResponseStatus.BAD_REQUEST, "target_required",
                         "there are " + now.pools().size() + " pools; name one with ?to= (pools: " + String.join(", ", now.poolNames()) + ")");
             }
-            return flip(target, "switch", by, waitForDrain);
+            return gated(target, MANUAL, by, waitForDrain, force);
         });
     }
 
     /** Flips back to the pool that was active before the last flip. */
-    CompletableFuture<SwitchResult> rollback(String by, boolean waitForDrain) {
+    CompletableFuture<SwitchResult> rollback(String by, boolean waitForDrain, boolean force) {
         return onExecutor(() -> {
             Pool target = traffic.current().previous().orElseThrow(() -> new SwitchRefused(HttpResponseStatus.CONFLICT,
                     "no_previous_pool", "nothing to roll back to: no flip has happened yet"));
-            return flip(target, "rollback", by, waitForDrain);
+            return gated(target, ROLLBACK, by, waitForDrain, force);
         });
     }
 
-    private CompletableFuture<SwitchResult> onExecutor(java.util.function.Supplier<CompletableFuture<SwitchResult>> work) {
+    private CompletableFuture<SwitchResult> gated(Pool target, String reason, String by, boolean waitForDrain, boolean force) {
+        if (force || traffic.current().active() == target) {
+            return flip(target, reason, by, force, null, waitForDrain);
+        }
+        return gate.check(target).thenComposeAsync(ok -> flip(target, reason, by, false, null, waitForDrain), executor);
+    }
+
+    /** Called by a tripped watch from any thread: flips back unless traffic moved on since. */
+    private void autoRollback(RollbackWatch watch, String why) {
+        executor.execute(() -> {
+            RoutingSnapshot now = traffic.current();
+            if (now.watch().orElse(null) != watch || now.previous().isEmpty()) {
+                return;
+            }
+            log.warn("auto-rollback of {} to {}: {}", watch.pool().name(), now.previous().get().name(), why);
+            flip(now.previous().get(), AUTO_ROLLBACK, "turnout", false, why, false);
+        });
+    }
+
+    private CompletableFuture<SwitchResult> onExecutor(Supplier<CompletableFuture<SwitchResult>> work) {
         return CompletableFuture.supplyAsync(work, executor).thenCompose(f -> f);
     }
 
-    private CompletableFuture<SwitchResult> flip(Pool target, String action, String by, boolean waitForDrain) {
-        TrafficSwitch.Flip flip = traffic.flipTo(target);
+    private CompletableFuture<SwitchResult> flip(Pool target, String reason, String by, boolean forced, String detail, boolean waitForDrain) {
+        // An automatic rollback is not watched in turn: it must never flap back to the pool it fled.
+        TrafficSwitch.Flip flip = traffic.flipTo(target, pool -> config.rollback().auto() && !reason.equals(AUTO_ROLLBACK)
+                ? Optional.of(new RollbackWatch(pool, config.rollback(), config.health().fall(), this::autoRollback))
+                : Optional.empty());
         RoutingSnapshot after = flip.after();
         Pool old = flip.before().active();
         if (!flip.changed()) {
-            log.info("{} to {} by {}: already active (generation {})", action, target.name(), by, after.generation());
+            log.info("{} to {} by {}: already active (generation {})", reason, target.name(), by, after.generation());
             return CompletableFuture.completedFuture(
-                    new SwitchResult(old.name(), target.name(), after.generation(), false, 0, null, null, null));
+                    new SwitchResult(old.name(), target.name(), after.generation(), false, 0, null, null, null, null));
         }
-        save(after);
+        FlipRecord record = new FlipRecord(Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(), old.name(), target.name(),
+                after.generation(), reason, forced, by, detail, null, null);
+        history.add(record);
+        save();
         for (Backend b : old.backends()) {
             b.idle().closeAll();
         }
         long startNanos = System.nanoTime();
-        SwitchResult flipped = new SwitchResult(old.name(), target.name(), after.generation(), true, old.inFlight(), null, null, null);
+        SwitchResult flipped = new SwitchResult(old.name(), target.name(), after.generation(), true, old.inFlight(),
+                forced ? Boolean.TRUE : null, null, null, null);
         CompletableFuture<SwitchResult> drained = new CompletableFuture<>();
         watchDrain(old, startNanos, flipped, drained);
-        drained.thenAccept(r -> log.info("{} {} -> {} generation {} by {}: {}", action, r.from(), r.to(), r.generation(), by,
-                r.drained() ? "drained " + r.inFlightAtSwitch() + " in-flight in " + r.drainMillis() + "ms"
-                        : "drain incomplete after " + r.drainMillis() + "ms, " + r.remaining() + " still in flight"));
+        drained.thenAcceptAsync(r -> {
+            history.update(record.withDrain(r.drained(), r.drainMillis()));
+            save();
+            log.info("{} {} -> {} generation {} by {}{}: {}", reason, r.from(), r.to(), r.generation(), by, forced ? " (forced)" : "",
+                    r.drained() ? "drained " + r.inFlightAtSwitch() + " in-flight in " + r.drainMillis() + "ms"
+                            : "drain incomplete after " + r.drainMillis() + "ms, " + r.remaining() + " still in flight");
+        }, executor);
         return waitForDrain ? drained : CompletableFuture.completedFuture(flipped);
     }
 
@@ -96,17 +146,17 @@ public final class SwitchService {
         long millis = TimeUnit.NANOSECONDS.toMillis(elapsedNanos);
         if (remaining == 0) {
             done.complete(flipped.withDrain(true, millis, 0));
-        } else if (traffic.current().active() == old || elapsedNanos >= drainTimeout.toNanos()) {
+        } else if (traffic.current().active() == old || elapsedNanos >= config.drain().timeout().toNanos()) {
             done.complete(flipped.withDrain(false, millis, remaining));
         } else {
             executor.schedule(() -> watchDrain(old, startNanos, flipped, done), DRAIN_POLL_MILLIS, TimeUnit.MILLISECONDS);
         }
     }
 
-    private void save(RoutingSnapshot snapshot) {
+    private void save() {
         state.ifPresent(file -> {
             try {
-                file.write(snapshot);
+                file.write(traffic.current(), history.records());
             } catch (java.io.IOException | RuntimeException e) {
                 log.error("could not save the active pool to {}: {}; traffic moved, but a restart would not remember it",
                         file.path(), e.toString());

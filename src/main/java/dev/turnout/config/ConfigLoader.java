@@ -26,6 +26,8 @@ public final class ConfigLoader {
     public static final HostPort DEFAULT_ADMIN_LISTEN = new HostPort("127.0.0.1", 9090);
     public static final String DEFAULT_STATE_FILE = "turnout-state.json";
 
+    private static final Pattern METHOD = Pattern.compile("[A-Z]{1,20}");
+    private static final Pattern HEADER_NAME = Pattern.compile("[A-Za-z0-9!#$%&'*+.^_`|~-]+");
     private static final Pattern POOL_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,62}");
     private static final ObjectMapper YAML = new ObjectMapper(
             YAMLFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build());
@@ -119,11 +121,96 @@ public final class ConfigLoader {
         Duration drainTimeout = drainSection.positiveDuration("timeout", Duration.ofSeconds(120));
         drainSection.rejectUnknownKeys();
 
+        ProxyConfig.Health health = readHealth(root.section("health"));
+        ProxyConfig.Gate gate = readGate(root.section("switch"));
+        Section retrySection = root.section("retry");
+        ProxyConfig.Retry retry = new ProxyConfig.Retry(retrySection.integer("attempts", 2, 1));
+        retrySection.rejectUnknownKeys();
+        ProxyConfig.Preview preview = readPreview(root);
+        ProxyConfig.Rollback rollback = readRollback(root.section("rollback"));
+
         root.rejectUnknownKeys();
         return new ProxyConfig(listen, admin, pools, active,
                 new ProxyConfig.State(Optional.of(Path.of(stateFile))),
                 new ProxyConfig.Upstream(connectTimeout, readTimeout, writeTimeout, keepalive),
-                new ProxyConfig.Drain(drainTimeout));
+                new ProxyConfig.Drain(drainTimeout),
+                health, gate, retry, preview, rollback);
+    }
+
+    private static ProxyConfig.Health readHealth(Section h) {
+        String path = h.text("path", "/health");
+        if (!path.startsWith("/")) {
+            h.problem(h.pathOf("path"), Section.quote(path) + " is not a path (expected: /health or another path starting with /)");
+        }
+        Duration interval = h.positiveDuration("interval", Duration.ofSeconds(2));
+        Duration timeout = h.positiveDuration("timeout", Duration.ofSeconds(1));
+        if (timeout.compareTo(interval) > 0) {
+            h.problem(h.pathOf("timeout"), Durations.format(timeout) + " is longer than health.interval "
+                    + Durations.format(interval) + " (expected: at most the interval)");
+        }
+        ProxyConfig.Health health = new ProxyConfig.Health(path, interval, timeout, h.integer("rise", 2, 1), h.integer("fall", 3, 1));
+        h.rejectUnknownKeys();
+        return health;
+    }
+
+    private static ProxyConfig.Gate readGate(Section g) {
+        int minHealthy = g.integer("minHealthy", 1, 0);
+        List<ProxyConfig.Smoke> smoke = new ArrayList<>();
+        for (Section item : g.sectionList("smoke")) {
+            String method = item.text("method", "GET");
+            if (!METHOD.matcher(method).matches()) {
+                item.problem(item.pathOf("method"), Section.quote(method) + " is not an HTTP method (expected: GET, POST, ...)");
+            }
+            String path = item.text("path", "");
+            if (!path.startsWith("/")) {
+                item.problem(item.pathOf("path"), (path.isEmpty() ? "is missing" : Section.quote(path) + " is not a path")
+                        + " (expected: a path starting with /, such as /v1/models)");
+            }
+            List<Integer> expect = new ArrayList<>();
+            List<String> raw = item.textList("expect");
+            for (int i = 0; i < raw.size(); i++) {
+                String code = raw.get(i);
+                if (code != null && code.matches("[1-5]\\d\\d")) {
+                    expect.add(Integer.parseInt(code));
+                } else if (code != null) {
+                    item.problem(item.pathOf("expect") + "[" + i + "]", Section.quote(code) + " is not an HTTP status (expected: 100 to 599)");
+                }
+            }
+            if (raw.isEmpty()) {
+                expect.add(200);
+            }
+            item.rejectUnknownKeys();
+            smoke.add(new ProxyConfig.Smoke(method, path, expect));
+        }
+        g.rejectUnknownKeys();
+        return new ProxyConfig.Gate(minHealthy, smoke);
+    }
+
+    /** Preview is off unless the section is there: on the open internet, nobody should reach the standby pool by accident. */
+    private static ProxyConfig.Preview readPreview(Section root) {
+        boolean present = root.has("preview");
+        Section p = root.section("preview");
+        if (!present) {
+            return new ProxyConfig.Preview(Optional.empty(), false);
+        }
+        String header = p.text("header", "X-Environment");
+        if (!header.equalsIgnoreCase("none") && !HEADER_NAME.matcher(header).matches()) {
+            p.problem(p.pathOf("header"), Section.quote(header) + " is not a header name (expected: X-Environment, or none)");
+        }
+        ProxyConfig.Preview preview = new ProxyConfig.Preview(
+                header.equalsIgnoreCase("none") ? Optional.empty() : Optional.of(header), p.bool("pathPrefix", false));
+        p.rejectUnknownKeys();
+        return preview;
+    }
+
+    private static ProxyConfig.Rollback readRollback(Section r) {
+        ProxyConfig.Rollback rollback = new ProxyConfig.Rollback(
+                r.bool("auto", true),
+                r.positiveDuration("window", Duration.ofMinutes(5)),
+                r.fraction("maxErrorRate", 0.05),
+                r.integer("minRequests", 20, 1));
+        r.rejectUnknownKeys();
+        return rollback;
     }
 
     private static List<ProxyConfig.PoolSpec> readPools(Section root) {

@@ -13,10 +13,19 @@ public record ProxyConfig(
         String active,
         State state,
         Upstream upstream,
-        Drain drain) {
+        Drain drain,
+        Health health,
+        Gate gate,
+        Retry retry,
+        Preview preview,
+        Rollback rollback) {
 
     public ProxyConfig {
         pools = List.copyOf(pools);
+    }
+
+    public ProxyConfig withState(State newState) {
+        return new ProxyConfig(listen, admin, pools, active, newState, upstream, drain, health, gate, retry, preview, rollback);
     }
 
     public record Admin(HostPort listen) {}
@@ -36,4 +45,30 @@ public record ProxyConfig(
     public record Keepalive(int maxIdlePerBackend, Duration idleTimeout, int maxRequestsPerConnection) {}
 
     public record Drain(Duration timeout) {}
+
+    /** Active health checks: GET {@code path} on every backend every {@code interval}. */
+    public record Health(String path, Duration interval, Duration timeout, int rise, int fall) {}
+
+    /** The {@code switch} section: what a target pool must pass before traffic moves to it. */
+    public record Gate(int minHealthy, List<Smoke> smoke) {
+        public Gate {
+            smoke = List.copyOf(smoke);
+        }
+    }
+
+    /** One request sent to every backend of a target pool before a flip; its status must be one of {@code expect}. */
+    public record Smoke(String method, String path, List<Integer> expect) {
+        public Smoke {
+            expect = List.copyOf(expect);
+        }
+    }
+
+    /** Total tries per request, on other backends of the same pool. */
+    public record Retry(int attempts) {}
+
+    /** Routing to a named pool ahead of a flip; off when {@code header} is empty and {@code pathPrefix} false. */
+    public record Preview(Optional<String> header, boolean pathPrefix) {}
+
+    /** Automatic rollback of a new active pool whose error rate passes {@code maxErrorRate} within {@code window}. */
+    public record Rollback(boolean auto, Duration window, double maxErrorRate, int minRequests) {}
 }

@@ -91,6 +91,23 @@ final class Section {
         return value;
     }
 
+    boolean bool(String key, boolean fallback) {
+        return parsed(key, fallback, raw -> switch (raw.trim()) {
+            case "true" -> Optional.of(true);
+            case "false" -> Optional.of(false);
+            default -> Optional.empty();
+        }, "is not a boolean (expected: true or false)");
+    }
+
+    double fraction(String key, double fallback) {
+        double value = parsed(key, fallback, Section::parseDouble, "is not a number (expected: a fraction such as 0.05)");
+        if (value < 0 || value > 1) {
+            problem(pathOf(key), value + " is out of range (expected: from 0 to 1, such as 0.05)");
+            return fallback;
+        }
+        return value;
+    }
+
     HostPort hostPort(String key, HostPort fallback) {
         return parsed(key, fallback, HostPort::parse, "is not host:port");
     }
@@ -119,6 +136,29 @@ final class Section {
             return new Section(MissingNode.getInstance(), pathOf(key), problems, env);
         }
         return new Section(value, pathOf(key), problems, env);
+    }
+
+    /** A list of mappings, each a section with its index in the path; absent means empty. */
+    List<Section> sectionList(String key) {
+        known.add(key);
+        JsonNode value = node.get(key);
+        List<Section> items = new ArrayList<>();
+        if (value == null || value.isNull()) {
+            return items;
+        }
+        if (!value.isArray()) {
+            problem(pathOf(key), "is a " + kind(value) + " (expected: a list of mappings)");
+            return items;
+        }
+        for (int i = 0; i < value.size(); i++) {
+            String itemPath = pathOf(key) + "[" + i + "]";
+            if (value.get(i).isObject()) {
+                items.add(new Section(value.get(i), itemPath, problems, env));
+            } else {
+                problem(itemPath, "is a " + kind(value.get(i)) + " (expected: a mapping of keys)");
+            }
+        }
+        return items;
     }
 
     /** The child mappings of this section by name, for open-ended maps such as pools. */
@@ -172,6 +212,15 @@ final class Section {
             return "list";
         }
         return value.isNull() ? "null" : "value";
+    }
+
+    private static Optional<Double> parseDouble(String raw) {
+        try {
+            double d = Double.parseDouble(raw.trim());
+            return Double.isFinite(d) ? Optional.of(d) : Optional.empty();
+        } catch (NumberFormatException e) {
+            return Optional.empty();
+        }
     }
 
     private static Optional<Integer> parseInt(String raw) {

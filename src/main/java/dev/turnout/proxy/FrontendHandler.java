@@ -1,5 +1,6 @@
 package dev.turnout.proxy;
 
+import dev.turnout.routing.RoutingSnapshot;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -60,7 +61,16 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 rejectMalformed(request.decoderResult().cause());
                 return;
             }
-            exchange = new ProxyExchange(this, ctx, context, request, clientIp);
+            RoutingSnapshot snapshot = context.traffic().current();
+            Router.Route route = context.router().route(request, snapshot);
+            if (route == null) {
+                ReferenceCountUtil.release(msg);
+                // The body, if any, cannot be skipped reliably here: the connection ends with the answer.
+                answer(ErrorAnswers.of(HttpResponseStatus.BAD_REQUEST, "unknown_pool", null, null,
+                        context.router().headerName() + " names no pool (pools: " + String.join(", ", snapshot.poolNames()) + ")", true), true);
+                return;
+            }
+            exchange = new ProxyExchange(this, ctx, context, request, snapshot, route, clientIp);
             exchange.start();
         } else if (msg instanceof HttpContent part) {
             if (exchange == null) {

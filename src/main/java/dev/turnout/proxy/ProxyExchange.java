@@ -3,6 +3,7 @@ package dev.turnout.proxy;
 import dev.turnout.config.Durations;
 import dev.turnout.routing.Backend;
 import dev.turnout.routing.Pool;
+import dev.turnout.routing.RoutingSnapshot;
 import dev.turnout.upstream.UpstreamConnection;
 import dev.turnout.upstream.UpstreamConnector;
 import dev.turnout.upstream.UpstreamListener;
@@ -27,6 +28,8 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.net.ConnectException;
 import java.net.UnknownHostException;
 import java.util.ArrayDeque;
+import java.util.BitSet;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -39,17 +42,26 @@ import java.util.concurrent.TimeUnit;
  */
 final class ProxyExchange implements UpstreamListener {
 
+    /** Methods that may be sent again after a failure that might have reached a backend (RFC 9110, 9.2.2). */
+    private static final Set<HttpMethod> IDEMPOTENT = Set.of(
+            HttpMethod.GET, HttpMethod.HEAD, HttpMethod.OPTIONS, HttpMethod.PUT, HttpMethod.DELETE);
+
     private final FrontendHandler front;
     private final ChannelHandlerContext client;
     private final ProxyContext context;
     private final HttpRequest request;
+    private final RoutingSnapshot snapshot;
     private final Pool pool;
+    private final boolean preview;
     private final boolean clientKeepAlive;
     private final boolean clientHttp11;
     private final boolean headRequest;
+    private final boolean bodyless;
+    private final boolean idempotent;
     private final int start;
 
     private int tries;
+    private BitSet tried;
     private Backend backend;
     private boolean counted;
     private UpstreamConnection upstream;
@@ -60,6 +72,7 @@ final class ProxyExchange implements UpstreamListener {
     private boolean requestSent;
     private boolean relayingInterim;
     private boolean responseStarted;
+    private int responseStatus;
     private boolean upstreamReusable;
     private boolean closeClient;
     private boolean ended;
@@ -68,15 +81,20 @@ final class ProxyExchange implements UpstreamListener {
     private long stalledSince;
     private ScheduledFuture<?> timer;
 
-    ProxyExchange(FrontendHandler front, ChannelHandlerContext client, ProxyContext context, HttpRequest request, String clientIp) {
+    ProxyExchange(FrontendHandler front, ChannelHandlerContext client, ProxyContext context, HttpRequest request,
+                  RoutingSnapshot snapshot, Router.Route route, String clientIp) {
         this.front = front;
         this.client = client;
         this.context = context;
         this.request = request;
-        this.pool = context.traffic().current().active();
+        this.snapshot = snapshot;
+        this.pool = route.pool();
+        this.preview = route.preview();
         this.clientKeepAlive = HttpUtil.isKeepAlive(request);
         this.clientHttp11 = request.protocolVersion().equals(HttpVersion.HTTP_1_1);
         this.headRequest = HttpMethod.HEAD.equals(request.method());
+        this.bodyless = !HttpUtil.isTransferEncodingChunked(request) && HttpUtil.getContentLength(request, 0L) == 0;
+        this.idempotent = IDEMPOTENT.contains(request.method());
         this.start = pool.nextStart();
         prepareRequest(clientIp);
     }
@@ -100,9 +118,15 @@ final class ProxyExchange implements UpstreamListener {
         tryNextBackend();
     }
 
+    /** Takes the next healthy untried backend of the pool and connects to it, or reuses one of its idle connections. */
     private void tryNextBackend() {
-        backend = pool.backendAt(start + tries);
+        int index = pool.pick(start, tried);
+        if (tried == null) {
+            tried = new BitSet(pool.backends().size());
+        }
+        tried.set(index);
         tries++;
+        backend = pool.backendAt(index);
         backend.requestStarted();
         counted = true;
         if (!request.headers().contains(HttpHeaderNames.HOST)) {
@@ -114,6 +138,23 @@ final class ProxyExchange implements UpstreamListener {
             return;
         }
         context.connector().connect(backend, client.channel().eventLoop()).addListener((ChannelFutureListener) this::onConnect);
+    }
+
+    /** Whether another backend of the same pool may still be tried; never across pools, never after the answer began. */
+    private boolean mayTryAnother() {
+        return !responseStarted && tries < context.attempts() && pool.pick(start, tried) >= 0;
+    }
+
+    /** Gives up the current attempt and sends the request to another backend. */
+    private void retry() {
+        endAttempt();
+        if (upstream != null) {
+            upstream.discard();
+            upstream = null;
+        }
+        requestSent = false;
+        relayingInterim = false;
+        tryNextBackend();
     }
 
     private void onConnect(ChannelFuture future) {
@@ -134,6 +175,9 @@ final class ProxyExchange implements UpstreamListener {
         connection.attach(this);
         Channel ch = connection.channel();
         ch.write(request, ch.voidPromise());
+        if (bodyless && requestReceived) {
+            ch.write(LastHttpContent.EMPTY_LAST_CONTENT, ch.voidPromise());
+        }
         if (held != null) {
             HttpContent part;
             while ((part = held.poll()) != null) {
@@ -151,22 +195,21 @@ final class ProxyExchange implements UpstreamListener {
     }
 
     private void connectFailed(Throwable cause) {
-        endCount();
         String detail = describe(cause);
-        if (tries < pool.backends().size()) {
-            noteRefusal(detail);
-            tryNextBackend();
-            return;
-        }
-        if (tries == 1) {
-            boolean timedOut = cause instanceof ConnectTimeoutException;
-            fail(timedOut ? HttpResponseStatus.GATEWAY_TIMEOUT : HttpResponseStatus.BAD_GATEWAY,
-                    timedOut ? "gateway_timeout" : "bad_gateway", backend.toString(), detail);
-            return;
-        }
+        // Nothing reached the backend, so any method may go elsewhere; the backend is out until checks pass again.
+        backend.health().markDown("connect failed: " + detail);
         noteRefusal(detail);
-        fail(HttpResponseStatus.SERVICE_UNAVAILABLE, "service_unavailable", null,
-                "no reachable backend (" + refusals + ")");
+        if (mayTryAnother()) {
+            retry();
+            return;
+        }
+        if (tried.cardinality() == pool.backends().size() && pool.backends().size() > 1) {
+            fail(HttpResponseStatus.SERVICE_UNAVAILABLE, "service_unavailable", null, "no reachable backend (" + refusals + ")");
+        } else if (cause instanceof ConnectTimeoutException) {
+            fail(HttpResponseStatus.GATEWAY_TIMEOUT, "gateway_timeout", backend.toString(), detail);
+        } else {
+            fail(HttpResponseStatus.BAD_GATEWAY, "bad_gateway", backend.toString(), detail);
+        }
     }
 
     private void noteRefusal(String detail) {
@@ -188,7 +231,16 @@ final class ProxyExchange implements UpstreamListener {
         if (last) {
             requestReceived = true;
         }
-        if (upstream == null) {
+        if (bodyless) {
+            // Written as EMPTY_LAST_CONTENT by whichever attempt carries the request, so a retry can send it again.
+            part.release();
+            if (upstream != null) {
+                Channel ch = upstream.channel();
+                ch.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT, ch.voidPromise());
+                requestSent = true;
+                lastUpstreamActivity = System.nanoTime();
+            }
+        } else if (upstream == null) {
             if (held == null) {
                 held = new ArrayDeque<>(4);
             }
@@ -260,7 +312,14 @@ final class ProxyExchange implements UpstreamListener {
             client.write(response);
             return;
         }
+        if ((code == 502 || code == 503) && bodyless && idempotent && requestSent && mayTryAnother()) {
+            ReferenceCountUtil.release(response);
+            noteRefusal("answered " + code);
+            retry();
+            return;
+        }
         responseStarted = true;
+        responseStatus = code;
         upstreamReusable = HttpUtil.isKeepAlive(response);
         boolean framedByLength = HttpUtil.isContentLengthSet(response);
         HeaderRules.stripHopByHop(response.headers());
@@ -322,14 +381,26 @@ final class ProxyExchange implements UpstreamListener {
 
     @Override
     public void onUpstreamClosed(Throwable cause) {
+        UpstreamConnection closed = upstream;
         upstream = null;
         if (ended) {
             return;
         }
         if (responseStarted) {
             abort();
+            return;
+        }
+        String detail = cause == null ? "backend closed the connection before responding" : describe(cause);
+        if (closed != null && closed.requests() == 1) {
+            // On a reused connection this may be the backend's keep-alive timeout racing us; on a fresh one, it is the backend.
+            backend.health().markDown(detail);
+        }
+        // The request may have reached the backend: only a bodyless idempotent request may go elsewhere.
+        if (bodyless && idempotent && mayTryAnother()) {
+            noteRefusal(detail);
+            retry();
         } else {
-            upstreamFailed(cause == null ? "backend closed the connection before responding" : describe(cause));
+            upstreamFailed(detail);
         }
     }
 
@@ -390,6 +461,7 @@ final class ProxyExchange implements UpstreamListener {
     /** Answers the client with a JSON error; only possible before any byte of a response went out. */
     private void fail(HttpResponseStatus status, String error, String failedBackend, String detail) {
         end();
+        recordOutcome(true);
         releaseHeld();
         if (upstream != null) {
             upstream.discard();
@@ -402,6 +474,7 @@ final class ProxyExchange implements UpstreamListener {
     /** The response broke after it began: the client must see a truncated answer, so its connection closes. */
     private void abort() {
         end();
+        recordOutcome(true);
         if (upstream != null) {
             upstream.discard();
             upstream = null;
@@ -411,8 +484,10 @@ final class ProxyExchange implements UpstreamListener {
 
     private void complete() {
         end();
-        boolean stillActive = context.traffic().current().active() == pool;
-        upstream.release(upstreamReusable && requestSent && stillActive,
+        recordOutcome(responseStatus >= 500);
+        // A retired pool's connections close as their requests end; a previewed pool keeps its own.
+        boolean poolInUse = preview || context.traffic().current().active() == pool;
+        upstream.release(upstreamReusable && requestSent && poolInUse,
                 context.upstream().keepalive().maxRequestsPerConnection());
         upstream = null;
         front.exchangeComplete(closeClient);
@@ -420,10 +495,25 @@ final class ProxyExchange implements UpstreamListener {
 
     private void end() {
         ended = true;
+        endAttempt();
+    }
+
+    private void endAttempt() {
         endCount();
         if (timer != null) {
             timer.cancel(false);
             timer = null;
+        }
+    }
+
+    /** Feeds the rollback watch of the pool this request went to; preview traffic never counts. */
+    private void recordOutcome(boolean failed) {
+        if (!preview) {
+            snapshot.watch().ifPresent(w -> {
+                if (w.pool() == pool) {
+                    w.record(failed);
+                }
+            });
         }
     }
 

@@ -2,13 +2,14 @@ package dev.turnout.routing;
 
 import dev.turnout.config.HostPort;
 import dev.turnout.config.ProxyConfig;
+import dev.turnout.health.BackendHealth;
 import dev.turnout.upstream.IdleConnections;
 import java.net.InetSocketAddress;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * One origin server of one pool. The snapshot points at it; its live counters (in-flight requests,
- * idle pooled connections) live here so that a new snapshot can keep using the same backend.
+ * One origin server of one pool. The snapshot points at it; its live state (in-flight requests,
+ * idle pooled connections, health) lives here so that a new snapshot can keep using the same backend.
  */
 public final class Backend {
 
@@ -18,6 +19,7 @@ public final class Backend {
     private final String label;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final IdleConnections idle;
+    private final BackendHealth health = new BackendHealth();
 
     Backend(String pool, HostPort address, ProxyConfig.Keepalive keepalive) {
         this.pool = pool;
@@ -49,6 +51,10 @@ public final class Backend {
 
     public void requestEnded() {
         inFlight.decrementAndGet();
+    }
+
+    public BackendHealth health() {
+        return health;
     }
 
     public IdleConnections idle() {

@@ -1,6 +1,7 @@
 package dev.turnout.routing;
 
 import dev.turnout.config.ProxyConfig;
+import java.util.BitSet;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -24,16 +25,46 @@ public final class Pool {
         return backends;
     }
 
-    /**
-     * Where this request starts in round-robin order. A request that must try again (its backend
-     * refused the connection) walks on from there with {@link #backendAt(int)}.
-     */
+    /** Where the next request starts its walk over the backends: plain round-robin. */
     public int nextStart() {
-        return cursor.getAndIncrement() & Integer.MAX_VALUE;
+        return (cursor.getAndIncrement() & Integer.MAX_VALUE) % backends.size();
+    }
+
+    /**
+     * The first healthy backend not yet tried, walking on from {@code start}; when none is healthy,
+     * the first untried one anyway (fail open: a wrong health verdict must not blackhole traffic);
+     * -1 when every backend was tried. {@code tried} may be null on a request's first pick.
+     */
+    public int pick(int start, BitSet tried) {
+        int n = backends.size();
+        int fallback = -1;
+        for (int k = 0; k < n; k++) {
+            int i = (start + k) % n;
+            if (tried != null && tried.get(i)) {
+                continue;
+            }
+            if (backends.get(i).health().healthy()) {
+                return i;
+            }
+            if (fallback < 0) {
+                fallback = i;
+            }
+        }
+        return fallback;
     }
 
     public Backend backendAt(int index) {
-        return backends.get(index % backends.size());
+        return backends.get(index);
+    }
+
+    public int healthyCount() {
+        int n = 0;
+        for (Backend b : backends) {
+            if (b.health().healthy()) {
+                n++;
+            }
+        }
+        return n;
     }
 
     public int inFlight() {

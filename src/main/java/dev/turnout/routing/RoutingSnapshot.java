@@ -8,8 +8,10 @@ import java.util.Optional;
  * a request reads exactly one and keeps it, so it can never see half a switch.
  *
  * @param previous the pool that was active before the last flip, empty before the first flip
+ * @param watch    the automatic-rollback watch on the active pool, while there is one
  */
-public record RoutingSnapshot(List<Pool> pools, Pool active, Optional<Pool> previous, long generation) {
+public record RoutingSnapshot(List<Pool> pools, Pool active, Optional<Pool> previous, long generation,
+                              Optional<RollbackWatch> watch) {
 
     public RoutingSnapshot {
         pools = List.copyOf(pools);
@@ -28,7 +30,7 @@ public record RoutingSnapshot(List<Pool> pools, Pool active, Optional<Pool> prev
         return pools.stream().map(Pool::name).toList();
     }
 
-    RoutingSnapshot flippedTo(Pool target) {
-        return new RoutingSnapshot(pools, target, Optional.of(active), generation + 1);
+    RoutingSnapshot flippedTo(Pool target, Optional<RollbackWatch> newWatch) {
+        return new RoutingSnapshot(pools, target, Optional.of(active), generation + 1, newWatch);
     }
 }

@@ -4,6 +4,7 @@ import dev.turnout.config.ProxyConfig;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 
 /** The one AtomicReference that holds the routing snapshot, and the only place that replaces it. */
 public final class TrafficSwitch {
@@ -27,9 +28,9 @@ public final class TrafficSwitch {
      */
     public static TrafficSwitch start(ProxyConfig config, String active, Optional<String> previous, long generation) {
         List<Pool> pools = config.pools().stream().map(spec -> new Pool(spec, config.upstream().keepalive())).toList();
-        RoutingSnapshot probe = new RoutingSnapshot(pools, pools.get(0), Optional.empty(), generation);
+        RoutingSnapshot probe = new RoutingSnapshot(pools, pools.get(0), Optional.empty(), generation, Optional.empty());
         Pool activePool = probe.pool(active).orElseThrow(() -> new IllegalArgumentException("no pool " + active));
-        return new TrafficSwitch(new RoutingSnapshot(pools, activePool, previous.flatMap(probe::pool), generation));
+        return new TrafficSwitch(new RoutingSnapshot(pools, activePool, previous.flatMap(probe::pool), generation, Optional.empty()));
     }
 
     /** The snapshot a new request routes with. One volatile read. */
@@ -41,12 +42,12 @@ public final class TrafficSwitch {
      * Makes {@code target} the active pool. Synchronized so that concurrent switch calls each get
      * their own generation; requests never take this lock, they only read {@link #current()}.
      */
-    public synchronized Flip flipTo(Pool target) {
+    public synchronized Flip flipTo(Pool target, Function<Pool, Optional<RollbackWatch>> watchFor) {
         RoutingSnapshot before = current.get();
         if (before.active() == target) {
             return new Flip(before, before);
         }
-        RoutingSnapshot after = before.flippedTo(target);
+        RoutingSnapshot after = before.flippedTo(target, watchFor.apply(target));
         current.set(after);
         return new Flip(before, after);
     }

@@ -254,7 +254,7 @@ class ProxyingTest {
                         "{\"error\":\"bad_gateway\",\"pool\":\"green\",\"backend\":\"127.0.0.1:" + deadA + "\",\"detail\":\"connection refused\"}");
                 assertThat(client.get("/again").status()).isEqualTo(502);
             }
-            assertThat(dead.admin("POST", "/admin/switch?to=pair").status()).isEqualTo(200);
+            assertThat(dead.admin("POST", "/admin/switch?to=pair&force=true").status()).isEqualTo(200);
             try (RawHttp client = dead.client()) {
                 RawHttp.Response r = client.get("/");
                 assertThat(r.status()).isEqualTo(503);

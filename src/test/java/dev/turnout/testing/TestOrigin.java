@@ -74,9 +74,6 @@ public final class TestOrigin implements AutoCloseable {
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        connections.incrementAndGet();
-                        openConnections.incrementAndGet();
-                        ch.closeFuture().addListener(f -> openConnections.decrementAndGet());
                         ch.pipeline().addLast(new HttpServerCodec(), new Handler());
                     }
                 })
@@ -95,12 +92,12 @@ public final class TestOrigin implements AutoCloseable {
         return "127.0.0.1:" + ((InetSocketAddress) server.localAddress()).getPort();
     }
 
-    /** Request heads this origin has read. */
+    /** Request heads this origin has read, health checks and smoke requests from Turnout's probe not counted. */
     public int requests() {
         return requests.get();
     }
 
-    /** Connections accepted since start. */
+    /** Connections that carried traffic (not only probes) since start. */
     public int connections() {
         return connections.get();
     }
@@ -127,6 +124,7 @@ public final class TestOrigin implements AutoCloseable {
     private final class Handler extends ChannelInboundHandlerAdapter {
         private HttpRequest request;
         private long bodyBytes;
+        private boolean carriedTraffic;
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -134,8 +132,9 @@ public final class TestOrigin implements AutoCloseable {
                 if (msg instanceof HttpRequest r) {
                     request = r;
                     bodyBytes = 0;
-                    requests.incrementAndGet();
-                    seen.add(r);
+                    if (!"turnout-probe".equals(r.headers().get(HttpHeaderNames.USER_AGENT))) {
+                        countTraffic(ctx, r);
+                    }
                     if (r.uri().startsWith("/close")) {
                         ctx.close();
                         return;
@@ -150,6 +149,17 @@ public final class TestOrigin implements AutoCloseable {
                 }
             } finally {
                 ReferenceCountUtil.release(msg);
+            }
+        }
+
+        private void countTraffic(ChannelHandlerContext ctx, HttpRequest r) {
+            requests.incrementAndGet();
+            seen.add(r);
+            if (!carriedTraffic) {
+                carriedTraffic = true;
+                connections.incrementAndGet();
+                openConnections.incrementAndGet();
+                ctx.channel().closeFuture().addListener(f -> openConnections.decrementAndGet());
             }
         }
 

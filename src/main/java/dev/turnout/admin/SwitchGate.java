@@ -1,0 +1,91 @@
+package dev.turnout.admin;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.turnout.config.ProxyConfig;
+import dev.turnout.health.BackendHealth;
+import dev.turnout.health.HttpProbe;
+import dev.turnout.routing.Backend;
+import dev.turnout.routing.Pool;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * What a pool must pass before traffic moves to it: {@code switch.minHealthy} healthy backends,
+ * then every smoke request answered as expected by every backend. A refusal names the reason.
+ */
+public final class SwitchGate {
+
+    private static final Duration SMOKE_TIMEOUT = Duration.ofSeconds(5);
+
+    private final ProxyConfig.Gate gate;
+    private final HttpProbe probe;
+
+    public SwitchGate(ProxyConfig.Gate gate, HttpProbe probe) {
+        this.gate = gate;
+        this.probe = probe;
+    }
+
+    /** Completes when {@code target} may take traffic; fails with {@link SwitchRefused} (409) when it may not. */
+    CompletableFuture<Void> check(Pool target) {
+        int healthy = target.healthyCount();
+        if (healthy < gate.minHealthy()) {
+            SwitchRefused refused = refused(target, "unhealthy", healthy + " of " + target.backends().size()
+                    + " backends healthy, switch.minHealthy is " + gate.minHealthy());
+            ArrayNode list = refused.body.putArray("unhealthy");
+            for (Backend b : target.backends()) {
+                BackendHealth h = b.health();
+                if (!h.healthy()) {
+                    String error = h.lastCheck() != null && h.lastCheck().error() != null ? h.lastCheck().error() : h.passiveReason();
+                    list.addObject().put("backend", b.toString()).put("error", error);
+                }
+            }
+            return CompletableFuture.failedFuture(refused);
+        }
+        List<CompletableFuture<ObjectNode>> runs = new ArrayList<>();
+        for (Backend b : target.backends()) {
+            for (ProxyConfig.Smoke smoke : gate.smoke()) {
+                runs.add(probe.send(b.socketAddress(), b.address().toString(), HttpMethod.valueOf(smoke.method()), smoke.path(), SMOKE_TIMEOUT)
+                        .thenApply(r -> r.status() > 0 && smoke.expect().contains(r.status()) ? null : failure(b, smoke, r)));
+            }
+        }
+        return CompletableFuture.allOf(runs.toArray(CompletableFuture[]::new)).thenRun(() -> {
+            List<ObjectNode> failures = runs.stream().map(CompletableFuture::join).filter(f -> f != null).toList();
+            if (!failures.isEmpty()) {
+                ObjectNode first = failures.get(0);
+                SwitchRefused refused = refused(target, "smoke", first.get("method").asText() + " " + first.get("path").asText()
+                        + " on " + first.get("backend").asText() + " got " + (first.hasNonNull("status")
+                        ? first.get("status").asText() : first.get("error").asText())
+                        + " (expected: " + first.get("expect") + ")");
+                refused.body.putArray("smoke").addAll(failures);
+                throw refused;
+            }
+        });
+    }
+
+    private static ObjectNode failure(Backend b, ProxyConfig.Smoke smoke, HttpProbe.Result r) {
+        ObjectNode node = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode()
+                .put("backend", b.toString())
+                .put("method", smoke.method())
+                .put("path", smoke.path());
+        if (r.status() > 0) {
+            node.put("status", r.status());
+        } else {
+            node.putNull("status");
+            node.put("error", r.error());
+        }
+        ArrayNode expect = node.putArray("expect");
+        smoke.expect().forEach(expect::add);
+        return node;
+    }
+
+    private static SwitchRefused refused(Pool target, String reason, String detail) {
+        SwitchRefused refused = new SwitchRefused(HttpResponseStatus.CONFLICT, "gate_failed", detail);
+        refused.body.put("pool", target.name()).put("reason", reason);
+        return refused;
+    }
+}

@@ -1,0 +1,59 @@
+package dev.turnout.health;
+
+import dev.turnout.config.ProxyConfig;
+import dev.turnout.routing.Backend;
+import dev.turnout.routing.Pool;
+import dev.turnout.routing.RoutingSnapshot;
+import dev.turnout.routing.TrafficSwitch;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.HttpMethod;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Active health checks: every {@code interval}, each backend of every pool gets one GET of
+ * {@code health.path}, the checks spread evenly over the interval. Runs on its own event loop,
+ * never on one that carries traffic.
+ */
+public final class HealthChecker {
+
+    private final EventLoop loop;
+    private final HttpProbe probe;
+    private final TrafficSwitch traffic;
+    private final ProxyConfig.Health config;
+
+    public HealthChecker(EventLoop loop, HttpProbe probe, TrafficSwitch traffic, ProxyConfig.Health config) {
+        this.loop = loop;
+        this.probe = probe;
+        this.traffic = traffic;
+        this.config = config;
+    }
+
+    public void start() {
+        loop.scheduleAtFixedRate(this::round, 0, config.interval().toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    private void round() {
+        RoutingSnapshot snapshot = traffic.current();
+        List<Backend> backends = new ArrayList<>();
+        for (Pool pool : snapshot.pools()) {
+            backends.addAll(pool.backends());
+        }
+        long spacing = config.interval().toNanos() / Math.max(1, backends.size());
+        for (int i = 0; i < backends.size(); i++) {
+            Backend b = backends.get(i);
+            loop.schedule(() -> check(b), spacing * i, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private void check(Backend backend) {
+        probe.send(backend.socketAddress(), backend.address().toString(), HttpMethod.GET, config.path(), config.timeout())
+                .thenAccept(r -> {
+                    boolean pass = r.status() >= 200 && r.status() < 300;
+                    String error = pass ? null : r.error() != null ? r.error() : "status " + r.status();
+                    backend.health().record(pass, r.latencyMillis(), error, config.rise(), config.fall());
+                    traffic.current().watch().ifPresent(w -> w.onHealthCheck(backend));
+                });
+    }
+}
