@@ -48,8 +48,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <li>{@code /truncate}: promises 1000 bytes, sends 10 and closes</li>
  * <li>{@code /bytes?n=N}: N bytes of body (chunked), written only while the connection is writable</li>
  * <li>{@code /hop}: an answer carrying hop-by-hop headers the proxy must remove</li>
+ * <li>{@code /status/NNN}: answers status NNN</li>
  * <li>anything else: JSON echo of the request: name, method, uri, headers, bodyBytes</li>
  * </ul>
+ * Turnout's probes (health checks, smoke requests) are not counted; its health checks get
+ * {@link #healthStatus(int)}. {@link #answerAll(int)} overrides every other answer, smoke requests
+ * included; {@link #resetAll(boolean)} every request but probes.
  * Request bodies are counted as they stream in, never aggregated.
  */
 public final class TestOrigin implements AutoCloseable {
@@ -64,8 +68,11 @@ public final class TestOrigin implements AutoCloseable {
     private final AtomicInteger openConnections = new AtomicInteger();
     private final List<HttpRequest> seen = new CopyOnWriteArrayList<>();
     private final AtomicInteger allowance = new AtomicInteger();
+    private volatile int forcedStatus;
+    private volatile boolean reset;
+    private volatile int healthStatus = 200;
 
-    private TestOrigin(String name) throws InterruptedException {
+    private TestOrigin(String name, int port) throws InterruptedException {
         this.name = name;
         this.group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         this.server = new ServerBootstrap()
@@ -77,11 +84,16 @@ public final class TestOrigin implements AutoCloseable {
                         ch.pipeline().addLast(new HttpServerCodec(), new Handler());
                     }
                 })
-                .bind("127.0.0.1", 0).sync().channel();
+                .bind("127.0.0.1", port).sync().channel();
     }
 
     public static TestOrigin start(String name) throws InterruptedException {
-        return new TestOrigin(name);
+        return new TestOrigin(name, 0);
+    }
+
+    /** On a given port, to bring a backend back where a closed one was. */
+    public static TestOrigin startOn(String name, int port) throws InterruptedException {
+        return new TestOrigin(name, port);
     }
 
     public String name() {
@@ -110,6 +122,21 @@ public final class TestOrigin implements AutoCloseable {
         return seen;
     }
 
+    /** Every request but probes gets this status from now on; 0 restores normal answers. */
+    public void answerAll(int status) {
+        forcedStatus = status;
+    }
+
+    /** Every request but probes is read and answered by closing the connection. */
+    public void resetAll(boolean on) {
+        reset = on;
+    }
+
+    /** The status /health answers from now on. */
+    public void healthStatus(int status) {
+        healthStatus = status;
+    }
+
     /** Lets gated streams send {@code n} more events. */
     public void allowChunks(int n) {
         allowance.addAndGet(n);
@@ -117,6 +144,9 @@ public final class TestOrigin implements AutoCloseable {
 
     @Override
     public void close() {
+        if (group.isShuttingDown()) {
+            return;
+        }
         server.close().syncUninterruptibly();
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
     }
@@ -132,10 +162,11 @@ public final class TestOrigin implements AutoCloseable {
                 if (msg instanceof HttpRequest r) {
                     request = r;
                     bodyBytes = 0;
-                    if (!"turnout-probe".equals(r.headers().get(HttpHeaderNames.USER_AGENT))) {
+                    boolean probe = "turnout-probe".equals(r.headers().get(HttpHeaderNames.USER_AGENT));
+                    if (!probe) {
                         countTraffic(ctx, r);
                     }
-                    if (r.uri().startsWith("/close")) {
+                    if (!probe && reset || r.uri().startsWith("/close")) {
                         ctx.close();
                         return;
                     }
@@ -143,7 +174,14 @@ public final class TestOrigin implements AutoCloseable {
                 if (msg instanceof HttpContent c) {
                     bodyBytes += c.content().readableBytes();
                     if (c instanceof LastHttpContent && request != null) {
-                        respond(ctx, request, bodyBytes);
+                        boolean probe = "turnout-probe".equals(request.headers().get(HttpHeaderNames.USER_AGENT));
+                        if (probe && request.uri().equals("/health")) {
+                            write(ctx, request, status(healthStatus));
+                        } else if (forcedStatus != 0) {
+                            write(ctx, request, status(forcedStatus));
+                        } else {
+                            respond(ctx, request, bodyBytes);
+                        }
                         request = null;
                     }
                 }
@@ -193,8 +231,21 @@ public final class TestOrigin implements AutoCloseable {
                             .add("X-End-To-End", "kept");
                     write(ctx, r, response);
                 }
-                default -> write(ctx, r, echo(r, bodyBytes));
+                default -> write(ctx, r, uri.path().startsWith("/status/")
+                        ? status(Integer.parseInt(uri.path().substring("/status/".length())))
+                        : echo(r, bodyBytes));
             }
+        }
+
+        private FullHttpResponse status(int code) {
+            byte[] bytes = ("{\"name\":\"" + name + "\",\"status\":" + code + "}").getBytes(StandardCharsets.UTF_8);
+            FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(code),
+                    Unpooled.wrappedBuffer(bytes));
+            response.headers()
+                    .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
+                    .set("X-Origin", name)
+                    .setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
+            return response;
         }
 
         private FullHttpResponse echo(HttpRequest r, long bodyBytes) {
