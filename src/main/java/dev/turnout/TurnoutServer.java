@@ -7,6 +7,7 @@ import dev.turnout.config.HostPort;
 import dev.turnout.config.ProxyConfig;
 import dev.turnout.health.HealthChecker;
 import dev.turnout.health.HttpProbe;
+import dev.turnout.proxy.Lifecycle;
 import dev.turnout.proxy.ProxyContext;
 import dev.turnout.proxy.ProxyServer;
 import dev.turnout.proxy.Transport;
@@ -38,6 +39,7 @@ public final class TurnoutServer implements AutoCloseable {
     private final EventLoopGroup adminLoop;
     private final EventLoopGroup healthLoop;
     private final ScheduledExecutorService adminExecutor;
+    private final Lifecycle lifecycle = new Lifecycle();
     private ProxyServer proxy;
     private AdminServer admin;
 
@@ -69,16 +71,15 @@ public final class TurnoutServer implements AutoCloseable {
                     return t;
                 }));
         try {
-            ProxyContext context = ProxyContext.of(config, traffic, new UpstreamConnector(transport, config.upstream()));
+            ProxyContext context = new ProxyContext(traffic, new UpstreamConnector(transport), server.lifecycle);
             InetSocketAddress listen = address(config.listen(), "listen");
             server.proxy = bind("listen", listen, () -> ProxyServer.bind(transport, server.boss, server.workers, listen, context));
             HttpProbe probe = new HttpProbe(transport, server.healthLoop);
-            SwitchService switches = new SwitchService(traffic, state, history, new SwitchGate(config.gate(), probe),
-                    config, server.adminExecutor);
+            SwitchService switches = new SwitchService(traffic, state, history, new SwitchGate(probe), server.adminExecutor);
             InetSocketAddress adminListen = address(config.admin().listen(), "admin.listen");
             server.admin = bind("admin.listen", adminListen,
                     () -> AdminServer.bind(transport, server.adminLoop, adminListen, traffic, switches));
-            new HealthChecker(server.healthLoop.next(), probe, traffic, config.health()).start();
+            new HealthChecker(server.healthLoop.next(), probe, traffic).start();
         } catch (StartupException e) {
             server.close();
             throw e;

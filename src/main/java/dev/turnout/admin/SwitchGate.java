@@ -22,16 +22,14 @@ public final class SwitchGate {
 
     private static final Duration SMOKE_TIMEOUT = Duration.ofSeconds(5);
 
-    private final ProxyConfig.Gate gate;
     private final HttpProbe probe;
 
-    public SwitchGate(ProxyConfig.Gate gate, HttpProbe probe) {
-        this.gate = gate;
+    public SwitchGate(HttpProbe probe) {
         this.probe = probe;
     }
 
     /** Completes when {@code target} may take traffic; fails with {@link SwitchRefused} (409) when it may not. */
-    CompletableFuture<Void> check(Pool target) {
+    CompletableFuture<Void> check(Pool target, ProxyConfig.Gate gate) {
         int healthy = target.healthyCount();
         if (healthy < gate.minHealthy()) {
             SwitchRefused refused = refused(target, "unhealthy", healthy + " of " + target.backends().size()

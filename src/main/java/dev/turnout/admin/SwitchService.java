@@ -38,16 +38,14 @@ public final class SwitchService {
     private final Optional<StateFile> state;
     private final SwitchHistory history;
     private final SwitchGate gate;
-    private final ProxyConfig config;
     private final ScheduledExecutorService executor;
 
     public SwitchService(TrafficSwitch traffic, Optional<StateFile> state, SwitchHistory history, SwitchGate gate,
-                         ProxyConfig config, ScheduledExecutorService executor) {
+                         ScheduledExecutorService executor) {
         this.traffic = traffic;
         this.state = state;
         this.history = history;
         this.gate = gate;
-        this.config = config;
         this.executor = executor;
     }
 
@@ -86,7 +84,7 @@ public final class SwitchService {
         if (force || traffic.current().active() == target) {
             return flip(target, reason, by, force, null, waitForDrain);
         }
-        return gate.check(target).thenComposeAsync(ok -> flip(target, reason, by, false, null, waitForDrain), executor);
+        return gate.check(target, traffic.current().config().gate()).thenComposeAsync(ok -> flip(target, reason, by, false, null, waitForDrain), executor);
     }
 
     /** Called by a tripped watch from any thread: flips back unless traffic moved on since. */
@@ -107,6 +105,7 @@ public final class SwitchService {
 
     private CompletableFuture<SwitchResult> flip(Pool target, String reason, String by, boolean forced, String detail, boolean waitForDrain) {
         // An automatic rollback is not watched in turn: it must never flap back to the pool it fled.
+        ProxyConfig config = traffic.current().config();
         TrafficSwitch.Flip flip = traffic.flipTo(target, pool -> config.rollback().auto() && !reason.equals(AUTO_ROLLBACK)
                 ? Optional.of(new RollbackWatch(pool, config.rollback(), config.health().fall(), this::autoRollback))
                 : Optional.empty());
@@ -128,7 +127,7 @@ public final class SwitchService {
         SwitchResult flipped = new SwitchResult(old.name(), target.name(), after.generation(), true, old.inFlight(),
                 forced ? Boolean.TRUE : null, null, null, null);
         CompletableFuture<SwitchResult> drained = new CompletableFuture<>();
-        watchDrain(old, startNanos, flipped, drained);
+        watchDrain(old, startNanos, config.drain().timeout().toNanos(), flipped, drained);
         drained.thenAcceptAsync(r -> {
             history.update(record.withDrain(r.drained(), r.drainMillis()));
             save();
@@ -140,16 +139,16 @@ public final class SwitchService {
     }
 
     /** Polls the old pool's in-flight count until it is zero, the pool is active again, or the drain timeout passes. */
-    private void watchDrain(Pool old, long startNanos, SwitchResult flipped, CompletableFuture<SwitchResult> done) {
+    private void watchDrain(Pool old, long startNanos, long timeoutNanos, SwitchResult flipped, CompletableFuture<SwitchResult> done) {
         int remaining = old.inFlight();
         long elapsedNanos = System.nanoTime() - startNanos;
         long millis = TimeUnit.NANOSECONDS.toMillis(elapsedNanos);
         if (remaining == 0) {
             done.complete(flipped.withDrain(true, millis, 0));
-        } else if (traffic.current().active() == old || elapsedNanos >= config.drain().timeout().toNanos()) {
+        } else if (traffic.current().active() == old || elapsedNanos >= timeoutNanos) {
             done.complete(flipped.withDrain(false, millis, remaining));
         } else {
-            executor.schedule(() -> watchDrain(old, startNanos, flipped, done), DRAIN_POLL_MILLIS, TimeUnit.MILLISECONDS);
+            executor.schedule(() -> watchDrain(old, startNanos, timeoutNanos, flipped, done), DRAIN_POLL_MILLIS, TimeUnit.MILLISECONDS);
         }
     }
 

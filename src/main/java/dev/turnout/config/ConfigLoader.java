@@ -89,7 +89,13 @@ public final class ConfigLoader {
         HostPort listen = root.hostPort("listen", DEFAULT_LISTEN);
 
         Section adminSection = root.section("admin");
-        ProxyConfig.Admin admin = new ProxyConfig.Admin(adminSection.hostPort("listen", DEFAULT_ADMIN_LISTEN));
+        HostPort adminListen = adminSection.hostPort("listen", DEFAULT_ADMIN_LISTEN);
+        Optional<String> token = adminSection.text("token").filter(t -> !t.isEmpty());
+        if (token.isEmpty() && !isLoopback(adminListen)) {
+            root.problem(adminSection.pathOf("listen"), Section.quote(adminListen.toString()) + " is reachable from other hosts, "
+                    + "so admin.token must be set (expected: token: ${TURNOUT_ADMIN_TOKEN}, or listen on 127.0.0.1)");
+        }
+        ProxyConfig.Admin admin = new ProxyConfig.Admin(adminListen, token);
         adminSection.rejectUnknownKeys();
 
         List<ProxyConfig.PoolSpec> pools = readPools(root);
@@ -128,13 +134,50 @@ public final class ConfigLoader {
         retrySection.rejectUnknownKeys();
         ProxyConfig.Preview preview = readPreview(root);
         ProxyConfig.Rollback rollback = readRollback(root.section("rollback"));
+        ProxyConfig.Limits limits = readLimits(root.section("limits"));
+        List<Cidr> trusted = new ArrayList<>();
+        List<String> rawTrusted = root.textList("trustedProxies");
+        for (int i = 0; i < rawTrusted.size(); i++) {
+            String item = rawTrusted.get(i);
+            Optional<Cidr> range = item == null ? Optional.empty() : Cidr.parse(item);
+            if (range.isPresent()) {
+                trusted.add(range.get());
+            } else if (item != null) {
+                root.problem("trustedProxies[" + i + "]",
+                        Section.quote(item) + " is not an address range (expected: 10.0.0.0/8, 192.168.1.7 or fd00::/8)");
+            }
+        }
 
         root.rejectUnknownKeys();
         return new ProxyConfig(listen, admin, pools, active,
                 new ProxyConfig.State(Optional.of(Path.of(stateFile))),
                 new ProxyConfig.Upstream(connectTimeout, readTimeout, writeTimeout, keepalive),
                 new ProxyConfig.Drain(drainTimeout),
-                health, gate, retry, preview, rollback);
+                health, gate, retry, preview, rollback, limits, trusted);
+    }
+
+    private static ProxyConfig.Limits readLimits(Section l) {
+        ProxyConfig.Limits limits = new ProxyConfig.Limits(
+                (int) l.size("maxRequestLine", 8 << 10, 1 << 20),
+                (int) l.size("maxHeaderBytes", 32 << 10, 1 << 24),
+                l.size("maxBodyBytes", 0, Long.MAX_VALUE),
+                l.positiveDuration("headerTimeout", Duration.ofSeconds(10)),
+                l.positiveDuration("idleTimeout", Duration.ofSeconds(60)),
+                l.integer("maxConnections", 10_000, 1));
+        l.rejectUnknownKeys();
+        return limits;
+    }
+
+    private static boolean isLoopback(HostPort address) {
+        byte[] ip = io.netty.util.NetUtil.createByteArrayFromIpAddressString(address.host());
+        if (ip == null) {
+            return address.host().equals("localhost");
+        }
+        try {
+            return java.net.InetAddress.getByAddress(ip).isLoopbackAddress();
+        } catch (java.net.UnknownHostException e) {
+            return false;
+        }
     }
 
     private static ProxyConfig.Health readHealth(Section h) {

@@ -18,17 +18,22 @@ public record ProxyConfig(
         Gate gate,
         Retry retry,
         Preview preview,
-        Rollback rollback) {
+        Rollback rollback,
+        Limits limits,
+        List<Cidr> trustedProxies) {
 
     public ProxyConfig {
         pools = List.copyOf(pools);
+        trustedProxies = List.copyOf(trustedProxies);
     }
 
     public ProxyConfig withState(State newState) {
-        return new ProxyConfig(listen, admin, pools, active, newState, upstream, drain, health, gate, retry, preview, rollback);
+        return new ProxyConfig(listen, admin, pools, active, newState, upstream, drain, health, gate, retry, preview, rollback,
+                limits, trustedProxies);
     }
 
-    public record Admin(HostPort listen) {}
+    /** {@code token} empty means no authentication, which the loader allows on loopback only. */
+    public record Admin(HostPort listen, Optional<String> token) {}
 
     /** A named pool; pools keep the order they were written in. */
     public record PoolSpec(String name, List<HostPort> backends) {
@@ -68,6 +73,12 @@ public record ProxyConfig(
 
     /** Routing to a named pool ahead of a flip; off when {@code header} is empty and {@code pathPrefix} false. */
     public record Preview(Optional<String> header, boolean pathPrefix) {}
+
+    /**
+     * What a client may send and how long it may take. {@code maxBodyBytes} 0 means unlimited.
+     */
+    public record Limits(int maxRequestLine, int maxHeaderBytes, long maxBodyBytes, Duration headerTimeout,
+                         Duration idleTimeout, int maxConnections) {}
 
     /** Automatic rollback of a new active pool whose error rate passes {@code maxErrorRate} within {@code window}. */
     public record Rollback(boolean auto, Duration window, double maxErrorRate, int minRequests) {}

@@ -108,6 +108,20 @@ final class Section {
         return value;
     }
 
+    /** A size in bytes: {@code 512}, {@code 8KiB}, {@code 1MiB}, {@code 2GiB} (KB, MB, GB are read as the same powers of 1024). */
+    long size(String key, long fallback, long max) {
+        long value = parsed(key, fallback, Section::parseSize, "is not a size (expected: bytes, or 8KiB, 1MiB, 2GiB)");
+        if (value > max) {
+            problem(pathOf(key), raw(key) + " is too large (expected: at most " + max + " bytes)");
+            return fallback;
+        }
+        return value;
+    }
+
+    private String raw(String key) {
+        return Section.quote(env.apply(node.path(key).asText()));
+    }
+
     HostPort hostPort(String key, HostPort fallback) {
         return parsed(key, fallback, HostPort::parse, "is not host:port");
     }
@@ -212,6 +226,21 @@ final class Section {
             return "list";
         }
         return value.isNull() ? "null" : "value";
+    }
+
+    private static Optional<Long> parseSize(String raw) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,15})\\s*(B|KiB|MiB|GiB|KB|MB|GB|K|M|G)?").matcher(raw.trim());
+        if (!m.matches()) {
+            return Optional.empty();
+        }
+        long n = Long.parseLong(m.group(1));
+        String unit = m.group(2) == null ? "B" : m.group(2);
+        return Optional.of(switch (unit.charAt(0)) {
+            case 'K' -> n << 10;
+            case 'M' -> n << 20;
+            case 'G' -> n << 30;
+            default -> n;
+        });
     }
 
     private static Optional<Double> parseDouble(String raw) {

@@ -21,21 +21,22 @@ public final class HealthChecker {
     private final EventLoop loop;
     private final HttpProbe probe;
     private final TrafficSwitch traffic;
-    private final ProxyConfig.Health config;
 
-    public HealthChecker(EventLoop loop, HttpProbe probe, TrafficSwitch traffic, ProxyConfig.Health config) {
+    public HealthChecker(EventLoop loop, HttpProbe probe, TrafficSwitch traffic) {
         this.loop = loop;
         this.probe = probe;
         this.traffic = traffic;
-        this.config = config;
     }
 
     public void start() {
-        loop.scheduleAtFixedRate(this::round, 0, config.interval().toNanos(), TimeUnit.NANOSECONDS);
+        loop.execute(this::round);
     }
 
+    /** One check of every backend, spread over the interval; the next round follows the config in force then. */
     private void round() {
         RoutingSnapshot snapshot = traffic.current();
+        ProxyConfig.Health config = snapshot.config().health();
+        loop.schedule(this::round, config.interval().toNanos(), TimeUnit.NANOSECONDS);
         List<Backend> backends = new ArrayList<>();
         for (Pool pool : snapshot.pools()) {
             backends.addAll(pool.backends());
@@ -43,11 +44,11 @@ public final class HealthChecker {
         long spacing = config.interval().toNanos() / Math.max(1, backends.size());
         for (int i = 0; i < backends.size(); i++) {
             Backend b = backends.get(i);
-            loop.schedule(() -> check(b), spacing * i, TimeUnit.NANOSECONDS);
+            loop.schedule(() -> check(b, config), spacing * i, TimeUnit.NANOSECONDS);
         }
     }
 
-    private void check(Backend backend) {
+    private void check(Backend backend, ProxyConfig.Health config) {
         probe.send(backend.socketAddress(), backend.address().toString(), HttpMethod.GET, config.path(), config.timeout())
                 .thenAccept(r -> {
                     boolean pass = r.status() >= 200 && r.status() < 300;

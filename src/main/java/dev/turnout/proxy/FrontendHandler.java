@@ -1,42 +1,66 @@
 package dev.turnout.proxy;
 
+import dev.turnout.config.ProxyConfig;
 import dev.turnout.routing.RoutingSnapshot;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
 
 /**
- * The client connection: reads one request at a time (autoRead is off), hands it to a
+ * The client connection: reads one request at a time (autoRead is off), checks it, hands it to a
  * {@link ProxyExchange}, and holds pipelined requests until the answer before them is complete.
+ * It also keeps the client's clock: a request head must arrive within {@code limits.headerTimeout},
+ * an idle keep-alive connection closes after {@code limits.idleTimeout}.
  */
 final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     private final ProxyContext context;
+    private final StrictRequestDecoder decoder;
     private ChannelHandlerContext ctx;
+    private InetAddress peer;
     private String clientIp;
     private ProxyExchange exchange;
     private ArrayDeque<Object> pipelined;
     private boolean closing;
 
-    FrontendHandler(ProxyContext context) {
+    private ScheduledFuture<?> clock;
+    private long idleSinceNanos;
+    private boolean firstRequest = true;
+
+    FrontendHandler(ProxyContext context, StrictRequestDecoder decoder) {
         this.context = context;
+        this.decoder = decoder;
     }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         this.ctx = ctx;
-        clientIp = ctx.channel().remoteAddress() instanceof InetSocketAddress a ? a.getAddress().getHostAddress() : "unknown";
+        if (ctx.channel().remoteAddress() instanceof InetSocketAddress a) {
+            peer = a.getAddress();
+            clientIp = peer.getHostAddress();
+        } else {
+            clientIp = "unknown";
+        }
+        idleSinceNanos = System.nanoTime();
+        tick();
         ctx.read();
     }
 
@@ -61,17 +85,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 rejectMalformed(request.decoderResult().cause());
                 return;
             }
-            RoutingSnapshot snapshot = context.traffic().current();
-            Router.Route route = context.router().route(request, snapshot);
-            if (route == null) {
-                ReferenceCountUtil.release(msg);
-                // The body, if any, cannot be skipped reliably here: the connection ends with the answer.
-                answer(ErrorAnswers.of(HttpResponseStatus.BAD_REQUEST, "unknown_pool", null, null,
-                        context.router().headerName() + " names no pool (pools: " + String.join(", ", snapshot.poolNames()) + ")", true), true);
-                return;
-            }
-            exchange = new ProxyExchange(this, ctx, context, request, snapshot, route, clientIp);
-            exchange.start();
+            startExchange(request);
         } else if (msg instanceof HttpContent part) {
             if (exchange == null) {
                 part.release();
@@ -86,6 +100,43 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
+    private void startExchange(HttpRequest request) {
+        firstRequest = false;
+        RoutingSnapshot snapshot = context.traffic().current();
+        ProxyConfig config = snapshot.config();
+        ClientRules.Refusal refusal = ClientRules.check(request, config.limits());
+        Router.Route route = refusal == null ? Router.route(request, snapshot) : null;
+        if (refusal == null && route == null) {
+            refusal = new ClientRules.Refusal(HttpResponseStatus.BAD_REQUEST, "unknown_pool",
+                    config.preview().header().orElse("") + " names no pool (pools: " + String.join(", ", snapshot.poolNames()) + ")");
+        }
+        if (refusal != null) {
+            // The body, if any, is not read: the connection ends with the answer.
+            answer(ErrorAnswers.of(refusal.status(), refusal.error(), null, null, refusal.detail(), true), true);
+            return;
+        }
+        if (HttpUtil.is100ContinueExpected(request)) {
+            // Turnout answers the expectation itself, once, and the backend never sees it.
+            request.headers().remove(HttpHeaderNames.EXPECT);
+            ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE, Unpooled.EMPTY_BUFFER));
+        }
+        boolean trusted = isTrusted(config);
+        exchange = new ProxyExchange(this, ctx, context, request, snapshot, route, clientIp, trusted);
+        exchange.start();
+    }
+
+    private boolean isTrusted(ProxyConfig config) {
+        if (peer == null) {
+            return false;
+        }
+        for (var range : config.trustedProxies()) {
+            if (range.contains(peer)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private void rejectMalformed(Throwable cause) {
         if (exchange != null) {
             // The body broke mid-request: whatever the backend got, the client's framing is lost.
@@ -96,7 +147,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 : cause instanceof TooLongHttpHeaderException ? HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
                 : cause instanceof TooLongFrameException ? HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE
                 : HttpResponseStatus.BAD_REQUEST;
-        answer(ErrorAnswers.of(status, "bad_request", null, null, "malformed request: " + cause.getMessage(), true), true);
+        String error = status == HttpResponseStatus.BAD_REQUEST ? "bad_request" : status.reasonPhrase().toLowerCase().replace(' ', '_');
+        answer(ErrorAnswers.of(status, error, null, null, "malformed request: " + cause.getMessage(), true), true);
     }
 
     void readMore() {
@@ -111,7 +163,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     void exchangeComplete(boolean close) {
         exchange = null;
-        if (close) {
+        idleSinceNanos = System.nanoTime();
+        if (close || context.lifecycle().stopping()) {
             closeAfterFlush();
             return;
         }
@@ -131,6 +184,49 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
     }
 
+    /** From a graceful shutdown: a connection between requests closes now; a busy one after its answer. */
+    void closeIfIdle() {
+        if (exchange == null && !closing && decoder.headStartNanos() == 0) {
+            closeAfterFlush();
+        }
+    }
+
+    /**
+     * The client's clock, one timer per connection, rescheduled rather than replaced as the
+     * connection moves between waiting and working.
+     */
+    private void tick() {
+        if (closing || !ctx.channel().isActive()) {
+            return;
+        }
+        ProxyConfig.Limits limits = context.traffic().current().config().limits();
+        long headerTimeout = limits.headerTimeout().toNanos();
+        long next = Math.min(headerTimeout, limits.idleTimeout().toNanos());
+        if (exchange == null) {
+            long now = System.nanoTime();
+            long headStart = decoder.headStartNanos();
+            if (firstRequest || headStart != 0) {
+                // A new connection has headerTimeout for its first head; later heads from their first byte.
+                long since = firstRequest ? idleSinceNanos : headStart;
+                long left = since + headerTimeout - now;
+                if (left <= 0) {
+                    answer(ErrorAnswers.of(HttpResponseStatus.REQUEST_TIMEOUT, "request_timeout", null, null,
+                            "no complete request head within " + limits.headerTimeout().toMillis() + "ms", true), true);
+                    return;
+                }
+                next = left;
+            } else {
+                long left = idleSinceNanos + limits.idleTimeout().toNanos() - now;
+                if (left <= 0) {
+                    closeAfterFlush();
+                    return;
+                }
+                next = left;
+            }
+        }
+        clock = ctx.executor().schedule(this::tick, next, TimeUnit.NANOSECONDS);
+    }
+
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         if (exchange != null) {
@@ -144,6 +240,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         if (exchange != null) {
             exchange.onClientClosed();
             exchange = null;
+        }
+        if (clock != null) {
+            clock.cancel(false);
         }
         releasePipelined();
         ctx.fireChannelInactive();

@@ -47,15 +47,27 @@ final class HeaderRules {
         }
     }
 
-    /** X-Forwarded-For gains the client address; the other forwarded headers describe this hop. */
-    static void addForwarded(HttpHeaders headers, String clientIp) {
-        String prior = headers.get(X_FORWARDED_FOR);
+    /**
+     * Tells the backend who asked. From a trusted proxy, X-Forwarded-For gains the peer address and
+     * the other forwarded headers it set are kept; from anyone else, all of them are replaced, so a
+     * client cannot pass itself off as someone else.
+     */
+    static void addForwarded(HttpHeaders headers, String clientIp, boolean trustedPeer) {
+        String prior = trustedPeer ? headers.get(X_FORWARDED_FOR) : null;
         headers.set(X_FORWARDED_FOR, prior == null || prior.isBlank() ? clientIp : prior + ", " + clientIp);
-        headers.set(X_FORWARDED_PROTO, HTTP);
-        String host = headers.get(HttpHeaderNames.HOST);
-        if (host != null) {
-            headers.set(X_FORWARDED_HOST, host);
+        if (!trustedPeer || !headers.contains(X_FORWARDED_PROTO)) {
+            headers.set(X_FORWARDED_PROTO, HTTP);
         }
-        headers.set(X_REAL_IP, clientIp);
+        if (!trustedPeer || !headers.contains(X_FORWARDED_HOST)) {
+            String host = headers.get(HttpHeaderNames.HOST);
+            if (host != null) {
+                headers.set(X_FORWARDED_HOST, host);
+            } else {
+                headers.remove(X_FORWARDED_HOST);
+            }
+        }
+        if (!trustedPeer || !headers.contains(X_REAL_IP)) {
+            headers.set(X_REAL_IP, clientIp);
+        }
     }
 }

@@ -1,6 +1,7 @@
 package dev.turnout.proxy;
 
 import dev.turnout.config.Durations;
+import dev.turnout.config.ProxyConfig;
 import dev.turnout.routing.Backend;
 import dev.turnout.routing.Pool;
 import dev.turnout.routing.RoutingSnapshot;
@@ -51,6 +52,9 @@ final class ProxyExchange implements UpstreamListener {
     private final ProxyContext context;
     private final HttpRequest request;
     private final RoutingSnapshot snapshot;
+    private final ProxyConfig.Upstream upstreamConfig;
+    private final long readTimeoutNanos;
+    private final long writeTimeoutNanos;
     private final Pool pool;
     private final boolean preview;
     private final boolean clientKeepAlive;
@@ -59,6 +63,8 @@ final class ProxyExchange implements UpstreamListener {
     private final boolean bodyless;
     private final boolean idempotent;
     private final int start;
+    private final long maxBodyBytes;
+    private long bodyBytes;
 
     private int tries;
     private BitSet tried;
@@ -71,6 +77,7 @@ final class ProxyExchange implements UpstreamListener {
     private boolean requestReceived;
     private boolean requestSent;
     private boolean relayingInterim;
+    private boolean swallowingInterim;
     private boolean responseStarted;
     private int responseStatus;
     private boolean upstreamReusable;
@@ -82,12 +89,15 @@ final class ProxyExchange implements UpstreamListener {
     private ScheduledFuture<?> timer;
 
     ProxyExchange(FrontendHandler front, ChannelHandlerContext client, ProxyContext context, HttpRequest request,
-                  RoutingSnapshot snapshot, Router.Route route, String clientIp) {
+                  RoutingSnapshot snapshot, Router.Route route, String clientIp, boolean trustedPeer) {
         this.front = front;
         this.client = client;
         this.context = context;
         this.request = request;
         this.snapshot = snapshot;
+        this.upstreamConfig = snapshot.config().upstream();
+        this.readTimeoutNanos = upstreamConfig.readTimeout().toNanos();
+        this.writeTimeoutNanos = upstreamConfig.writeTimeout().toNanos();
         this.pool = route.pool();
         this.preview = route.preview();
         this.clientKeepAlive = HttpUtil.isKeepAlive(request);
@@ -96,21 +106,22 @@ final class ProxyExchange implements UpstreamListener {
         this.bodyless = !HttpUtil.isTransferEncodingChunked(request) && HttpUtil.getContentLength(request, 0L) == 0;
         this.idempotent = IDEMPOTENT.contains(request.method());
         this.start = pool.nextStart();
-        prepareRequest(clientIp);
+        this.maxBodyBytes = snapshot.config().limits().maxBodyBytes();
+        prepareRequest(clientIp, trustedPeer);
     }
 
     boolean requestReceived() {
         return requestReceived;
     }
 
-    private void prepareRequest(String clientIp) {
+    private void prepareRequest(String clientIp, boolean trustedPeer) {
         boolean chunked = HttpUtil.isTransferEncodingChunked(request);
         var headers = request.headers();
         HeaderRules.stripHopByHop(headers);
         if (chunked) {
             headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         }
-        HeaderRules.addForwarded(headers, clientIp);
+        HeaderRules.addForwarded(headers, clientIp, trustedPeer);
         request.setProtocolVersion(HttpVersion.HTTP_1_1);
     }
 
@@ -137,12 +148,12 @@ final class ProxyExchange implements UpstreamListener {
             connected(pooled);
             return;
         }
-        context.connector().connect(backend, client.channel().eventLoop()).addListener((ChannelFutureListener) this::onConnect);
+        context.connector().connect(backend, client.channel().eventLoop(), upstreamConfig.connectTimeout()).addListener((ChannelFutureListener) this::onConnect);
     }
 
     /** Whether another backend of the same pool may still be tried; never across pools, never after the answer began. */
     private boolean mayTryAnother() {
-        return !responseStarted && tries < context.attempts() && pool.pick(start, tried) >= 0;
+        return !responseStarted && tries < snapshot.config().retry().attempts() && pool.pick(start, tried) >= 0;
     }
 
     /** Gives up the current attempt and sends the request to another backend. */
@@ -168,7 +179,7 @@ final class ProxyExchange implements UpstreamListener {
     private void connected(UpstreamConnection connection) {
         if (ended) {
             // The client went away while we connected; the fresh connection is still clean.
-            connection.release(true, context.upstream().keepalive().maxRequestsPerConnection());
+            connection.release(true, upstreamConfig.keepalive().maxRequestsPerConnection());
             return;
         }
         upstream = connection;
@@ -187,7 +198,7 @@ final class ProxyExchange implements UpstreamListener {
         ch.flush();
         lastUpstreamActivity = System.nanoTime();
         requestSent = requestReceived;
-        timer = ch.eventLoop().schedule(this::checkTimeouts, Math.min(context.readTimeoutNanos(), context.writeTimeoutNanos()), TimeUnit.NANOSECONDS);
+        timer = ch.eventLoop().schedule(this::checkTimeouts, Math.min(readTimeoutNanos, writeTimeoutNanos), TimeUnit.NANOSECONDS);
         ch.read();
         if (!requestReceived) {
             resumeClientIfUpstreamWritable();
@@ -230,6 +241,12 @@ final class ProxyExchange implements UpstreamListener {
         boolean last = part instanceof LastHttpContent;
         if (last) {
             requestReceived = true;
+        }
+        bodyBytes += part.content().readableBytes();
+        if (maxBodyBytes > 0 && bodyBytes > maxBodyBytes) {
+            part.release();
+            tooLarge();
+            return;
         }
         if (bodyless) {
             // Written as EMPTY_LAST_CONTENT by whichever attempt carries the request, so a retry can send it again.
@@ -306,6 +323,12 @@ final class ProxyExchange implements UpstreamListener {
             upstreamFailed("unexpected 101 Switching Protocols");
             return;
         }
+        if (code == 100) {
+            // Turnout answered any Expect itself; a 100 from the backend would be a second one.
+            ReferenceCountUtil.release(response);
+            swallowingInterim = true;
+            return;
+        }
         if (code < 200) {
             relayingInterim = true;
             HeaderRules.stripHopByHop(response.headers());
@@ -350,6 +373,11 @@ final class ProxyExchange implements UpstreamListener {
 
     private void onResponseContent(HttpContent part) {
         boolean last = part instanceof LastHttpContent;
+        if (swallowingInterim) {
+            swallowingInterim = !last;
+            part.release();
+            return;
+        }
         if (relayingInterim) {
             relayingInterim = !last;
             client.write(part);
@@ -428,20 +456,20 @@ final class ProxyExchange implements UpstreamListener {
                 lastUpstreamActivity = now;
             }
             long silent = now - lastUpstreamActivity;
-            if (silent >= context.readTimeoutNanos()) {
-                timedOut("no response within " + Durations.format(context.upstream().readTimeout()));
+            if (silent >= readTimeoutNanos) {
+                timedOut("no response within " + Durations.format(upstreamConfig.readTimeout()));
                 return;
             }
-            next = context.readTimeoutNanos() - silent;
+            next = readTimeoutNanos - silent;
         } else if (stalledSince != 0) {
             long stalled = now - stalledSince;
-            if (stalled >= context.writeTimeoutNanos()) {
-                timedOut("backend accepted no request bytes for " + Durations.format(context.upstream().writeTimeout()));
+            if (stalled >= writeTimeoutNanos) {
+                timedOut("backend accepted no request bytes for " + Durations.format(upstreamConfig.writeTimeout()));
                 return;
             }
-            next = context.writeTimeoutNanos() - stalled;
+            next = writeTimeoutNanos - stalled;
         } else {
-            next = Math.min(context.readTimeoutNanos(), context.writeTimeoutNanos());
+            next = Math.min(readTimeoutNanos, writeTimeoutNanos);
         }
         timer = client.channel().eventLoop().schedule(this::checkTimeouts, next, TimeUnit.NANOSECONDS);
     }
@@ -452,6 +480,17 @@ final class ProxyExchange implements UpstreamListener {
         } else {
             fail(HttpResponseStatus.GATEWAY_TIMEOUT, "gateway_timeout", backend.toString(), detail);
         }
+    }
+
+    /** A chunked body grew past limits.maxBodyBytes while it streamed. */
+    private void tooLarge() {
+        if (responseStarted) {
+            abort();
+            return;
+        }
+        ClientRules.Refusal r = ClientRules.tooLarge(maxBodyBytes);
+        // The backend got part of a body it will never see the end of: its connection goes, and so does the client's.
+        fail(r.status(), r.error(), null, r.detail());
     }
 
     private void upstreamFailed(String detail) {
@@ -488,7 +527,7 @@ final class ProxyExchange implements UpstreamListener {
         // A retired pool's connections close as their requests end; a previewed pool keeps its own.
         boolean poolInUse = preview || context.traffic().current().active() == pool;
         upstream.release(upstreamReusable && requestSent && poolInUse,
-                context.upstream().keepalive().maxRequestsPerConnection());
+                upstreamConfig.keepalive().maxRequestsPerConnection());
         upstream = null;
         front.exchangeComplete(closeClient);
     }

@@ -6,20 +6,27 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.handler.codec.http.HttpResponseEncoder;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
 
-/** The client-facing listener and the pipeline each client connection gets. */
+/** The client-facing listener, the pipeline each client connection gets, and the connections it holds. */
 public final class ProxyServer {
 
     private final Channel channel;
+    private final ChannelGroup clients;
 
-    private ProxyServer(Channel channel) {
+    private ProxyServer(Channel channel, ChannelGroup clients) {
         this.channel = channel;
+        this.clients = clients;
     }
 
     public static ProxyServer bind(Transport transport, EventLoopGroup boss, EventLoopGroup workers,
                                    InetSocketAddress address, ProxyContext context) throws InterruptedException {
+        ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
+        ConnectionLimiter limiter = new ConnectionLimiter(context.traffic(), clients);
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(boss, workers)
                 .channel(transport.serverChannel())
@@ -31,19 +38,45 @@ public final class ProxyServer {
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
+                        // Limits are read per connection, so a reload reaches every new connection.
+                        StrictRequestDecoder decoder = new StrictRequestDecoder(context.traffic().current().config().limits());
                         ch.pipeline()
-                                .addLast("http", new HttpServerCodec(8192, 32 * 1024, 16 * 1024))
-                                .addLast("proxy", new FrontendHandler(context));
+                                .addLast("limit", limiter)
+                                .addLast("decoder", decoder)
+                                .addLast("encoder", new HttpResponseEncoder())
+                                .addLast("proxy", new FrontendHandler(context, decoder));
                     }
                 });
-        return new ProxyServer(bootstrap.bind(address).sync().channel());
+        return new ProxyServer(bootstrap.bind(address).sync().channel(), clients);
     }
 
     public InetSocketAddress localAddress() {
         return (InetSocketAddress) channel.localAddress();
     }
 
+    /** Stops accepting; connections already open carry on. */
+    public void stopAccepting() {
+        channel.close().syncUninterruptibly();
+    }
+
+    /** Closes every connection that is between requests; busy ones close after their answer (see {@link Lifecycle}). */
+    public void closeIdleConnections() {
+        for (Channel ch : clients) {
+            ch.eventLoop().execute(() -> {
+                FrontendHandler front = ch.pipeline().get(FrontendHandler.class);
+                if (front != null) {
+                    front.closeIfIdle();
+                }
+            });
+        }
+    }
+
+    public int openConnections() {
+        return clients.size();
+    }
+
     public void close() {
         channel.close().syncUninterruptibly();
+        clients.close().syncUninterruptibly();
     }
 }

@@ -4,7 +4,6 @@ import dev.turnout.config.ProxyConfig;
 import dev.turnout.routing.Pool;
 import dev.turnout.routing.RoutingSnapshot;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.util.AsciiString;
 
 /**
  * Picks the pool for a request: the active one, unless preview routing names another by header
@@ -16,25 +15,20 @@ final class Router {
     /** The pool a request goes to; {@code preview} when it was asked for by name rather than by being active. */
     record Route(Pool pool, boolean preview) {}
 
-    private final AsciiString header;
-    private final boolean pathPrefix;
-
-    Router(ProxyConfig.Preview preview) {
-        this.header = preview.header().map(AsciiString::of).orElse(null);
-        this.pathPrefix = preview.pathPrefix();
-    }
+    private Router() {}
 
     /** The route, or null when the preview header names no pool (the caller answers 400). */
-    Route route(HttpRequest request, RoutingSnapshot snapshot) {
-        if (header != null) {
-            String wanted = request.headers().get(header);
+    static Route route(HttpRequest request, RoutingSnapshot snapshot) {
+        ProxyConfig.Preview preview = snapshot.config().preview();
+        if (preview.header().isPresent()) {
+            String wanted = request.headers().get(preview.header().get());
             if (wanted != null) {
-                request.headers().remove(header);
+                request.headers().remove(preview.header().get());
                 Pool pool = snapshot.pool(wanted.trim()).orElse(null);
                 return pool == null ? null : new Route(pool, pool != snapshot.active());
             }
         }
-        if (pathPrefix) {
+        if (preview.pathPrefix()) {
             String uri = request.uri();
             for (Pool pool : snapshot.pools()) {
                 int end = pool.name().length() + 1;
@@ -47,9 +41,5 @@ final class Router {
             }
         }
         return new Route(snapshot.active(), false);
-    }
-
-    String headerName() {
-        return header == null ? null : header.toString();
     }
 }

@@ -26,7 +26,7 @@ public final class Backend {
         this.address = address;
         this.socketAddress = address.toUnresolvedUnlessLiteral();
         this.label = address.toString();
-        this.idle = new IdleConnections(keepalive.maxIdlePerBackend(), keepalive.idleTimeout());
+        this.idle = new IdleConnections(keepalive);
     }
 
     public String pool() {

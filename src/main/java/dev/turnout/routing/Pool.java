@@ -1,8 +1,10 @@
 package dev.turnout.routing;
 
+import dev.turnout.config.HostPort;
 import dev.turnout.config.ProxyConfig;
 import java.util.BitSet;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** A named set of backends picked in round-robin order. */
@@ -12,9 +14,16 @@ public final class Pool {
     private final List<Backend> backends;
     private final AtomicInteger cursor = new AtomicInteger();
 
-    Pool(ProxyConfig.PoolSpec spec, ProxyConfig.Keepalive keepalive) {
+    /** A pool whose backends are taken from {@code keep} where the address matches, so their live state carries over. */
+    Pool(ProxyConfig.PoolSpec spec, ProxyConfig.Keepalive keepalive, Map<HostPort, Backend> keep) {
         this.name = spec.name();
-        this.backends = spec.backends().stream().map(a -> new Backend(name, a, keepalive)).toList();
+        this.backends = spec.backends().stream()
+                .map(a -> keep.containsKey(a) ? keep.get(a) : new Backend(name, a, keepalive))
+                .toList();
+    }
+
+    boolean sameBackends(ProxyConfig.PoolSpec spec) {
+        return backends.stream().map(Backend::address).toList().equals(spec.backends());
     }
 
     public String name() {

@@ -1,5 +1,6 @@
 package dev.turnout.routing;
 
+import dev.turnout.config.ProxyConfig;
 import java.util.List;
 import java.util.Optional;
 
@@ -9,9 +10,11 @@ import java.util.Optional;
  *
  * @param previous the pool that was active before the last flip, empty before the first flip
  * @param watch    the automatic-rollback watch on the active pool, while there is one
+ * @param config   the configuration in force: a request takes its timeouts and limits from here too,
+ *                 so a reload reaches new requests at the same instant as the pools it brings
  */
 public record RoutingSnapshot(List<Pool> pools, Pool active, Optional<Pool> previous, long generation,
-                              Optional<RollbackWatch> watch) {
+                              Optional<RollbackWatch> watch, ProxyConfig config) {
 
     public RoutingSnapshot {
         pools = List.copyOf(pools);
@@ -31,6 +34,6 @@ public record RoutingSnapshot(List<Pool> pools, Pool active, Optional<Pool> prev
     }
 
     RoutingSnapshot flippedTo(Pool target, Optional<RollbackWatch> newWatch) {
-        return new RoutingSnapshot(pools, target, Optional.of(active), generation + 1, newWatch);
+        return new RoutingSnapshot(pools, target, Optional.of(active), generation + 1, newWatch, config);
     }
 }

@@ -1,7 +1,13 @@
 package dev.turnout.routing;
 
 import dev.turnout.config.ProxyConfig;
+import dev.turnout.config.HostPort;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
@@ -27,10 +33,48 @@ public final class TrafficSwitch {
      * remembered from the last run when they still name pools of this config.
      */
     public static TrafficSwitch start(ProxyConfig config, String active, Optional<String> previous, long generation) {
-        List<Pool> pools = config.pools().stream().map(spec -> new Pool(spec, config.upstream().keepalive())).toList();
-        RoutingSnapshot probe = new RoutingSnapshot(pools, pools.get(0), Optional.empty(), generation, Optional.empty());
+        List<Pool> pools = config.pools().stream().map(spec -> new Pool(spec, config.upstream().keepalive(), Map.of())).toList();
+        RoutingSnapshot probe = new RoutingSnapshot(pools, pools.get(0), Optional.empty(), generation, Optional.empty(), config);
         Pool activePool = probe.pool(active).orElseThrow(() -> new IllegalArgumentException("no pool " + active));
-        return new TrafficSwitch(new RoutingSnapshot(pools, activePool, previous.flatMap(probe::pool), generation, Optional.empty()));
+        return new TrafficSwitch(new RoutingSnapshot(pools, activePool, previous.flatMap(probe::pool), generation, Optional.empty(), config));
+    }
+
+    /** The outcome of a reload: the snapshots before and after, and the backends no pool has any more. */
+    public record Reload(RoutingSnapshot before, RoutingSnapshot after, List<Backend> removed) {}
+
+    /**
+     * Publishes {@code next} with the pools it describes, keeping the active pool, the previous pool
+     * (when it still exists) and the generation. Backends that stay keep their live state: in-flight
+     * counts, idle connections and health.
+     *
+     * @throws IllegalArgumentException when {@code next} has no pool of the active pool's name
+     */
+    public synchronized Reload reload(ProxyConfig next) {
+        RoutingSnapshot before = current.get();
+        List<Pool> pools = new ArrayList<>();
+        Set<Backend> kept = new HashSet<>();
+        for (ProxyConfig.PoolSpec spec : next.pools()) {
+            Optional<Pool> old = before.pool(spec.name());
+            Pool pool;
+            if (old.isPresent() && old.get().sameBackends(spec)) {
+                pool = old.get();
+            } else {
+                Map<HostPort, Backend> reusable = new HashMap<>();
+                old.ifPresent(p -> p.backends().forEach(b -> reusable.put(b.address(), b)));
+                pool = new Pool(spec, next.upstream().keepalive(), reusable);
+            }
+            pool.backends().forEach(b -> b.idle().configure(next.upstream().keepalive()));
+            kept.addAll(pool.backends());
+            pools.add(pool);
+        }
+        RoutingSnapshot probe = new RoutingSnapshot(pools, pools.get(0), Optional.empty(), 0, Optional.empty(), next);
+        Pool active = probe.pool(before.active().name()).orElseThrow(() -> new IllegalArgumentException(
+                "pools." + before.active().name() + ": the active pool cannot be removed (switch away from it first)"));
+        Optional<Pool> previous = before.previous().flatMap(p -> probe.pool(p.name()));
+        RoutingSnapshot after = new RoutingSnapshot(pools, active, previous, before.generation(), before.watch(), next);
+        current.set(after);
+        List<Backend> removed = before.pools().stream().flatMap(p -> p.backends().stream()).filter(b -> !kept.contains(b)).toList();
+        return new Reload(before, after, removed);
     }
 
     /** The snapshot a new request routes with. One volatile read. */

@@ -1,7 +1,7 @@
 package dev.turnout.upstream;
 
 import io.netty.channel.EventLoop;
-import java.time.Duration;
+import dev.turnout.config.ProxyConfig;
 import java.util.ArrayDeque;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -13,13 +13,18 @@ import java.util.concurrent.TimeUnit;
  */
 public final class IdleConnections {
 
-    private final int maxPerLoop;
-    private final long idleTimeoutNanos;
+    private volatile int maxPerLoop;
+    private volatile long idleTimeoutNanos;
     private final ConcurrentHashMap<EventLoop, LoopStack> stacks = new ConcurrentHashMap<>();
 
-    public IdleConnections(int maxPerLoop, Duration idleTimeout) {
-        this.maxPerLoop = maxPerLoop;
-        this.idleTimeoutNanos = idleTimeout.toNanos();
+    public IdleConnections(ProxyConfig.Keepalive keepalive) {
+        configure(keepalive);
+    }
+
+    /** New limits, from a reload; connections already idle follow them at their next sweep or take. */
+    public void configure(ProxyConfig.Keepalive keepalive) {
+        this.maxPerLoop = keepalive.maxIdlePerBackend();
+        this.idleTimeoutNanos = keepalive.idleTimeout().toNanos();
     }
 
     /** The most recently used live connection of this loop, or null. Call on {@code loop}. */

@@ -1,6 +1,6 @@
 package dev.turnout.upstream;
 
-import dev.turnout.config.ProxyConfig;
+import java.time.Duration;
 import dev.turnout.proxy.Transport;
 import dev.turnout.routing.Backend;
 import io.netty.bootstrap.Bootstrap;
@@ -24,7 +24,7 @@ public final class UpstreamConnector {
 
     private final Bootstrap template;
 
-    public UpstreamConnector(Transport transport, ProxyConfig.Upstream upstream) {
+    public UpstreamConnector(Transport transport) {
         this.template = new Bootstrap()
                 .channel(transport.clientChannel())
                 // Names are looked up asynchronously for new connections, cached at most 5 s whatever the
@@ -33,7 +33,6 @@ public final class UpstreamConnector {
                 .resolver(new DnsAddressResolverGroup(new DnsNameResolverBuilder()
                         .datagramChannelType(transport.datagramChannel())
                         .ttl(0, DNS_MAX_TTL_SECONDS)))
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, upstream.connectTimeout().toMillis()))
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.SO_KEEPALIVE, true)
                 .option(ChannelOption.AUTO_READ, false)
@@ -41,8 +40,9 @@ public final class UpstreamConnector {
     }
 
     /** Connects to {@code backend} on {@code loop}; the future's channel carries an {@link UpstreamConnection}. */
-    public ChannelFuture connect(Backend backend, EventLoop loop) {
+    public ChannelFuture connect(Backend backend, EventLoop loop, Duration connectTimeout) {
         return template.clone(loop)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()))
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {

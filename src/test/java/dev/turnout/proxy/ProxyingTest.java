@@ -82,7 +82,32 @@ class ProxyingTest {
             assertThat(headers.get("authorization").get(0).asText()).isEqualTo("Bearer sk-test-123");
             assertThat(headers.get("x-end-to-end").get(0).asText()).isEqualTo("yes");
             assertThat(headers.get("host").get(0).asText()).isEqualTo("turnout.test");
-            assertThat(headers.get("x-forwarded-for").get(0).asText()).isEqualTo("10.0.0.1, 127.0.0.1");
+            // The client is no trusted proxy: what it claims is replaced, not appended to.
+            assertThat(headers.get("x-forwarded-for").get(0).asText()).isEqualTo("127.0.0.1");
+            assertThat(headers.get("x-forwarded-proto").get(0).asText()).isEqualTo("http");
+            assertThat(headers.get("x-forwarded-host").get(0).asText()).isEqualTo("turnout.test");
+            assertThat(headers.get("x-real-ip").get(0).asText()).isEqualTo("127.0.0.1");
+        }
+    }
+
+    @Test
+    void forwardedHeadersFromATrustedProxyAreKeptAndAppendedTo() throws Exception {
+        try (ProxyHarness trusting = ProxyHarness.start(dir.resolve("trusting"), ProxyHarness.twoPools(blue, green)
+                + "trustedProxies: [\"127.0.0.0/8\"]\n");
+             RawHttp client = trusting.client()) {
+            JsonNode headers = ProxyHarness.json(client.get("/",
+                    "X-Forwarded-For: 203.0.113.9",
+                    "X-Forwarded-Proto: https",
+                    "X-Forwarded-Host: api.example.com",
+                    "X-Real-IP: 203.0.113.9")).get("headers");
+            assertThat(headers.get("x-forwarded-for").get(0).asText()).isEqualTo("203.0.113.9, 127.0.0.1");
+            assertThat(headers.get("x-forwarded-proto").get(0).asText()).isEqualTo("https");
+            assertThat(headers.get("x-forwarded-host").get(0).asText()).isEqualTo("api.example.com");
+            assertThat(headers.get("x-real-ip").get(0).asText()).isEqualTo("203.0.113.9");
+        }
+        try (RawHttp client = proxy.client()) {
+            JsonNode headers = ProxyHarness.json(client.get("/",
+                    "X-Forwarded-Proto: https", "X-Forwarded-Host: evil.example", "X-Real-IP: 1.2.3.4")).get("headers");
             assertThat(headers.get("x-forwarded-proto").get(0).asText()).isEqualTo("http");
             assertThat(headers.get("x-forwarded-host").get(0).asText()).isEqualTo("turnout.test");
             assertThat(headers.get("x-real-ip").get(0).asText()).isEqualTo("127.0.0.1");

@@ -1,0 +1,46 @@
+package dev.turnout.proxy;
+
+import dev.turnout.config.ProxyConfig;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+
+/** Checks on a decoded request head that the decoder does not make: what must be refused before routing. */
+final class ClientRules {
+
+    /** Why a request is refused, as the answer the client gets. */
+    record Refusal(HttpResponseStatus status, String error, String detail) {}
+
+    private ClientRules() {}
+
+    /** Null when the request may go on. */
+    static Refusal check(HttpRequest request, ProxyConfig.Limits limits) {
+        HttpHeaders headers = request.headers();
+        if (request.protocolVersion().equals(HttpVersion.HTTP_1_1)) {
+            // RFC 9112, 3.2: a request without exactly one Host is answered 400.
+            int hosts = headers.getAll(HttpHeaderNames.HOST).size();
+            if (hosts != 1) {
+                return new Refusal(HttpResponseStatus.BAD_REQUEST, "bad_request",
+                        hosts == 0 ? "missing Host header" : "more than one Host header");
+            }
+        }
+        String expect = headers.get(HttpHeaderNames.EXPECT);
+        if (expect != null && !expect.trim().equalsIgnoreCase("100-continue")) {
+            return new Refusal(HttpResponseStatus.EXPECTATION_FAILED, "expectation_failed",
+                    "only Expect: 100-continue is supported");
+        }
+        long max = limits.maxBodyBytes();
+        if (max > 0 && HttpUtil.getContentLength(request, 0L) > max) {
+            return tooLarge(max);
+        }
+        return null;
+    }
+
+    static Refusal tooLarge(long max) {
+        return new Refusal(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "payload_too_large",
+                "request body larger than limits.maxBodyBytes (" + max + " bytes)");
+    }
+}

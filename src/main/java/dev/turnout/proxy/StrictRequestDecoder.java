@@ -1,0 +1,117 @@
+package dev.turnout.proxy;
+
+import dev.turnout.config.ProxyConfig;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.HttpRequestDecoder;
+import io.netty.handler.codec.http.LastHttpContent;
+import java.util.List;
+
+/**
+ * Netty's request decoder with the one refusal it lacks: obsolete line folding, which it would
+ * quietly unfold, is a decoding failure here. To see folds, a request head is held back until it is
+ * complete and scanned once; the decoder then parses it as usual. Netty itself already refuses
+ * Content-Length with Transfer-Encoding, several Content-Length values, a final coding other than
+ * chunked, Transfer-Encoding on HTTP/1.0, whitespace before a colon and bad chunk sizes.
+ *
+ * <p>It also notes when the first byte of a request head arrived, for the header timeout.
+ */
+final class StrictRequestDecoder extends HttpRequestDecoder {
+
+    private final int headLimit;
+
+    private boolean awaitingHead = true;
+    /** Bytes after the reader index already scanned; they do not move while the head is held back. */
+    private int scanned;
+    private boolean seenContent;
+    private boolean atLineStart;
+    private int lineIndex;
+    private int lineLength;
+    private boolean folded;
+    private long headStartNanos;
+
+    StrictRequestDecoder(ProxyConfig.Limits limits) {
+        super(new HttpDecoderConfig()
+                .setMaxInitialLineLength(limits.maxRequestLine())
+                .setMaxHeaderSize(limits.maxHeaderBytes())
+                .setMaxChunkSize(16 * 1024));
+        // Past this, the head is handed on so that the decoder reports which limit it broke.
+        this.headLimit = limits.maxRequestLine() + limits.maxHeaderBytes() + 4;
+    }
+
+    /** When the first byte of a still incomplete request head arrived, or 0 when none is pending. */
+    long headStartNanos() {
+        return headStartNanos;
+    }
+
+    @Override
+    protected void decode(ChannelHandlerContext ctx, ByteBuf buffer, List<Object> out) throws Exception {
+        if (awaitingHead && buffer.isReadable()) {
+            if (headStartNanos == 0) {
+                headStartNanos = System.nanoTime();
+            }
+            if (!scanHead(buffer) && buffer.readableBytes() <= headLimit) {
+                return;
+            }
+        }
+        int before = out.size();
+        super.decode(ctx, buffer, out);
+        for (int i = before; i < out.size(); i++) {
+            Object decoded = out.get(i);
+            if (decoded instanceof HttpMessage message) {
+                if (folded) {
+                    message.setDecoderResult(DecoderResult.failure(new IllegalArgumentException("obsolete line folding in a header")));
+                }
+                resetHeadScan();
+                awaitingHead = false;
+            }
+            if (decoded instanceof LastHttpContent) {
+                awaitingHead = true;
+            }
+        }
+    }
+
+    private void resetHeadScan() {
+        scanned = 0;
+        seenContent = false;
+        atLineStart = false;
+        lineIndex = 0;
+        lineLength = 0;
+        folded = false;
+        headStartNanos = 0;
+    }
+
+    /** Scans on from where the last call stopped; true once the empty line that ends the head is in the buffer. */
+    private boolean scanHead(ByteBuf buffer) {
+        int start = buffer.readerIndex();
+        int end = buffer.writerIndex();
+        for (int i = start + scanned; i < end; i++) {
+            byte b = buffer.getByte(i);
+            scanned++;
+            if (!seenContent) {
+                // Empty lines before a request line are allowed and skipped (RFC 9112, 2.2).
+                seenContent = b != '\r' && b != '\n';
+                lineLength = seenContent ? 1 : 0;
+                continue;
+            }
+            if (b == '\n') {
+                if (lineLength == 0) {
+                    return true;
+                }
+                lineIndex++;
+                lineLength = 0;
+                atLineStart = true;
+            } else if (b != '\r') {
+                if (atLineStart && lineIndex >= 1 && (b == ' ' || b == '\t')) {
+                    folded = true;
+                }
+                atLineStart = false;
+                lineLength++;
+            }
+        }
+        return false;
+    }
+}
