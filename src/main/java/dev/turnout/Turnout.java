@@ -124,12 +124,34 @@ public final class Turnout implements Callable<Integer> {
                       upstream    connect %s, read %s, write %s
                       keepalive   %d idle per backend per event loop, idle %s, %d requests per connection
                       drain       timeout %s
+                      health      GET %s every %s, timeout %s, healthy after %d passes, unhealthy after %d failures
+                      switch      at least %d healthy backend(s), %d smoke request(s)%s
+                      retry       %d attempt(s) per request
+                      preview     %s
+                      rollback    %s
+                      limits      request line %d B, headers %d B, body %s, header timeout %s, idle %s, %d connections
+                      admin auth  %s; trusted proxies: %s
                     """,
                     file, c.listen(), c.admin().listen(), pools, c.active(),
                     c.state().file().map(Path::toString).orElse("(none)"),
                     Durations.format(up.connectTimeout()), Durations.format(up.readTimeout()), Durations.format(up.writeTimeout()),
                     ka.maxIdlePerBackend(), Durations.format(ka.idleTimeout()), ka.maxRequestsPerConnection(),
-                    Durations.format(c.drain().timeout()));
+                    Durations.format(c.drain().timeout()),
+                    c.health().path(), Durations.format(c.health().interval()), Durations.format(c.health().timeout()),
+                    c.health().rise(), c.health().fall(),
+                    c.gate().minHealthy(), c.gate().smoke().size(),
+                    c.gate().smoke().stream().map(s -> " " + s.method() + " " + s.path() + " " + s.expect())
+                            .collect(Collectors.joining(",", c.gate().smoke().isEmpty() ? "" : ":", "")),
+                    c.retry().attempts(),
+                    c.preview().header().isEmpty() && !c.preview().pathPrefix() ? "off"
+                            : "header " + c.preview().header().orElse("(off)") + ", path prefix " + (c.preview().pathPrefix() ? "on" : "off"),
+                    c.rollback().auto() ? "automatic above " + c.rollback().maxErrorRate() + " errors over "
+                            + c.rollback().minRequests() + "+ requests within " + Durations.format(c.rollback().window()) : "manual only",
+                    c.limits().maxRequestLine(), c.limits().maxHeaderBytes(),
+                    c.limits().maxBodyBytes() == 0 ? "unlimited" : c.limits().maxBodyBytes() + " B",
+                    Durations.format(c.limits().headerTimeout()), Durations.format(c.limits().idleTimeout()), c.limits().maxConnections(),
+                    c.admin().token().isPresent() ? "bearer token" : "none (loopback only)",
+                    c.trustedProxies().isEmpty() ? "none" : c.trustedProxies().stream().map(Object::toString).collect(Collectors.joining(", ")));
         }
     }
 

@@ -39,6 +39,8 @@ public final class SwitchService {
     private final SwitchHistory history;
     private final SwitchGate gate;
     private final ScheduledExecutorService executor;
+    /** The last switch operation; the next starts once it has flipped or failed. Touched on the executor only. */
+    private CompletableFuture<?> last = CompletableFuture.completedFuture(null);
 
     public SwitchService(TrafficSwitch traffic, Optional<StateFile> state, SwitchHistory history, SwitchGate gate,
                          ScheduledExecutorService executor) {
@@ -55,7 +57,7 @@ public final class SwitchService {
 
     /** Flips to {@code to}, or to the other pool when there are exactly two. */
     CompletableFuture<SwitchResult> switchTo(Optional<String> to, String by, boolean waitForDrain, boolean force) {
-        return onExecutor(() -> {
+        return serialized(() -> {
             RoutingSnapshot now = traffic.current();
             Pool target;
             if (to.isPresent()) {
@@ -67,43 +69,57 @@ public final class SwitchService {
                 throw new SwitchRefused(HttpResponseStatus.BAD_REQUEST, "target_required",
                         "there are " + now.pools().size() + " pools; name one with ?to= (pools: " + String.join(", ", now.poolNames()) + ")");
             }
-            return gated(target, MANUAL, by, waitForDrain, force);
-        });
+            return gated(target, MANUAL, by, force);
+        }, waitForDrain);
     }
 
     /** Flips back to the pool that was active before the last flip. */
     CompletableFuture<SwitchResult> rollback(String by, boolean waitForDrain, boolean force) {
-        return onExecutor(() -> {
+        return serialized(() -> {
             Pool target = traffic.current().previous().orElseThrow(() -> new SwitchRefused(HttpResponseStatus.CONFLICT,
                     "no_previous_pool", "nothing to roll back to: no flip has happened yet"));
-            return gated(target, ROLLBACK, by, waitForDrain, force);
-        });
-    }
-
-    private CompletableFuture<SwitchResult> gated(Pool target, String reason, String by, boolean waitForDrain, boolean force) {
-        if (force || traffic.current().active() == target) {
-            return flip(target, reason, by, force, null, waitForDrain);
-        }
-        return gate.check(target, traffic.current().config().gate()).thenComposeAsync(ok -> flip(target, reason, by, false, null, waitForDrain), executor);
+            return gated(target, ROLLBACK, by, force);
+        }, waitForDrain);
     }
 
     /** Called by a tripped watch from any thread: flips back unless traffic moved on since. */
     private void autoRollback(RollbackWatch watch, String why) {
-        executor.execute(() -> {
+        serialized(() -> {
             RoutingSnapshot now = traffic.current();
             if (now.watch().orElse(null) != watch || now.previous().isEmpty()) {
-                return;
+                return CompletableFuture.completedFuture(null);
             }
             log.warn("auto-rollback of {} to {}: {}", watch.pool().name(), now.previous().get().name(), why);
-            flip(now.previous().get(), AUTO_ROLLBACK, "turnout", false, why, false);
-        });
+            return CompletableFuture.completedFuture(flip(now.previous().get(), AUTO_ROLLBACK, "turnout", false, why));
+        }, false);
     }
 
-    private CompletableFuture<SwitchResult> onExecutor(Supplier<CompletableFuture<SwitchResult>> work) {
-        return CompletableFuture.supplyAsync(work, executor).thenCompose(f -> f);
+    /** A flip as it happened: its answer right away, and the answer once the old pool has drained. */
+    private record Flipped(SwitchResult result, CompletableFuture<SwitchResult> drained) {}
+
+    /**
+     * Runs switch operations one after another, each from the state the one before left: a gate
+     * (smoke requests take a while) never judges a target that another switch has moved away from.
+     * Only the flip is serialized, not the drain that follows it.
+     */
+    private CompletableFuture<SwitchResult> serialized(Supplier<CompletableFuture<Flipped>> operation, boolean waitForDrain) {
+        return CompletableFuture.supplyAsync(() -> {
+            CompletableFuture<Flipped> mine = last.handle((r, e) -> null).thenComposeAsync(x -> operation.get(), executor);
+            last = mine;
+            return mine;
+        }, executor).thenCompose(f -> f).thenCompose(f -> f == null ? CompletableFuture.completedFuture(null)
+                : waitForDrain ? f.drained() : CompletableFuture.completedFuture(f.result()));
     }
 
-    private CompletableFuture<SwitchResult> flip(Pool target, String reason, String by, boolean forced, String detail, boolean waitForDrain) {
+    private CompletableFuture<Flipped> gated(Pool target, String reason, String by, boolean force) {
+        if (force || traffic.current().active() == target) {
+            return CompletableFuture.completedFuture(flip(target, reason, by, force, null));
+        }
+        return gate.check(target, traffic.current().config().gate())
+                .thenApplyAsync(ok -> flip(target, reason, by, false, null), executor);
+    }
+
+    private Flipped flip(Pool target, String reason, String by, boolean forced, String detail) {
         // An automatic rollback is not watched in turn: it must never flap back to the pool it fled.
         ProxyConfig config = traffic.current().config();
         TrafficSwitch.Flip flip = traffic.flipTo(target, pool -> config.rollback().auto() && !reason.equals(AUTO_ROLLBACK)
@@ -113,8 +129,8 @@ public final class SwitchService {
         Pool old = flip.before().active();
         if (!flip.changed()) {
             log.info("{} to {} by {}: already active (generation {})", reason, target.name(), by, after.generation());
-            return CompletableFuture.completedFuture(
-                    new SwitchResult(old.name(), target.name(), after.generation(), false, 0, null, null, null, null));
+            SwitchResult same = new SwitchResult(old.name(), target.name(), after.generation(), false, 0, null, null, null, null);
+            return new Flipped(same, CompletableFuture.completedFuture(same));
         }
         FlipRecord record = new FlipRecord(Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(), old.name(), target.name(),
                 after.generation(), reason, forced, by, detail, null, null);
@@ -135,7 +151,7 @@ public final class SwitchService {
                     r.drained() ? "drained " + r.inFlightAtSwitch() + " in-flight in " + r.drainMillis() + "ms"
                             : "drain incomplete after " + r.drainMillis() + "ms, " + r.remaining() + " still in flight");
         }, executor);
-        return waitForDrain ? drained : CompletableFuture.completedFuture(flipped);
+        return new Flipped(flipped, drained);
     }
 
     /** Polls the old pool's in-flight count until it is zero, the pool is active again, or the drain timeout passes. */

@@ -129,6 +129,12 @@ public final class ConfigLoader {
 
         ProxyConfig.Health health = readHealth(root.section("health"));
         ProxyConfig.Gate gate = readGate(root.section("switch"));
+        for (ProxyConfig.PoolSpec pool : pools) {
+            if (!pool.backends().isEmpty() && pool.backends().size() < gate.minHealthy()) {
+                root.problem("switch.minHealthy", gate.minHealthy() + " is more than pool " + pool.name() + " has backends ("
+                        + pool.backends().size() + "), so no switch to it could pass (expected: at most " + pool.backends().size() + ")");
+            }
+        }
         Section retrySection = root.section("retry");
         ProxyConfig.Retry retry = new ProxyConfig.Retry(retrySection.integer("attempts", 2, 1));
         retrySection.rejectUnknownKeys();
@@ -213,10 +219,10 @@ public final class ConfigLoader {
             List<String> raw = item.textList("expect");
             for (int i = 0; i < raw.size(); i++) {
                 String code = raw.get(i);
-                if (code != null && code.matches("[1-5]\\d\\d")) {
+                if (code != null && code.matches("[2-5]\\d\\d")) {
                     expect.add(Integer.parseInt(code));
                 } else if (code != null) {
-                    item.problem(item.pathOf("expect") + "[" + i + "]", Section.quote(code) + " is not an HTTP status (expected: 100 to 599)");
+                    item.problem(item.pathOf("expect") + "[" + i + "]", Section.quote(code) + " is not a final HTTP status (expected: 200 to 599)");
                 }
             }
             if (raw.isEmpty()) {

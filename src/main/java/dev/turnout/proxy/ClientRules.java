@@ -19,7 +19,12 @@ final class ClientRules {
     /** Null when the request may go on. */
     static Refusal check(HttpRequest request, ProxyConfig.Limits limits) {
         HttpHeaders headers = request.headers();
-        if (request.protocolVersion().equals(HttpVersion.HTTP_1_1)) {
+        HttpVersion version = request.protocolVersion();
+        if (!version.equals(HttpVersion.HTTP_1_1) && !version.equals(HttpVersion.HTTP_1_0)) {
+            return new Refusal(HttpResponseStatus.HTTP_VERSION_NOT_SUPPORTED, "http_version_not_supported",
+                    version.text() + " is not supported (expected: HTTP/1.1 or HTTP/1.0)");
+        }
+        if (version.equals(HttpVersion.HTTP_1_1)) {
             // RFC 9112, 3.2: a request without exactly one Host is answered 400.
             int hosts = headers.getAll(HttpHeaderNames.HOST).size();
             if (hosts != 1) {

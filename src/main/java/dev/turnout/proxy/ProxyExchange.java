@@ -331,6 +331,8 @@ final class ProxyExchange implements UpstreamListener {
         }
         if (code < 200) {
             relayingInterim = true;
+            // From here on a byte of this answer has reached the client: no retry any more.
+            responseStarted = true;
             HeaderRules.stripHopByHop(response.headers());
             client.write(response);
             return;

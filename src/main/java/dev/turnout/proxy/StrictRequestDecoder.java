@@ -11,8 +11,9 @@ import io.netty.handler.codec.http.LastHttpContent;
 import java.util.List;
 
 /**
- * Netty's request decoder with the one refusal it lacks: obsolete line folding, which it would
- * quietly unfold, is a decoding failure here. To see folds, a request head is held back until it is
+ * Netty's request decoder with the refusals it lacks: obsolete line folding, which it would
+ * quietly unfold, and a request line with more than single spaces between its three parts, which
+ * it would quietly accept, are decoding failures here. To see folds, a request head is held back until it is
  * complete and scanned once; the decoder then parses it as usual. Netty itself already refuses
  * Content-Length with Transfer-Encoding, several Content-Length values, a final coding other than
  * chunked, Transfer-Encoding on HTTP/1.0, whitespace before a colon and bad chunk sizes.
@@ -31,6 +32,8 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
     private int lineIndex;
     private int lineLength;
     private boolean folded;
+    private boolean loosePrefix;
+    private byte previous;
     private long headStartNanos;
 
     StrictRequestDecoder(ProxyConfig.Limits limits) {
@@ -64,6 +67,9 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
             if (decoded instanceof HttpMessage message) {
                 if (folded) {
                     message.setDecoderResult(DecoderResult.failure(new IllegalArgumentException("obsolete line folding in a header")));
+                } else if (loosePrefix) {
+                    message.setDecoderResult(DecoderResult.failure(
+                            new IllegalArgumentException("request line is not METHOD SP target SP HTTP/x.y")));
                 }
                 resetHeadScan();
                 awaitingHead = false;
@@ -81,6 +87,8 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
         lineIndex = 0;
         lineLength = 0;
         folded = false;
+        loosePrefix = false;
+        previous = 0;
         headStartNanos = 0;
     }
 
@@ -108,9 +116,13 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
                 if (atLineStart && lineIndex >= 1 && (b == ' ' || b == '\t')) {
                     folded = true;
                 }
+                if (lineIndex == 0 && (b == '\t' || (b == ' ' && previous == ' '))) {
+                    loosePrefix = true;
+                }
                 atLineStart = false;
                 lineLength++;
             }
+            previous = b;
         }
         return false;
     }

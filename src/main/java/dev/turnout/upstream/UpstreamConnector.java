@@ -11,8 +11,6 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.handler.codec.http.HttpClientCodec;
-import io.netty.resolver.dns.DnsAddressResolverGroup;
-import io.netty.resolver.dns.DnsNameResolverBuilder;
 
 /** Opens new upstream connections, always on the event loop of the client connection that needs one. */
 public final class UpstreamConnector {
@@ -20,19 +18,12 @@ public final class UpstreamConnector {
     /** Written bytes above this make a channel unwritable, which pauses reading from the other side. */
     public static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(32 * 1024, 64 * 1024);
 
-    private static final int DNS_MAX_TTL_SECONDS = 5;
-
     private final Bootstrap template;
 
     public UpstreamConnector(Transport transport) {
         this.template = new Bootstrap()
                 .channel(transport.clientChannel())
-                // Names are looked up asynchronously for new connections, cached at most 5 s whatever the
-                // record's TTL (Docker's DNS says 600 s), so a re-created backend container is found soon,
-                // and no lookup ever blocks an event loop.
-                .resolver(new DnsAddressResolverGroup(new DnsNameResolverBuilder()
-                        .datagramChannelType(transport.datagramChannel())
-                        .ttl(0, DNS_MAX_TTL_SECONDS)))
+                .resolver(transport.resolver())
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.SO_KEEPALIVE, true)
                 .option(ChannelOption.AUTO_READ, false)
