@@ -13,6 +13,10 @@ import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.LoggerFactory;
+import sun.misc.Signal;
+import sun.misc.SignalHandler;
 import java.util.stream.Collectors;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -54,13 +58,18 @@ public final class Turnout implements Callable<Integer> {
             err.flush();
             return EXIT_STARTUP_FAILED;
         }
-        return runUntilStopped(loaded, err, Optional.empty());
+        return runUntilStopped(loaded, Optional.of(config), err, Optional.empty());
     }
 
-    static int runUntilStopped(ProxyConfig config, PrintWriter err, Optional<Runnable> onStop) throws InterruptedException {
+    /**
+     * Runs until SIGTERM or SIGINT, then stops gracefully (a second signal exits at once);
+     * SIGHUP reloads the config file.
+     */
+    static int runUntilStopped(ProxyConfig config, Optional<Path> file, PrintWriter err, Optional<Runnable> onStop)
+            throws InterruptedException {
         TurnoutServer server;
         try {
-            server = TurnoutServer.start(config);
+            server = TurnoutServer.start(config, file);
         } catch (TurnoutServer.StartupException e) {
             err.println("turnout: " + e.getMessage());
             err.flush();
@@ -68,11 +77,22 @@ public final class Turnout implements Callable<Integer> {
             return EXIT_STARTUP_FAILED;
         }
         CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            server.close();
-            onStop.ifPresent(Runnable::run);
-            stopped.countDown();
-        }, "turnout-shutdown"));
+        AtomicBoolean stopping = new AtomicBoolean();
+        SignalHandler stop = signal -> {
+            if (stopping.getAndSet(true)) {
+                Runtime.getRuntime().halt(0);
+            }
+            LoggerFactory.getLogger(Turnout.class).info("SIG{}: stopping gracefully (send it again to exit at once)", signal.getName());
+            Thread t = new Thread(() -> {
+                server.stopGracefully();
+                onStop.ifPresent(Runnable::run);
+                stopped.countDown();
+            }, "turnout-stop");
+            t.start();
+        };
+        Signal.handle(new Signal("TERM"), stop);
+        Signal.handle(new Signal("INT"), stop);
+        Signal.handle(new Signal("HUP"), signal -> server.reload());
         stopped.await();
         return 0;
     }
@@ -205,7 +225,7 @@ public final class Turnout implements Callable<Integer> {
                     Ctrl-C stops it.
                     """);
             out.flush();
-            return runUntilStopped(config, err, Optional.of(() -> {
+            return runUntilStopped(config, Optional.empty(), err, Optional.of(() -> {
                 blue.close();
                 green.close();
                 group.shutdownGracefully();

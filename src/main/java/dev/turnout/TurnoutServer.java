@@ -1,8 +1,10 @@
 package dev.turnout;
 
 import dev.turnout.admin.AdminServer;
+import dev.turnout.admin.ConfigReloader;
 import dev.turnout.admin.SwitchGate;
 import dev.turnout.admin.SwitchService;
+import dev.turnout.config.ConfigLoader;
 import dev.turnout.config.HostPort;
 import dev.turnout.config.ProxyConfig;
 import dev.turnout.health.HealthChecker;
@@ -19,6 +21,8 @@ import dev.turnout.upstream.UpstreamConnector;
 import io.netty.channel.EventLoopGroup;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Executors;
@@ -42,6 +46,7 @@ public final class TurnoutServer implements AutoCloseable {
     private final Lifecycle lifecycle = new Lifecycle();
     private ProxyServer proxy;
     private AdminServer admin;
+    private ConfigReloader reloader;
 
     private TurnoutServer(TrafficSwitch traffic, EventLoopGroup boss, EventLoopGroup workers,
                           EventLoopGroup adminLoop, EventLoopGroup healthLoop, ScheduledExecutorService adminExecutor) {
@@ -54,7 +59,7 @@ public final class TurnoutServer implements AutoCloseable {
     }
 
     /** Starts the proxy and admin listeners; on any failure everything already started is stopped again. */
-    public static TurnoutServer start(ProxyConfig config) throws StartupException {
+    public static TurnoutServer start(ProxyConfig config, Optional<Path> configFile) throws StartupException {
         Optional<StateFile> state = config.state().file().map(StateFile::new);
         Optional<StateFile.Saved> saved = readState(state);
         TrafficSwitch traffic = restore(config, saved);
@@ -76,9 +81,10 @@ public final class TurnoutServer implements AutoCloseable {
             server.proxy = bind("listen", listen, () -> ProxyServer.bind(transport, server.boss, server.workers, listen, context));
             HttpProbe probe = new HttpProbe(transport, server.healthLoop);
             SwitchService switches = new SwitchService(traffic, state, history, new SwitchGate(probe), server.adminExecutor);
+            server.reloader = new ConfigReloader(configFile, ConfigLoader.fromEnvironment(), traffic, server.adminExecutor);
             InetSocketAddress adminListen = address(config.admin().listen(), "admin.listen");
             server.admin = bind("admin.listen", adminListen,
-                    () -> AdminServer.bind(transport, server.adminLoop, adminListen, traffic, switches));
+                    () -> AdminServer.bind(transport, server.adminLoop, adminListen, traffic, switches, server.reloader, server.lifecycle));
             new HealthChecker(server.healthLoop.next(), probe, traffic).start();
         } catch (StartupException e) {
             server.close();
@@ -140,6 +146,38 @@ public final class TurnoutServer implements AutoCloseable {
                     : message;
             throw new StartupException(key + ": cannot listen on " + hostPort(address) + ": " + reason);
         }
+    }
+
+    /** Re-reads the config file, as POST /admin/reload does. */
+    public CompletableFuture<ConfigReloader.Result> reload() {
+        return reloader.reload();
+    }
+
+    /**
+     * Stops without dropping a request: no new connections, admin /health answers 503, idle
+     * keep-alive connections close, busy ones close after their answer; returns once all are gone
+     * or drain.timeout has passed, with everything closed.
+     */
+    public void stopGracefully() {
+        lifecycle.beginStopping();
+        proxy.stopAccepting();
+        proxy.closeIdleConnections();
+        long deadline = System.nanoTime() + traffic.current().config().drain().timeout().toNanos();
+        int left;
+        while ((left = proxy.openConnections()) > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        if (left > 0) {
+            log.warn("stopping with {} connection(s) still busy after drain.timeout", left);
+        } else {
+            log.info("stopped: every connection finished");
+        }
+        close();
     }
 
     public TrafficSwitch traffic() {

@@ -3,6 +3,7 @@ package dev.turnout.admin;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.turnout.proxy.JsonResponse;
+import dev.turnout.proxy.Lifecycle;
 import dev.turnout.routing.TrafficSwitch;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -16,6 +17,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import java.net.InetSocketAddress;
+import java.security.MessageDigest;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -32,10 +34,14 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     private final TrafficSwitch traffic;
     private final SwitchService switches;
+    private final ConfigReloader reloader;
+    private final Lifecycle lifecycle;
 
-    AdminHandler(TrafficSwitch traffic, SwitchService switches) {
+    AdminHandler(TrafficSwitch traffic, SwitchService switches, ConfigReloader reloader, Lifecycle lifecycle) {
         this.traffic = traffic;
         this.switches = switches;
+        this.reloader = reloader;
+        this.lifecycle = lifecycle;
     }
 
     @Override
@@ -50,10 +56,27 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         String by = ctx.channel().remoteAddress() instanceof InetSocketAddress a ? a.getAddress().getHostAddress() : "unknown";
         boolean wait = !"false".equals(first(query, "wait").orElse("true"));
         boolean force = "true".equals(first(query, "force").orElse("false"));
+        if (uri.path().startsWith("/admin/") && !authorized(request)) {
+            FullHttpResponse denied = error(HttpResponseStatus.UNAUTHORIZED, "unauthorized",
+                    "this admin API needs \"Authorization: Bearer <admin.token>\"");
+            denied.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"turnout\"");
+            respond(ctx, keepAlive, denied);
+            return;
+        }
         switch (uri.path()) {
             case "/health" -> {
                 if (allowed(ctx, keepAlive, request.method(), HttpMethod.GET, HttpMethod.HEAD)) {
-                    respond(ctx, keepAlive, ok(JSON.createObjectNode().put("status", "ok")));
+                    // While stopping, the orchestrator is told to send no more traffic here.
+                    respond(ctx, keepAlive, lifecycle.stopping()
+                            ? json(HttpResponseStatus.SERVICE_UNAVAILABLE, JSON.createObjectNode().put("status", "stopping"))
+                            : ok(JSON.createObjectNode().put("status", "ok")));
+                }
+            }
+            case "/admin/reload" -> {
+                if (allowed(ctx, keepAlive, request.method(), HttpMethod.POST)) {
+                    reloader.reload().whenComplete((r, e) -> respond(ctx, keepAlive, e != null
+                            ? error(HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal_error", e.toString())
+                            : r.applied() ? ok(r) : json(HttpResponseStatus.UNPROCESSABLE_ENTITY, r)));
                 }
             }
             case "/admin/status" -> {
@@ -77,6 +100,26 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                 }
             }
             default -> respond(ctx, keepAlive, error(HttpResponseStatus.NOT_FOUND, "not_found", "no admin route " + uri.path()));
+        }
+    }
+
+    /** True without a configured token; else the bearer token must match, compared in constant time. */
+    private boolean authorized(FullHttpRequest request) {
+        Optional<String> token = traffic.current().config().admin().token();
+        if (token.isEmpty()) {
+            return true;
+        }
+        String header = request.headers().get(HttpHeaderNames.AUTHORIZATION);
+        String presented = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).trim() : "";
+        return MessageDigest.isEqual(sha256(presented), sha256(token.get()));
+    }
+
+    private static byte[] sha256(String s) {
+        try {
+            // Digests have one length, so comparing them reveals nothing about the token's length either.
+            return MessageDigest.getInstance("SHA-256").digest(s.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JVM has SHA-256", e);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.turnout.admin;
 
+import dev.turnout.proxy.Lifecycle;
 import dev.turnout.proxy.Transport;
 import dev.turnout.routing.TrafficSwitch;
 import io.netty.bootstrap.ServerBootstrap;
@@ -23,7 +24,8 @@ public final class AdminServer {
     }
 
     public static AdminServer bind(Transport transport, EventLoopGroup group, InetSocketAddress address,
-                                   TrafficSwitch traffic, SwitchService switches) throws InterruptedException {
+                                   TrafficSwitch traffic, SwitchService switches, ConfigReloader reloader,
+                                   Lifecycle lifecycle) throws InterruptedException {
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(group)
                 .channel(transport.serverChannel())
@@ -34,7 +36,7 @@ public final class AdminServer {
                         ch.pipeline()
                                 .addLast("http", new HttpServerCodec())
                                 .addLast("aggregate", new HttpObjectAggregator(MAX_BODY))
-                                .addLast("admin", new AdminHandler(traffic, switches));
+                                .addLast("admin", new AdminHandler(traffic, switches, reloader, lifecycle));
                     }
                 });
         return new AdminServer(bootstrap.bind(address).sync().channel());

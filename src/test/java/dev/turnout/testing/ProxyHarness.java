@@ -8,6 +8,7 @@ import dev.turnout.config.ProxyConfig;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.util.Optional;
 
 /** A Turnout started in-process on 127.0.0.1 with free ports, its state file in a test's temp dir. */
 public final class ProxyHarness implements AutoCloseable {
@@ -22,15 +23,27 @@ public final class ProxyHarness implements AutoCloseable {
 
     /** {@code yaml} holds pools and any other keys; listen, admin and state are filled in. */
     public static ProxyHarness start(Path dir, String yaml) throws Exception {
-        return new ProxyHarness(TurnoutServer.start(config(dir, yaml)));
+        Path file = dir.resolve("proxy.yaml");
+        java.nio.file.Files.createDirectories(dir);
+        java.nio.file.Files.writeString(file, fullYaml(dir, yaml));
+        return new ProxyHarness(TurnoutServer.start(config(dir, yaml), Optional.of(file)));
     }
 
     public static ProxyConfig config(Path dir, String yaml) throws Exception {
-        String full = "listen: 127.0.0.1:0\n"
-                + "admin: { listen: 127.0.0.1:0 }\n"
+        return new ConfigLoader(name -> null).parse(fullYaml(dir, yaml), "test");
+    }
+
+    /** The test's keys plus free ports and a state file in {@code dir}, unless the test sets them itself. */
+    public static String fullYaml(Path dir, String yaml) {
+        return (yaml.matches("(?s)(.*\n)?listen:.*") ? "" : "listen: 127.0.0.1:0\n")
+                + (yaml.matches("(?s)(.*\n)?admin:.*") ? "" : "admin: { listen: 127.0.0.1:0 }\n")
                 + "state: { file: " + dir.resolve("state.json") + " }\n"
                 + yaml;
-        return new ConfigLoader(name -> null).parse(full, "test");
+    }
+
+    /** Rewrites this Turnout's proxy.yaml, for a reload to pick up. */
+    public void rewriteConfig(Path dir, String yaml) throws IOException {
+        java.nio.file.Files.writeString(dir.resolve("proxy.yaml"), fullYaml(dir, yaml));
     }
 
     /** Pools blue and green, each with the given origins as backends. */

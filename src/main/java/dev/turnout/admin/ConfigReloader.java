@@ -1,0 +1,86 @@
+package dev.turnout.admin;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import dev.turnout.config.ConfigException;
+import dev.turnout.config.ConfigLoader;
+import dev.turnout.config.ProxyConfig;
+import dev.turnout.routing.Backend;
+import dev.turnout.routing.TrafficSwitch;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Re-reads proxy.yaml (POST /admin/reload, SIGHUP). A file that does not validate is refused and
+ * the running config keeps serving; a good one is published as a new snapshot: backends that stay
+ * keep their connections, removed ones drain, the active pool and generation are kept.
+ */
+public final class ConfigReloader {
+
+    private static final Logger log = LoggerFactory.getLogger(ConfigReloader.class);
+
+    /** The answer to a reload: either applied with its changes, or refused with the problems. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Result(Boolean reloaded, String error, String active, Long generation,
+                         List<String> changes, List<String> restartRequired, List<String> problems) {
+        boolean applied() {
+            return Boolean.TRUE.equals(reloaded);
+        }
+
+        static Result refused(List<String> problems) {
+            return new Result(false, "invalid_config", null, null, null, null, problems);
+        }
+    }
+
+    private final Optional<Path> file;
+    private final ConfigLoader loader;
+    private final TrafficSwitch traffic;
+    private final Executor executor;
+
+    public ConfigReloader(Optional<Path> file, ConfigLoader loader, TrafficSwitch traffic, Executor executor) {
+        this.file = file;
+        this.loader = loader;
+        this.traffic = traffic;
+        this.executor = executor;
+    }
+
+    public CompletableFuture<Result> reload() {
+        return CompletableFuture.supplyAsync(this::reloadNow, executor);
+    }
+
+    private Result reloadNow() {
+        if (file.isEmpty()) {
+            return Result.refused(List.of("no config file to reload: this Turnout was started without --config (the demo)"));
+        }
+        ProxyConfig next;
+        try {
+            next = loader.load(file.get());
+        } catch (ConfigException e) {
+            log.warn("reload of {} refused, the running config stays: {}", file.get(), String.join("; ", e.problems()));
+            return Result.refused(e.problems());
+        }
+        ProxyConfig before = traffic.current().config();
+        TrafficSwitch.Reload reload;
+        try {
+            reload = traffic.reload(next);
+        } catch (IllegalArgumentException e) {
+            log.warn("reload of {} refused, the running config stays: {}", file.get(), e.getMessage());
+            return Result.refused(List.of(e.getMessage()));
+        }
+        ConfigDiff.Result diff = ConfigDiff.between(before, next);
+        List<String> changes = new ArrayList<>(diff.changes());
+        for (Backend b : reload.removed()) {
+            b.idle().closeAll();
+            changes.add("pools." + b.pool() + ".backends: removed " + b + " (" + b.inFlight() + " in flight, draining)");
+        }
+        diff.restartRequired().forEach(r -> log.warn("reload: {} needs a restart to take effect", r));
+        log.info("reloaded {}: {}", file.get(), changes.isEmpty() ? "no changes" : String.join("; ", changes));
+        return new Result(true, null, reload.after().active().name(), reload.after().generation(),
+                changes, diff.restartRequired(), null);
+    }
+}
