@@ -23,6 +23,8 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The client connection: reads one request at a time (autoRead is off), checks it, hands it to a
@@ -31,6 +33,8 @@ import java.util.concurrent.TimeUnit;
  * an idle keep-alive connection closes after {@code limits.idleTimeout}.
  */
 final class FrontendHandler extends ChannelInboundHandlerAdapter {
+
+    private static final Logger log = LoggerFactory.getLogger(FrontendHandler.class);
 
     private final ProxyContext context;
     private final StrictRequestDecoder decoder;
@@ -251,6 +255,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         // Resets and broken pipes from clients are routine at the edge; closing is the whole answer.
+        // Anything else is a bug of ours, and must be seen.
+        if (!(cause instanceof java.io.IOException)) {
+            log.error("unexpected failure on a client connection from {}", clientIp, cause);
+        }
         ctx.close();
     }
 

@@ -13,6 +13,8 @@ import io.netty.util.ReferenceCountUtil;
  */
 public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
 
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(UpstreamConnection.class);
+
     private final Backend backend;
     private Channel channel;
     private UpstreamListener listener;
@@ -111,6 +113,9 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (!(cause instanceof java.io.IOException) && !(cause instanceof io.netty.handler.codec.DecoderException)) {
+            log.error("unexpected failure on a connection to {}", backend, cause);
+        }
         UpstreamListener l = listener;
         listener = null;
         ctx.close();

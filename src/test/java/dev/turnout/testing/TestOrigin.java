@@ -49,6 +49,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <li>{@code /bytes?n=N}: N bytes of body (chunked), written only while the connection is writable</li>
  * <li>{@code /hop}: an answer carrying hop-by-hop headers the proxy must remove</li>
  * <li>{@code /status/NNN}: answers status NNN</li>
+ * <li>{@code /garbage}, {@code /badstatus}: bytes that are not an HTTP response, or a broken status line</li>
  * <li>anything else: JSON echo of the request: name, method, uri, headers, bodyBytes</li>
  * </ul>
  * Turnout's probes (health checks, smoke requests) are not counted; its health checks get
@@ -221,6 +222,9 @@ public final class TestOrigin implements AutoCloseable {
                     ctx.write(head);
                     ctx.pipeline().addLast(new ByteSource(Long.parseLong(q.getOrDefault("n", List.of("1024")).get(0))));
                 }
+                case "/garbage" -> ctx.writeAndFlush(Unpooled.copiedBuffer("this is not HTTP at all\r\n\r\n", StandardCharsets.US_ASCII));
+                case "/badstatus" -> ctx.writeAndFlush(Unpooled.copiedBuffer("HTTP/1.1 2x0 Fine\r\nContent-Length: 2\r\n\r\nok",
+                        StandardCharsets.US_ASCII));
                 case "/hop" -> {
                     FullHttpResponse response = echo(r, bodyBytes);
                     response.headers()

@@ -1,0 +1,30 @@
+package dev.turnout.testing;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.AppenderBase;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/** Keeps every ERROR logged by Turnout or Netty, so a test can assert that nothing went wrong unseen. */
+public final class LogCapture extends AppenderBase<ILoggingEvent> {
+
+    private static final List<String> ERRORS = new CopyOnWriteArrayList<>();
+
+    public static List<String> errors() {
+        return List.copyOf(ERRORS);
+    }
+
+    public static void clear() {
+        ERRORS.clear();
+    }
+
+    @Override
+    protected void append(ILoggingEvent event) {
+        if (event.getLevel().isGreaterOrEqual(Level.ERROR)) {
+            ERRORS.add(event.getLoggerName() + ": " + event.getFormattedMessage()
+                    + (event.getThrowableProxy() == null ? "" : " " + event.getThrowableProxy().getClassName()
+                    + ": " + event.getThrowableProxy().getMessage()));
+        }
+    }
+}
