@@ -1,0 +1,91 @@
+package dev.turnout.edge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.turnout.testing.ProxyHarness;
+import dev.turnout.testing.RawHttp;
+import dev.turnout.testing.TestOrigin;
+import dev.turnout.testing.TurnoutProcess;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ShutdownTest {
+
+    @TempDir
+    Path dir;
+
+    TestOrigin blue;
+    TestOrigin green;
+
+    @BeforeEach
+    void start() throws Exception {
+        blue = TestOrigin.start("blue");
+        green = TestOrigin.start("green");
+    }
+
+    @AfterEach
+    void stop() {
+        blue.close();
+        green.close();
+    }
+
+    @Test
+    void aGracefulStopFinishesStreamsClosesIdleConnectionsAndTurnsHealthTo503() throws Exception {
+        ProxyHarness proxy = ProxyHarness.start(dir, ProxyHarness.twoPools(blue, green));
+        try (RawHttp idle = proxy.client(); RawHttp stream = proxy.client()) {
+            assertThat(idle.get("/").status()).isEqualTo(200);
+            stream.send("GET /stream?chunks=3&intervalMs=1&gated=true HTTP/1.1\r\nHost: t\r\n\r\n");
+            stream.readHead();
+            assertThat(new String(stream.readChunk(), StandardCharsets.UTF_8)).isEqualTo("data: blue 1\n\n");
+
+            CompletableFuture<Void> stopping = CompletableFuture.runAsync(() -> proxy.server().stopGracefully());
+            await().untilAsserted(() -> assertThat(proxy.admin("GET", "/health").status()).isEqualTo(503));
+            assertThat(idle.closedByPeer()).isTrue();
+            assertThatThrownBy(() -> proxy.client().get("/")).isInstanceOf(IOException.class);
+            assertThat(stopping).isNotDone();
+
+            blue.allowChunks(5);
+            assertThat(new String(stream.readChunk(), StandardCharsets.UTF_8)).isEqualTo("data: blue 2\n\n");
+            assertThat(new String(stream.readChunk(), StandardCharsets.UTF_8)).isEqualTo("data: blue 3\n\n");
+            assertThat(stream.readChunk()).isNull();
+            assertThat(stream.closedByPeer()).isTrue();
+            stopping.get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void sigtermDrainsAndExits0AndASecondSigtermExitsAtOnce() throws Exception {
+        try (TurnoutProcess turnout = TurnoutProcess.start(dir, ProxyHarness.twoPools(blue, green) + "drain: { timeout: 2m }\n");
+             RawHttp stream = RawHttp.connect(turnout.proxy())) {
+            stream.send("GET /stream?chunks=2&intervalMs=1&gated=true HTTP/1.1\r\nHost: t\r\n\r\n");
+            stream.readHead();
+            stream.readChunk();
+            turnout.signal("TERM");
+            await().untilAsserted(() -> assertThat(turnout.output()).contains("stopping gracefully"));
+            blue.allowChunks(5);
+            assertThat(new String(stream.readChunk(), StandardCharsets.UTF_8)).isEqualTo("data: blue 2\n\n");
+            assertThat(stream.readChunk()).isNull();
+            assertThat(turnout.waitForExit()).isZero();
+        }
+        try (TurnoutProcess turnout = TurnoutProcess.start(dir, ProxyHarness.twoPools(blue, green) + "drain: { timeout: 2m }\n");
+             RawHttp stream = RawHttp.connect(turnout.proxy())) {
+            stream.send("GET /stream?chunks=2&intervalMs=1&gated=true HTTP/1.1\r\nHost: t\r\n\r\n");
+            stream.readHead();
+            stream.readChunk();
+            turnout.signal("TERM");
+            await().untilAsserted(() -> assertThat(turnout.output()).contains("stopping gracefully"));
+            turnout.signal("TERM");
+            // The stream is still held open by the backend: only the second signal can have ended the process.
+            assertThat(turnout.waitForExit()).isZero();
+        }
+    }
+}
