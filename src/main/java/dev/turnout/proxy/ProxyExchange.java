@@ -303,10 +303,11 @@ final class ProxyExchange implements UpstreamListener {
 
     @Override
     public void onUpstreamMessage(HttpObject message) {
+        // The decoder emits a head and its content parts separately; only an invalid message comes
+        // whole, and onResponseHead releases it.
         if (message instanceof HttpResponse response) {
             onResponseHead(response);
-        }
-        if (message instanceof HttpContent part) {
+        } else if (message instanceof HttpContent part) {
             onResponseContent(part);
         }
     }
@@ -320,6 +321,7 @@ final class ProxyExchange implements UpstreamListener {
         int code = response.status().code();
         if (code == 101) {
             // Upgrade was stripped from the request, so a 101 is a backend out of step with us.
+            ReferenceCountUtil.release(response);
             upstreamFailed("unexpected 101 Switching Protocols");
             return;
         }
@@ -417,6 +419,8 @@ final class ProxyExchange implements UpstreamListener {
             return;
         }
         if (responseStarted) {
+            // A backend that dies mid-answer is down: no new request goes there until checks pass again.
+            backend.health().markDown("connection lost mid-response");
             abort();
             return;
         }

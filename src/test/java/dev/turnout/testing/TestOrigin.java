@@ -69,6 +69,8 @@ public final class TestOrigin implements AutoCloseable {
     private final AtomicInteger openConnections = new AtomicInteger();
     private final List<HttpRequest> seen = new CopyOnWriteArrayList<>();
     private final AtomicInteger allowance = new AtomicInteger();
+    private final io.netty.channel.group.ChannelGroup children =
+            new io.netty.channel.group.DefaultChannelGroup(io.netty.util.concurrent.GlobalEventExecutor.INSTANCE);
     private volatile int forcedStatus;
     private volatile boolean reset;
     private volatile int healthStatus = 200;
@@ -82,6 +84,7 @@ public final class TestOrigin implements AutoCloseable {
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
+                        children.add(ch);
                         ch.pipeline().addLast(new HttpServerCodec(), new Handler());
                     }
                 })
@@ -149,6 +152,7 @@ public final class TestOrigin implements AutoCloseable {
             return;
         }
         server.close().syncUninterruptibly();
+        children.close().syncUninterruptibly();
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
     }
 
@@ -222,9 +226,8 @@ public final class TestOrigin implements AutoCloseable {
                     ctx.write(head);
                     ctx.pipeline().addLast(new ByteSource(Long.parseLong(q.getOrDefault("n", List.of("1024")).get(0))));
                 }
-                case "/garbage" -> ctx.writeAndFlush(Unpooled.copiedBuffer("this is not HTTP at all\r\n\r\n", StandardCharsets.US_ASCII));
-                case "/badstatus" -> ctx.writeAndFlush(Unpooled.copiedBuffer("HTTP/1.1 2x0 Fine\r\nContent-Length: 2\r\n\r\nok",
-                        StandardCharsets.US_ASCII));
+                case "/garbage" -> raw(ctx, "this is not HTTP at all\r\n\r\n");
+                case "/badstatus" -> raw(ctx, "HTTP/1.1 2x0 Fine\r\nContent-Length: 2\r\n\r\nok");
                 case "/hop" -> {
                     FullHttpResponse response = echo(r, bodyBytes);
                     response.headers()
@@ -239,6 +242,11 @@ public final class TestOrigin implements AutoCloseable {
                         ? status(Integer.parseInt(uri.path().substring("/status/".length())))
                         : echo(r, bodyBytes));
             }
+        }
+
+        /** Bytes straight to the socket, past the encoder that would refuse them. */
+        private void raw(ChannelHandlerContext ctx, String bytes) {
+            ctx.pipeline().context(HttpServerCodec.class).writeAndFlush(Unpooled.copiedBuffer(bytes, StandardCharsets.US_ASCII));
         }
 
         private FullHttpResponse status(int code) {
