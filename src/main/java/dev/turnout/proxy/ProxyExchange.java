@@ -55,6 +55,7 @@ final class ProxyExchange implements UpstreamListener {
     private final ProxyConfig.Upstream upstreamConfig;
     private final long readTimeoutNanos;
     private final long writeTimeoutNanos;
+    private final long clientIdleNanos;
     private final Pool pool;
     private final boolean preview;
     private final boolean clientKeepAlive;
@@ -85,6 +86,7 @@ final class ProxyExchange implements UpstreamListener {
     private boolean ended;
 
     private long lastUpstreamActivity;
+    private long lastClientActivity;
     private long stalledSince;
     private ScheduledFuture<?> timer;
 
@@ -98,6 +100,7 @@ final class ProxyExchange implements UpstreamListener {
         this.upstreamConfig = snapshot.config().upstream();
         this.readTimeoutNanos = upstreamConfig.readTimeout().toNanos();
         this.writeTimeoutNanos = upstreamConfig.writeTimeout().toNanos();
+        this.clientIdleNanos = snapshot.config().limits().idleTimeout().toNanos();
         this.pool = route.pool();
         this.preview = route.preview();
         this.clientKeepAlive = HttpUtil.isKeepAlive(request);
@@ -198,7 +201,8 @@ final class ProxyExchange implements UpstreamListener {
         ch.flush();
         lastUpstreamActivity = System.nanoTime();
         requestSent = requestReceived;
-        timer = ch.eventLoop().schedule(this::checkTimeouts, Math.min(readTimeoutNanos, writeTimeoutNanos), TimeUnit.NANOSECONDS);
+        timer = ch.eventLoop().schedule(this::checkTimeouts,
+                Math.min(clientIdleNanos, Math.min(readTimeoutNanos, writeTimeoutNanos)), TimeUnit.NANOSECONDS);
         ch.read();
         if (!requestReceived) {
             resumeClientIfUpstreamWritable();
@@ -243,6 +247,7 @@ final class ProxyExchange implements UpstreamListener {
             requestReceived = true;
         }
         bodyBytes += part.content().readableBytes();
+        lastClientActivity = System.nanoTime();
         if (maxBodyBytes > 0 && bodyBytes > maxBodyBytes) {
             part.release();
             tooLarge();
@@ -475,9 +480,24 @@ final class ProxyExchange implements UpstreamListener {
             }
             next = writeTimeoutNanos - stalled;
         } else {
-            next = Math.min(readTimeoutNanos, writeTimeoutNanos);
+            // Waiting for the client's body: a client silent that long mid-request is gone or hostile.
+            long silent = now - Math.max(lastClientActivity, lastUpstreamActivity);
+            if (silent >= clientIdleNanos) {
+                clientTimedOut();
+                return;
+            }
+            next = Math.min(clientIdleNanos - silent, writeTimeoutNanos);
         }
         timer = client.channel().eventLoop().schedule(this::checkTimeouts, next, TimeUnit.NANOSECONDS);
+    }
+
+    private void clientTimedOut() {
+        if (responseStarted) {
+            abort();
+        } else {
+            fail(HttpResponseStatus.REQUEST_TIMEOUT, "request_timeout", null, "request body stalled for "
+                    + Durations.format(snapshot.config().limits().idleTimeout()));
+        }
     }
 
     private void timedOut(String detail) {
