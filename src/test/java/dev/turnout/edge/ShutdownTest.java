@@ -88,4 +88,24 @@ class ShutdownTest {
             assertThat(turnout.waitForExit()).isZero();
         }
     }
+
+    @Test
+    void sighupReloadsTheFileAndABadFileKeepsTheRunningConfig() throws Exception {
+        try (TurnoutProcess turnout = TurnoutProcess.start(dir, ProxyHarness.twoPools(blue, green))) {
+            java.nio.file.Files.writeString(dir.resolve("proxy.yaml"), ProxyHarness.fullYaml(dir,
+                    ProxyHarness.twoPools(blue, green) + "upstream: { readTimeout: 45s }\n"));
+            turnout.signal("HUP");
+            await().untilAsserted(() -> assertThat(turnout.output()).contains("upstream.readTimeout: 30s -> 45s"));
+
+            java.nio.file.Files.writeString(dir.resolve("proxy.yaml"), ProxyHarness.fullYaml(dir,
+                    ProxyHarness.twoPools(blue, green) + "upstream: { readTimeout: soon }\n"));
+            turnout.signal("HUP");
+            await().untilAsserted(() -> assertThat(turnout.output())
+                    .contains("refused, the running config stays: upstream.readTimeout: \"soon\" is not a duration"));
+            try (RawHttp client = RawHttp.connect(turnout.proxy())) {
+                assertThat(client.get("/").status()).isEqualTo(200);
+            }
+            assertThat(turnout.isAlive()).isTrue();
+        }
+    }
 }
