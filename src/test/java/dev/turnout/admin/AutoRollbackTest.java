@@ -4,34 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.turnout.testing.BlueGreenTest;
 import dev.turnout.testing.ProxyHarness;
 import dev.turnout.testing.RawHttp;
-import dev.turnout.testing.TestOrigin;
-import java.nio.file.Path;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-class AutoRollbackTest {
+class AutoRollbackTest extends BlueGreenTest {
 
-    @TempDir
-    Path dir;
-
-    TestOrigin blue;
-    TestOrigin green;
-
-    @BeforeEach
-    void start() throws Exception {
-        blue = TestOrigin.start("blue");
-        green = TestOrigin.start("green");
-    }
-
-    @AfterEach
-    void stop() {
-        blue.close();
-        green.close();
-    }
 
     @Test
     void aPoolAnsweringOnly500sIsRolledBackWithinAFewDozenRequests() throws Exception {

@@ -4,40 +4,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.turnout.testing.BlueGreenTest;
 import dev.turnout.testing.ProxyHarness;
 import dev.turnout.testing.RawHttp;
-import dev.turnout.testing.TestOrigin;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-class DrainTest {
+class DrainTest extends BlueGreenTest {
 
-    @TempDir
-    Path dir;
-
-    TestOrigin blue;
-    TestOrigin green;
-
-    @BeforeEach
-    void start() throws Exception {
-        blue = TestOrigin.start("blue");
-        green = TestOrigin.start("green");
-    }
-
-    @AfterEach
-    void stop() {
-        blue.close();
-        green.close();
-    }
 
     @Test
     void aStreamBegunOnBlueFinishesIntactAfterTheFlipWhileNewRequestsGoToGreen() throws Exception {
-        try (ProxyHarness proxy = ProxyHarness.start(dir, ProxyHarness.twoPools(blue, green));
+        try (ProxyHarness proxy = startProxy("");
              RawHttp stream = proxy.client()) {
             stream.send("POST /stream?chunks=4&intervalMs=1&gated=true HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\n{}");
             RawHttp.Head head = stream.readHead();
@@ -73,7 +52,7 @@ class DrainTest {
 
     @Test
     void aDrainTimeoutAnswersWithTheStragglersButKillsNothing() throws Exception {
-        try (ProxyHarness proxy = ProxyHarness.start(dir, ProxyHarness.twoPools(blue, green) + "drain: { timeout: 200ms }\n");
+        try (ProxyHarness proxy = startProxy("drain: { timeout: 200ms }\n");
              RawHttp stream = proxy.client()) {
             stream.send("GET /stream?chunks=2&intervalMs=1&gated=true HTTP/1.1\r\nHost: t\r\n\r\n");
             stream.readHead();
@@ -91,7 +70,7 @@ class DrainTest {
 
     @Test
     void idleConnectionsOfTheOldPoolAreClosedAtTheFlip() throws Exception {
-        try (ProxyHarness proxy = ProxyHarness.start(dir, ProxyHarness.twoPools(blue, green));
+        try (ProxyHarness proxy = startProxy("");
              RawHttp client = proxy.client()) {
             client.get("/");
             assertThat(blue.openConnections()).isEqualTo(1);

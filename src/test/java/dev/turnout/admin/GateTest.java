@@ -4,36 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.turnout.testing.BlueGreenTest;
 import dev.turnout.testing.ProxyHarness;
 import dev.turnout.testing.RawHttp;
-import dev.turnout.testing.TestOrigin;
-import java.nio.file.Path;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-class GateTest {
+class GateTest extends BlueGreenTest {
 
     static final String CHECKS = "health: { interval: 100ms, timeout: 100ms, rise: 2, fall: 3 }\n";
 
-    @TempDir
-    Path dir;
-
-    TestOrigin blue;
-    TestOrigin green;
-
-    @BeforeEach
-    void start() throws Exception {
-        blue = TestOrigin.start("blue");
-        green = TestOrigin.start("green");
-    }
-
-    @AfterEach
-    void stop() {
-        blue.close();
-        green.close();
-    }
 
     private static String servedBy(ProxyHarness proxy) throws Exception {
         try (RawHttp client = proxy.client()) {
@@ -43,7 +22,7 @@ class GateTest {
 
     @Test
     void anUnhealthyPoolIsRefusedAndForceOverridesTheGate() throws Exception {
-        try (ProxyHarness proxy = ProxyHarness.start(dir, ProxyHarness.twoPools(blue, green) + CHECKS)) {
+        try (ProxyHarness proxy = startProxy(CHECKS)) {
             green.healthStatus(503);
             await().untilAsserted(() -> assertThat(proxy.admin("GET", "/admin/status").json()
                     .get("pools").get("green").get("healthy").asInt()).isZero());
@@ -106,11 +85,11 @@ class GateTest {
 
     @Test
     void historyListsFlipsNewestFirstAndSurvivesARestart() throws Exception {
-        try (ProxyHarness proxy = ProxyHarness.start(dir, ProxyHarness.twoPools(blue, green))) {
+        try (ProxyHarness proxy = startProxy("")) {
             proxy.admin("POST", "/admin/switch");
             proxy.admin("POST", "/admin/rollback");
         }
-        try (ProxyHarness proxy = ProxyHarness.start(dir, ProxyHarness.twoPools(blue, green))) {
+        try (ProxyHarness proxy = startProxy("")) {
             ProxyHarness.Admin history = proxy.admin("GET", "/admin/history");
             assertThat(history.status()).isEqualTo(200);
             assertThat(history.json()).hasSize(2);

@@ -3,37 +3,27 @@ package dev.turnout.admin;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.turnout.testing.BlueGreenTest;
 import dev.turnout.testing.ProxyHarness;
 import dev.turnout.testing.RawHttp;
 import dev.turnout.testing.TestOrigin;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-class SwitchTest {
+class SwitchTest extends BlueGreenTest {
 
-    @TempDir
-    Path dir;
-
-    TestOrigin blue;
-    TestOrigin green;
     ProxyHarness proxy;
 
     @BeforeEach
-    void start() throws Exception {
-        blue = TestOrigin.start("blue");
-        green = TestOrigin.start("green");
-        proxy = ProxyHarness.start(dir, ProxyHarness.twoPools(blue, green));
+    void startProxy() throws Exception {
+        proxy = startProxy("");
     }
 
     @AfterEach
-    void stop() {
+    void stopProxy() {
         proxy.close();
-        blue.close();
-        green.close();
     }
 
     private static String servedBy(RawHttp client) throws Exception {
@@ -120,7 +110,7 @@ class SwitchTest {
         JsonNode saved = new com.fasterxml.jackson.databind.ObjectMapper().readTree(Files.readString(dir.resolve("state.json")));
         assertThat(saved.get("active").asText()).isEqualTo("green");
 
-        proxy = ProxyHarness.start(dir, ProxyHarness.twoPools(blue, green));
+        proxy = startProxy("");
         JsonNode status = proxy.admin("GET", "/admin/status").json();
         assertThat(status.get("active").asText()).isEqualTo("green");
         assertThat(status.get("previous").asText()).isEqualTo("blue");

@@ -3,42 +3,21 @@ package dev.turnout.edge;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.turnout.testing.BlueGreenTest;
 import dev.turnout.testing.ProxyHarness;
 import dev.turnout.testing.RawHttp;
-import dev.turnout.testing.TestOrigin;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-class ClientLimitsTest {
+class ClientLimitsTest extends BlueGreenTest {
 
-    @TempDir
-    Path dir;
-
-    TestOrigin blue;
-    TestOrigin green;
-
-    @BeforeEach
-    void start() throws Exception {
-        blue = TestOrigin.start("blue");
-        green = TestOrigin.start("green");
-    }
-
-    @AfterEach
-    void stop() {
-        blue.close();
-        green.close();
-    }
 
     @Test
     void aHeadNotCompleteWithinHeaderTimeoutIs408() throws Exception {
@@ -75,7 +54,7 @@ class ClientLimitsTest {
 
     @Test
     void pastMaxConnectionsNewConnectionsGet503() throws Exception {
-        try (ProxyHarness proxy = ProxyHarness.start(dir, ProxyHarness.twoPools(blue, green) + "limits: { maxConnections: 3 }\n")) {
+        try (ProxyHarness proxy = startProxy("limits: { maxConnections: 3 }\n")) {
             List<RawHttp> held = new ArrayList<>();
             try {
                 for (int i = 0; i < 3; i++) {

@@ -4,39 +4,28 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.turnout.testing.BlueGreenTest;
 import dev.turnout.testing.ProxyHarness;
 import dev.turnout.testing.RawHttp;
-import dev.turnout.testing.TestOrigin;
 import java.io.EOFException;
 import java.io.IOException;
-import java.nio.file.Path;
 import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-class FaultTest {
+class FaultTest extends BlueGreenTest {
 
-    @TempDir
-    Path dir;
-
-    TestOrigin blue;
-    TestOrigin green;
     ProxyHarness proxy;
 
     @BeforeEach
-    void start() throws Exception {
-        blue = TestOrigin.start("blue");
-        green = TestOrigin.start("green");
-        proxy = ProxyHarness.start(dir, ProxyHarness.twoPools(blue, green) + "health: { interval: 1h }\n");
+    void startProxy() throws Exception {
+        proxy = startProxy("health: { interval: 1h }\n");
     }
 
     @AfterEach
-    void stop() {
+    void stopProxy() {
         proxy.close();
-        blue.close();
-        green.close();
     }
 
     @Test

@@ -4,43 +4,22 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.turnout.testing.BlueGreenTest;
 import dev.turnout.testing.ProxyHarness;
 import dev.turnout.testing.RawHttp;
-import dev.turnout.testing.TestOrigin;
 import dev.turnout.testing.TurnoutProcess;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-class ShutdownTest {
+class ShutdownTest extends BlueGreenTest {
 
-    @TempDir
-    Path dir;
-
-    TestOrigin blue;
-    TestOrigin green;
-
-    @BeforeEach
-    void start() throws Exception {
-        blue = TestOrigin.start("blue");
-        green = TestOrigin.start("green");
-    }
-
-    @AfterEach
-    void stop() {
-        blue.close();
-        green.close();
-    }
 
     @Test
     void aGracefulStopFinishesStreamsClosesIdleConnectionsAndTurnsHealthTo503() throws Exception {
-        ProxyHarness proxy = ProxyHarness.start(dir, ProxyHarness.twoPools(blue, green));
+        ProxyHarness proxy = startProxy("");
         try (RawHttp idle = proxy.client(); RawHttp stream = proxy.client()) {
             assertThat(idle.get("/").status()).isEqualTo(200);
             stream.send("GET /stream?chunks=3&intervalMs=1&gated=true HTTP/1.1\r\nHost: t\r\n\r\n");

@@ -4,38 +4,28 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.turnout.testing.BlueGreenTest;
 import dev.turnout.testing.ProxyHarness;
 import dev.turnout.testing.RawHttp;
 import dev.turnout.testing.TestOrigin;
-import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-class HealthTest {
+class HealthTest extends BlueGreenTest {
 
     static final String FAST_CHECKS = "health: { path: /health, interval: 100ms, timeout: 100ms, rise: 2, fall: 3 }\n";
 
-    @TempDir
-    Path dir;
-
-    TestOrigin blue;
-    TestOrigin green;
     ProxyHarness proxy;
 
     @BeforeEach
-    void start() throws Exception {
-        blue = TestOrigin.start("blue");
-        green = TestOrigin.start("green");
-        proxy = ProxyHarness.start(dir, ProxyHarness.twoPools(blue, green) + FAST_CHECKS);
+    void startProxy() throws Exception {
+        proxy = startProxy(FAST_CHECKS);
     }
 
     @AfterEach
-    void stop() {
+    void stopProxy() {
         proxy.close();
-        blue.close();
-        green.close();
     }
 
     private JsonNode backend(String pool) throws Exception {

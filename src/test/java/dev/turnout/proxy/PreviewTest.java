@@ -3,38 +3,17 @@ package dev.turnout.proxy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.turnout.testing.BlueGreenTest;
 import dev.turnout.testing.ProxyHarness;
 import dev.turnout.testing.RawHttp;
-import dev.turnout.testing.TestOrigin;
-import java.nio.file.Path;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-class PreviewTest {
+class PreviewTest extends BlueGreenTest {
 
-    @TempDir
-    Path dir;
-
-    TestOrigin blue;
-    TestOrigin green;
-
-    @BeforeEach
-    void start() throws Exception {
-        blue = TestOrigin.start("blue");
-        green = TestOrigin.start("green");
-    }
-
-    @AfterEach
-    void stop() {
-        blue.close();
-        green.close();
-    }
 
     @Test
     void theHeaderRoutesToTheNamedPoolAndIsNotForwarded() throws Exception {
-        try (ProxyHarness proxy = ProxyHarness.start(dir, ProxyHarness.twoPools(blue, green) + "preview: { header: X-Environment }\n");
+        try (ProxyHarness proxy = startProxy("preview: { header: X-Environment }\n");
              RawHttp client = proxy.client()) {
             RawHttp.Response r = client.get("/v1/models", "X-Environment: green");
             JsonNode echo = ProxyHarness.json(r);
@@ -50,7 +29,7 @@ class PreviewTest {
 
     @Test
     void thePathPrefixRoutesToTheNamedPoolWithThePrefixRemoved() throws Exception {
-        try (ProxyHarness proxy = ProxyHarness.start(dir, ProxyHarness.twoPools(blue, green) + "preview: { header: none, pathPrefix: true }\n");
+        try (ProxyHarness proxy = startProxy("preview: { header: none, pathPrefix: true }\n");
              RawHttp client = proxy.client()) {
             JsonNode echo = ProxyHarness.json(client.get("/green/v1/models?limit=2"));
             assertThat(echo.get("name").asText()).isEqualTo("green");
@@ -67,7 +46,7 @@ class PreviewTest {
 
     @Test
     void previewIsOffUnlessConfigured() throws Exception {
-        try (ProxyHarness proxy = ProxyHarness.start(dir, ProxyHarness.twoPools(blue, green));
+        try (ProxyHarness proxy = startProxy("");
              RawHttp client = proxy.client()) {
             JsonNode echo = ProxyHarness.json(client.get("/green/x", "X-Environment: green"));
             assertThat(echo.get("name").asText()).isEqualTo("blue");

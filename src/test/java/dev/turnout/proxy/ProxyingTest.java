@@ -5,41 +5,31 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.turnout.testing.BlueGreenTest;
 import dev.turnout.testing.ProxyHarness;
 import dev.turnout.testing.RawHttp;
 import dev.turnout.testing.TestOrigin;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-class ProxyingTest {
+class ProxyingTest extends BlueGreenTest {
 
-    @TempDir
-    Path dir;
-
-    TestOrigin blue;
-    TestOrigin green;
     ProxyHarness proxy;
 
     @BeforeEach
-    void start() throws Exception {
-        blue = TestOrigin.start("blue");
-        green = TestOrigin.start("green");
-        proxy = ProxyHarness.start(dir, ProxyHarness.twoPools(blue, green) + "upstream: { readTimeout: 500ms }\n");
+    void startProxy() throws Exception {
+        proxy = startProxy("upstream: { readTimeout: 500ms }\n");
     }
 
     @AfterEach
-    void stop() {
+    void stopProxy() {
         proxy.close();
-        blue.close();
-        green.close();
     }
 
     @Test
