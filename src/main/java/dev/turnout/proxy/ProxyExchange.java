@@ -134,11 +134,15 @@ final class ProxyExchange implements UpstreamListener {
 
     /** Takes the next healthy untried backend of the pool and connects to it, or reuses one of its idle connections. */
     private void tryNextBackend() {
-        int index = pool.pick(start, tried);
-        if (tried == null) {
+        if (backend != null && tried == null) {
+            // Only a retry pays for the set; a first try is remembered by its backend alone.
             tried = new BitSet(pool.backends().size());
+            tried.set(pool.backends().indexOf(backend));
         }
-        tried.set(index);
+        int index = pool.pick(start, tried);
+        if (tried != null) {
+            tried.set(index);
+        }
         tries++;
         backend = pool.backendAt(index);
         backend.requestStarted();
@@ -156,7 +160,11 @@ final class ProxyExchange implements UpstreamListener {
 
     /** Whether another backend of the same pool may still be tried; never across pools, never after the answer began. */
     private boolean mayTryAnother() {
-        return !responseStarted && tries < snapshot.config().retry().attempts() && pool.pick(start, tried) >= 0;
+        return !responseStarted && tries < snapshot.config().retry().attempts() && pool.backends().size() > triedCount();
+    }
+
+    private int triedCount() {
+        return tried == null ? 1 : tried.cardinality();
     }
 
     /** Gives up the current attempt and sends the request to another backend. */
@@ -218,7 +226,7 @@ final class ProxyExchange implements UpstreamListener {
             retry();
             return;
         }
-        if (tried.cardinality() == pool.backends().size() && pool.backends().size() > 1) {
+        if (triedCount() == pool.backends().size() && pool.backends().size() > 1) {
             fail(HttpResponseStatus.SERVICE_UNAVAILABLE, "service_unavailable", null, "no reachable backend (" + refusals + ")");
         } else if (cause instanceof ConnectTimeoutException) {
             fail(HttpResponseStatus.GATEWAY_TIMEOUT, "gateway_timeout", backend.toString(), detail);

@@ -3,6 +3,7 @@ package dev.turnout.proxy;
 import dev.turnout.config.ProxyConfig;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.util.ByteProcessor;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpMessage;
@@ -23,6 +24,7 @@ import java.util.List;
 final class StrictRequestDecoder extends HttpRequestDecoder {
 
     private final int headLimit;
+    private final ByteProcessor headScanner = this::scanByte;
 
     private boolean awaitingHead = true;
     /** Bytes after the reader index already scanned; they do not move while the head is held back. */
@@ -94,36 +96,43 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
 
     /** Scans on from where the last call stopped; true once the empty line that ends the head is in the buffer. */
     private boolean scanHead(ByteBuf buffer) {
-        int start = buffer.readerIndex();
-        int end = buffer.writerIndex();
-        for (int i = start + scanned; i < end; i++) {
-            byte b = buffer.getByte(i);
-            scanned++;
-            if (!seenContent) {
-                // Empty lines before a request line are allowed and skipped (RFC 9112, 2.2).
-                seenContent = b != '\r' && b != '\n';
-                lineLength = seenContent ? 1 : 0;
-                continue;
-            }
-            if (b == '\n') {
-                if (lineLength == 0) {
-                    return true;
-                }
-                lineIndex++;
-                lineLength = 0;
-                atLineStart = true;
-            } else if (b != '\r') {
-                if (atLineStart && lineIndex >= 1 && (b == ' ' || b == '\t')) {
-                    folded = true;
-                }
-                if (lineIndex == 0 && (b == '\t' || (b == ' ' && previous == ' '))) {
-                    loosePrefix = true;
-                }
-                atLineStart = false;
-                lineLength++;
-            }
-            previous = b;
+        int from = buffer.readerIndex() + scanned;
+        int length = buffer.writerIndex() - from;
+        if (length <= 0) {
+            return false;
         }
-        return false;
+        int stop = buffer.forEachByte(from, length, headScanner);
+        scanned += (stop < 0 ? length : stop - from + 1);
+        return stop >= 0;
+    }
+
+    /** One byte of a request head; false (stop) at the empty line that ends it. */
+    private boolean scanByte(byte b) {
+        if (!seenContent) {
+            // Empty lines before a request line are allowed and skipped (RFC 9112, 2.2).
+            seenContent = b != '\r' && b != '\n';
+            lineLength = seenContent ? 1 : 0;
+            previous = b;
+            return true;
+        }
+        if (b == '\n') {
+            if (lineLength == 0) {
+                return false;
+            }
+            lineIndex++;
+            lineLength = 0;
+            atLineStart = true;
+        } else if (b != '\r') {
+            if (atLineStart && lineIndex >= 1 && (b == ' ' || b == '\t')) {
+                folded = true;
+            }
+            if (lineIndex == 0 && (b == '\t' || (b == ' ' && previous == ' '))) {
+                loosePrefix = true;
+            }
+            atLineStart = false;
+            lineLength++;
+        }
+        previous = b;
+        return true;
     }
 }
