@@ -1,0 +1,697 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark: direct backend vs nginx vs HAProxy vs Turnout, all on 127.0.0.1.
+#
+#   sudo bench/run.sh                                  # full run (about 9 minutes with the defaults)
+#   WARMUP=2s DURATION=3s ROUNDS=1 SKIP_BUILD=1 bench/run.sh   # quick smoke run
+#
+# Environment knobs (defaults in brackets):
+#   WARMUP [20s]      wrk warm-up per proxy before the measured rounds (lets Turnout's JIT settle)
+#   DURATION [15s]    each measured wrk run
+#   ROUNDS [3]        interleaved rounds: direct, nginx, HAProxy, Turnout at 64 and 1000 connections
+#   FLIP_DURATION [12s]  wrk run during the 20 flips; FLIPS [20]; FLIP_INTERVAL [0.5]
+#   IDLE_CONNS [10000]   idle keep-alive connections; IDLE_HOLD [5] seconds to hold them
+#   SSE_N [200]       sequential SSE requests per target
+#   SKIP_BUILD [0]    1: use the existing target/turnout.jar
+#   TURNOUT_JAR [target/turnout.jar]  another jar to benchmark (implies no build)
+#   SKIP_INSTALL [0]  1: never call apt-get
+#   TURNOUT_JAVA_OPTS ["-Xms256m -Xmx256m -XX:+UseParallelGC -XX:+AlwaysPreTouch"]
+#   KEEP_RESULT [1]   0: do not write bench/results/*.md (report on stdout only)
+#
+# Needs root (apt-get, ulimit -n 65536). Binds only to 127.0.0.1: backends 18001/18002,
+# nginx 18081, HAProxy 18082, Turnout 18083 (admin 19083). Everything it starts is stopped on exit.
+set -euo pipefail
+
+WARMUP=${WARMUP:-20s}
+DURATION=${DURATION:-15s}
+ROUNDS=${ROUNDS:-3}
+FLIP_DURATION=${FLIP_DURATION:-12s}
+FLIPS=${FLIPS:-20}
+FLIP_INTERVAL=${FLIP_INTERVAL:-0.5}
+IDLE_CONNS=${IDLE_CONNS:-10000}
+IDLE_HOLD=${IDLE_HOLD:-5}
+SSE_N=${SSE_N:-200}
+SKIP_BUILD=${SKIP_BUILD:-0}
+SKIP_INSTALL=${SKIP_INSTALL:-0}
+KEEP_RESULT=${KEEP_RESULT:-1}
+TURNOUT_JAVA_OPTS=${TURNOUT_JAVA_OPTS:-"-Xms256m -Xmx256m -XX:+UseParallelGC -XX:+AlwaysPreTouch"}
+
+HOST=127.0.0.1
+PORT_BLUE=18001
+PORT_GREEN=18002
+PORT_NGINX=18081
+PORT_HAPROXY=18082
+PORT_TURNOUT=18083
+PORT_ADMIN=19083
+BENCH_TMP=/tmp/turnout-bench
+
+log() { printf '[bench %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+die() { printf '[bench] ERROR: %s\n' "$*" >&2; exit 1; }
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$SCRIPT_DIR/.." && pwd)
+cd "$REPO"
+[[ -f pom.xml ]] || die "cannot find the repository root (no pom.xml in $REPO)"
+
+[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a whole number >= 1 (got '$ROUNDS')"
+for v in WARMUP DURATION FLIP_DURATION; do
+  [[ ${!v} =~ ^[0-9]+[smh]?$ ]] || die "$v must look like 15s, 2m or 30 (got '${!v}')"
+done
+
+# ---------------------------------------------------------------------------------------------
+# Process bookkeeping and cleanup
+# ---------------------------------------------------------------------------------------------
+PIDS=()          # every long-running process this script started (backends, proxies, wrk)
+declare -A NAME_OF=()
+
+track() { PIDS+=("$1"); NAME_OF[$1]=$2; }
+
+stop_pid() {  # pid name: TERM, wait up to 10 s, then KILL; children left behind are killed too
+  local pid=$1 name=${2:-process} i children c
+  kill -0 "$pid" 2>/dev/null || return 0
+  children=$(pgrep -P "$pid" 2>/dev/null || true)
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < 100; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    log "$name (pid $pid) did not stop on TERM; killing it"
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  wait "$pid" 2>/dev/null || true
+  for c in $children; do
+    kill -0 "$c" 2>/dev/null || continue
+    sleep 0.5
+    kill -0 "$c" 2>/dev/null && { log "killing leftover child $c of $name"; kill -KILL "$c" 2>/dev/null || true; }
+  done
+  return 0
+}
+
+cleanup() {
+  local rc=$? pid pidfile i
+  trap - EXIT INT TERM
+  set +e
+  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
+    pid=${PIDS[i]}
+    stop_pid "$pid" "${NAME_OF[$pid]:-process}"
+  done
+  # nginx masters by their pid files, in case one outlived the tracked pid
+  for pidfile in "${NGINX_PIDFILES[@]}"; do
+    [[ -s $pidfile ]] || continue
+    pid=$(cat "$pidfile" 2>/dev/null)
+    [[ $pid =~ ^[0-9]+$ ]] && stop_pid "$pid" "nginx master"
+  done
+  if [[ -n ${RUN_DIR:-} ]]; then
+    log "stopped everything; raw outputs and logs are in $RUN_DIR"
+  fi
+  exit "$rc"
+}
+NGINX_PIDFILES=()
+trap cleanup EXIT
+trap 'log "interrupted"; exit 130' INT TERM
+
+# ---------------------------------------------------------------------------------------------
+# Prerequisites
+# ---------------------------------------------------------------------------------------------
+[[ $(id -u) -eq 0 ]] || die "run as root (it installs packages with apt-get and raises ulimit -n)"
+
+missing=()
+for c in nginx haproxy wrk curl python3; do
+  command -v "$c" >/dev/null 2>&1 || missing+=("$c")
+done
+if ((${#missing[@]})); then
+  [[ $SKIP_INSTALL == 1 ]] && die "missing: ${missing[*]} (and SKIP_INSTALL=1)"
+  command -v apt-get >/dev/null 2>&1 || die "missing: ${missing[*]}, and no apt-get to install them"
+  log "installing nginx haproxy wrk curl python3 (missing: ${missing[*]})"
+  # Keep the packages' init scripts from starting system nginx/haproxy on port 80
+  created_policy=0
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+    chmod 755 /usr/sbin/policy-rc.d
+    created_policy=1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt_rc=0
+  { apt-get update -q && apt-get install -y -q nginx haproxy wrk curl python3; } >&2 || apt_rc=$?
+  ((created_policy)) && rm -f /usr/sbin/policy-rc.d
+  ((apt_rc == 0)) || die "apt-get failed (exit $apt_rc)"
+  for c in nginx haproxy wrk curl python3; do
+    command -v "$c" >/dev/null 2>&1 || die "$c is still missing after apt-get install"
+  done
+fi
+command -v java >/dev/null 2>&1 || die "java not found (JDK 17 is needed)"
+NGINX_BIN=$(command -v nginx)
+HAPROXY_BIN=$(command -v haproxy)
+
+if [[ $SKIP_BUILD != 1 && -z ${TURNOUT_JAR:-} ]]; then
+  command -v mvn >/dev/null 2>&1 || die "mvn not found (or set SKIP_BUILD=1 with an existing target/turnout.jar)"
+  log "building Turnout: mvn -B -q -DskipTests package"
+  mvn -B -q -DskipTests package >&2 || die "the Maven build failed"
+fi
+JAR=${TURNOUT_JAR:-$REPO/target/turnout.jar}
+[[ -f $JAR ]] || die "$JAR not found (build with: mvn -B -q -DskipTests package)"
+JAR=$(cd "$(dirname "$JAR")" && pwd)/$(basename "$JAR")
+if [[ -z ${TURNOUT_JAR:-} && -n $(find src/main pom.xml -newer "$JAR" 2>/dev/null | head -1) ]]; then
+  log "WARNING: sources are newer than $JAR (SKIP_BUILD=1?); the benchmark may run an old build"
+fi
+
+NOFILE_NOTE=""
+if ! ulimit -n 65536 2>/dev/null; then
+  ulimit -Hn 65536 2>/dev/null && ulimit -n 65536 2>/dev/null || true
+fi
+if [[ $(ulimit -n) != unlimited && $(ulimit -n) -lt 65536 ]]; then
+  hard=$(ulimit -Hn)
+  [[ $hard == unlimited ]] || ((hard > $(ulimit -n))) && ulimit -n "$hard" 2>/dev/null || true
+  NOFILE_NOTE="ulimit -n could not be raised to 65536 (hard limit $(ulimit -Hn), no CAP_SYS_RESOURCE?); ran with $(ulimit -n)"
+  log "WARNING: $NOFILE_NOTE"
+  (($(ulimit -n) >= IDLE_CONNS + 1024)) ||
+    die "ulimit -n is $(ulimit -n): too low for $IDLE_CONNS idle connections (set IDLE_CONNS lower or raise the hard limit)"
+fi
+log "ulimit -n $(ulimit -n)"
+
+port_in_use() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
+for p in $PORT_BLUE $PORT_GREEN $PORT_NGINX $PORT_HAPROXY $PORT_TURNOUT $PORT_ADMIN; do
+  port_in_use "$p" && die "port $HOST:$p is already in use (a leftover run? check: ss -ltnp 'sport = :$p')"
+done
+
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+mkdir -p "$BENCH_TMP"
+RUN_DIR=$(mktemp -d "$BENCH_TMP/run-$(date +%Y%m%d-%H%M%S)-XXXX")
+RAW=$RUN_DIR/raw
+mkdir -p "$RAW"
+chmod 755 "$BENCH_TMP" "$RUN_DIR"
+log "run directory: $RUN_DIR"
+
+# ---------------------------------------------------------------------------------------------
+# Configs and start-up
+# ---------------------------------------------------------------------------------------------
+NGINX_USER=root
+id www-data >/dev/null 2>&1 && NGINX_USER=www-data
+
+# 100-byte answers, blue and green differ in exactly one character
+make_body() { # letter -> 99 characters; nginx adds nothing, the "\n" escape makes the 100th byte
+  local s="turnout-bench backend $1 "
+  while ((${#s} < 99)); do s+="."; done
+  printf '%s' "$s"
+}
+BODY_BLUE=$(make_body B)
+BODY_GREEN=$(make_body G)
+
+nginx_common_paths() { # dir
+  cat <<EOF
+    client_body_temp_path $1/tmp/client_body;
+    proxy_temp_path $1/tmp/proxy;
+    fastcgi_temp_path $1/tmp/fastcgi;
+    uwsgi_temp_path $1/tmp/uwsgi;
+    scgi_temp_path $1/tmp/scgi;
+EOF
+}
+
+start_nginx() { # name dir conf
+  local name=$1 dir=$2 conf=$3 pid
+  "$NGINX_BIN" -t -q -p "$dir" -e "$dir/error.log" -c "$conf" 2>"$dir/configtest.log" ||
+    die "nginx $name: config test failed: $(cat "$dir/configtest.log")"
+  "$NGINX_BIN" -p "$dir" -e "$dir/error.log" -c "$conf" >"$dir/stdout.log" 2>&1 &
+  pid=$!
+  track "$pid" "nginx $name"
+  NGINX_PIDFILES+=("$dir/nginx.pid")
+  printf '%s' "$pid" > "$dir/master.pid"
+}
+
+start_backend() { # name port body -> dir in $BACKEND_DIR
+  local name=$1 port=$2 body=$3 dir
+  dir=$(mktemp -d "$RUN_DIR/$name.XXXX")
+  chmod 755 "$dir"
+  mkdir -p "$dir/tmp"
+  cat >"$dir/nginx.conf" <<EOF
+# backend "$name": static answers, one worker
+daemon off;
+user $NGINX_USER;
+worker_processes 1;
+worker_rlimit_nofile 40000;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections 20000; }
+http {
+    access_log off;
+    keepalive_requests 100000;
+$(nginx_common_paths "$dir")
+    server {
+        listen $HOST:$port;
+        default_type text/plain;
+        location / { return 200 "$body\n"; }
+        location = /health { return 200 "ok\n"; }
+        location /sse { default_type text/event-stream; return 200 "data: hello\n\n"; }
+    }
+}
+EOF
+  start_nginx "$name" "$dir" "$dir/nginx.conf"
+  BACKEND_DIR=$dir
+}
+
+wait_http() { # name url pid ; polls up to 60 s for a 200 while pid is alive
+  local name=$1 url=$2 pid=$3 want=200 i code
+  for ((i = 0; i < 600; i++)); do
+    kill -0 "$pid" 2>/dev/null || die "$name (pid $pid) exited during start-up; see the logs in $RUN_DIR"
+    code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$url" 2>/dev/null || true)
+    [[ $code == "$want" ]] && { log "$name answers ($url -> $code)"; return 0; }
+    sleep 0.1
+  done
+  die "$name did not answer $want at $url within 60 s (last: ${code:-none}); see $RUN_DIR"
+}
+
+log "starting backends blue ($PORT_BLUE) and green ($PORT_GREEN)"
+start_backend blue $PORT_BLUE "$BODY_BLUE"; BLUE_DIR=$BACKEND_DIR; BLUE_PID=${PIDS[-1]}
+start_backend green $PORT_GREEN "$BODY_GREEN"; GREEN_DIR=$BACKEND_DIR; GREEN_PID=${PIDS[-1]}
+wait_http "backend blue" "http://$HOST:$PORT_BLUE/health" "$BLUE_PID"
+wait_http "backend green" "http://$HOST:$PORT_GREEN/health" "$GREEN_PID"
+
+# nginx as the proxy: the classic blue/green setup with an upstream include
+NGINX_DIR=$(mktemp -d "$RUN_DIR/nginx.XXXX")
+chmod 755 "$NGINX_DIR"
+mkdir -p "$NGINX_DIR/tmp"
+cat >"$NGINX_DIR/upstream.conf" <<EOF
+upstream app {
+    server $HOST:$PORT_BLUE;
+    keepalive 32;
+}
+EOF
+cat >"$NGINX_DIR/nginx.conf" <<EOF
+daemon off;
+user $NGINX_USER;
+worker_processes auto;
+worker_rlimit_nofile 40000;
+pid $NGINX_DIR/nginx.pid;
+error_log $NGINX_DIR/error.log warn;
+events { worker_connections 20000; }
+http {
+    access_log off;
+    keepalive_requests 100000;
+$(nginx_common_paths "$NGINX_DIR")
+    include $NGINX_DIR/upstream.conf;
+    server {
+        listen $HOST:$PORT_NGINX;
+        location / {
+            proxy_pass http://app;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host \$host;
+            proxy_set_header X-Real-IP \$remote_addr;
+            proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto \$scheme;
+            proxy_buffering off;
+        }
+    }
+}
+EOF
+log "starting nginx proxy ($PORT_NGINX)"
+start_nginx proxy "$NGINX_DIR" "$NGINX_DIR/nginx.conf"
+NGINX_PID=${PIDS[-1]}
+
+# HAProxy
+HAPROXY_DIR=$(mktemp -d "$RUN_DIR/haproxy.XXXX")
+NCPU=$(nproc)
+# maxconn 20000 needs about 40,000 descriptors; HAProxy refuses to start when it cannot raise
+# its limit that far (strict-limits is on by default), so relax that on a machine capped lower.
+HAPROXY_LIMITS=""
+[[ -n $NOFILE_NOTE ]] && HAPROXY_LIMITS="    no strict-limits   # ulimit -n is only $(ulimit -n) here"
+cat >"$HAPROXY_DIR/haproxy.cfg" <<EOF
+global
+    maxconn 20000
+    nbthread $NCPU
+    pidfile $HAPROXY_DIR/haproxy.pid
+$HAPROXY_LIMITS
+
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 60s
+    timeout server 60s
+    option forwardfor
+    http-reuse always
+    maxconn 20000
+
+frontend fe
+    bind $HOST:$PORT_HAPROXY
+    default_backend be
+
+backend be
+    server blue $HOST:$PORT_BLUE
+EOF
+"$HAPROXY_BIN" -c -q -f "$HAPROXY_DIR/haproxy.cfg" >"$HAPROXY_DIR/configtest.log" 2>&1 ||
+  die "HAProxy config test failed: $(cat "$HAPROXY_DIR/configtest.log")"
+log "starting HAProxy ($PORT_HAPROXY, nbthread $NCPU)"
+"$HAPROXY_BIN" -db -f "$HAPROXY_DIR/haproxy.cfg" >"$HAPROXY_DIR/haproxy.log" 2>&1 &
+HAPROXY_PID=$!
+track "$HAPROXY_PID" haproxy
+
+# Turnout
+TURNOUT_DIR=$(mktemp -d "$RUN_DIR/turnout.XXXX")
+cat >"$TURNOUT_DIR/proxy.yaml" <<EOF
+listen: $HOST:$PORT_TURNOUT
+admin:
+  listen: $HOST:$PORT_ADMIN
+pools:
+  blue:  { backends: ["$HOST:$PORT_BLUE"] }
+  green: { backends: ["$HOST:$PORT_GREEN"] }
+active: blue
+state:
+  file: $TURNOUT_DIR/turnout-state.json
+health:
+  path: /health
+limits: { maxConnections: 20000 }
+EOF
+java -jar "$JAR" check --config "$TURNOUT_DIR/proxy.yaml" >"$TURNOUT_DIR/check.log" 2>&1 ||
+  die "turnout check failed (an old jar? rebuild without SKIP_BUILD): $(cat "$TURNOUT_DIR/check.log")"
+log "starting Turnout ($PORT_TURNOUT, admin $PORT_ADMIN): java $TURNOUT_JAVA_OPTS -jar target/turnout.jar"
+# shellcheck disable=SC2086  # TURNOUT_JAVA_OPTS is a list of options
+java $TURNOUT_JAVA_OPTS -jar "$JAR" --config "$TURNOUT_DIR/proxy.yaml" >"$TURNOUT_DIR/turnout.log" 2>&1 &
+TURNOUT_PID=$!
+track "$TURNOUT_PID" turnout
+
+wait_http nginx "http://$HOST:$PORT_NGINX/" "$NGINX_PID"
+wait_http HAProxy "http://$HOST:$PORT_HAPROXY/" "$HAPROXY_PID"
+wait_http Turnout "http://$HOST:$PORT_TURNOUT/" "$TURNOUT_PID"
+wait_http "Turnout admin" "http://$HOST:$PORT_ADMIN/admin/status" "$TURNOUT_PID"
+
+# ---------------------------------------------------------------------------------------------
+# Helpers: targets, RSS, wrk parsing
+# ---------------------------------------------------------------------------------------------
+TARGETS=(direct nginx haproxy turnout)
+declare -A PORT_OF=([direct]=$PORT_BLUE [nginx]=$PORT_NGINX [haproxy]=$PORT_HAPROXY [turnout]=$PORT_TURNOUT)
+declare -A LABEL_OF=([direct]="direct" [nginx]="nginx" [haproxy]="HAProxy" [turnout]="Turnout")
+
+target_pids() { # target -> pids of all its processes, comma-separated
+  local master
+  case $1 in
+    direct) master=$BLUE_PID ;;
+    nginx) master=$NGINX_PID ;;
+    haproxy) echo "$HAPROXY_PID"; return ;;
+    turnout) echo "$TURNOUT_PID"; return ;;
+  esac
+  { echo "$master"; pgrep -P "$master" || true; } | paste -sd, -
+}
+
+rss_mb() { # target -> summed VmRSS in MB
+  local pid total=0 kb
+  for pid in $(target_pids "$1" | tr , ' '); do
+    kb=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
+    total=$((total + ${kb:-0}))
+  done
+  awk -v k="$total" 'BEGIN { printf "%.0f", k / 1024 }'
+}
+
+parse_wrk() { # file -> "rps p50ms p99ms errors"
+  awk '
+    function ms(v,   n, u) {
+      n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
+      if (u == "us") return n / 1000
+      if (u == "ms") return n
+      if (u == "s") return n * 1000
+      if (u == "m") return n * 60000
+      if (u == "h") return n * 3600000
+      return n
+    }
+    $1 == "50%" { p50 = ms($2) }
+    $1 == "99%" { p99 = ms($2) }
+    /Socket errors:/ { gsub(",", ""); err += $4 + $6 + $8 + $10 }
+    /Non-2xx or 3xx responses:/ { err += $5 }
+    $1 == "Requests/sec:" { rps = $2 }
+    END {
+      if (rps == "") { print "nan nan nan nan"; exit }
+      printf "%.0f %.3f %.3f %d\n", rps, p50, p99, err
+    }' "$1"
+}
+
+median() { # numbers on stdin -> median
+  sort -g | awk '{ a[NR] = $1 } END {
+    if (NR == 0) { print "nan"; exit }
+    if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+
+run_wrk() { # out-file wrk-args...
+  local out=$1; shift
+  wrk "$@" >"$out" 2>&1 || log "wrk exited non-zero ($*); see $out"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Sanity: every proxy passes the backend's answer through unchanged
+# ---------------------------------------------------------------------------------------------
+SANITY=()
+for t in "${TARGETS[@]}"; do
+  body=$(curl -s -m 5 "http://$HOST:${PORT_OF[$t]}/" || true)
+  headers=$(curl -s -m 5 -o /dev/null -D - "http://$HOST:${PORT_OF[$t]}/" | tr -d '\r' || true)
+  cl=$(awk -F': ' 'tolower($1) == "content-length" { print $2 }' <<<"$headers")
+  te=$(awk -F': ' 'tolower($1) == "transfer-encoding" { print $2 }' <<<"$headers")
+  ok=yes; [[ $body == "$BODY_BLUE" ]] || ok=no
+  SANITY+=("| ${LABEL_OF[$t]} | $ok | $(( ${#body} + 1 )) | ${cl:--} | ${te:--} |")
+  [[ $ok == yes ]] || log "WARNING: ${LABEL_OF[$t]} answered a different body: '${body:0:120}'"
+done
+# the 100-byte contract of the backend itself
+size=$(curl -s "http://$HOST:$PORT_BLUE/" | wc -c)
+[[ $size -eq 100 ]] || die "backend blue answers $size bytes, not 100"
+
+# ---------------------------------------------------------------------------------------------
+# Warm-up and interleaved rounds
+# ---------------------------------------------------------------------------------------------
+RESULTS=$RUN_DIR/results.tsv
+: >"$RESULTS"
+for t in nginx haproxy turnout; do
+  log "warm-up: wrk -t2 -c64 -d$WARMUP against ${LABEL_OF[$t]}"
+  run_wrk "$RAW/warmup-$t.txt" -t2 -c64 -d"$WARMUP" "http://$HOST:${PORT_OF[$t]}/"
+done
+
+for ((r = 1; r <= ROUNDS; r++)); do
+  for c in 64 1000; do
+    for t in "${TARGETS[@]}"; do
+      out=$RAW/round$r-c$c-$t.txt
+      log "round $r/$ROUNDS: ${LABEL_OF[$t]} at $c connections, $DURATION"
+      run_wrk "$out" -t2 -c"$c" -d"$DURATION" --latency "http://$HOST:${PORT_OF[$t]}/"
+      rss=$(rss_mb "$t")
+      read -r rps p50 p99 err < <(parse_wrk "$out")
+      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$c" "$t" "$r" "$rps" "$p50" "$p99" "$err" "$rss" >>"$RESULTS"
+      log "  -> $rps req/s, p50 $p50 ms, p99 $p99 ms, errors $err, RSS $rss MB"
+    done
+  done
+done
+
+col() { # conns target column(4=rps 5=p50 6=p99 7=err 8=rss) -> values, one per line
+  awk -F'\t' -v c="$1" -v t="$2" -v k="$3" '$1 == c && $2 == t { print $k }' "$RESULTS"
+}
+ratio_median() { # conns numerator-target denominator-target column
+  awk -F'\t' -v c="$1" -v a="$2" -v b="$3" -v k="$4" '
+    $1 == c && $2 == a { x[$3] = $k }
+    $1 == c && $2 == b { y[$3] = $k }
+    END { for (r in x) if ((r in y) && y[r] > 0) printf "%.3f\n", x[r] / y[r] }' "$RESULTS" | median
+}
+per_round_ratios() { # same args -> "0.91, 0.95, 0.93" in round order
+  awk -F'\t' -v c="$1" -v a="$2" -v b="$3" -v k="$4" '
+    $1 == c && $2 == a { x[$3] = $k }
+    $1 == c && $2 == b { y[$3] = $k }
+    END { n = 0; for (r = 1; r in x; r++) if ((r in y) && y[r] > 0) { s = s (n++ ? ", " : "") sprintf("%.2f", x[r] / y[r]) } print s }' "$RESULTS"
+}
+
+# ---------------------------------------------------------------------------------------------
+# 10,000 idle keep-alive connections
+# ---------------------------------------------------------------------------------------------
+IDLE_LINES=()
+for t in turnout nginx; do
+  log "idle connections: $IDLE_CONNS against ${LABEL_OF[$t]}, held ${IDLE_HOLD}s"
+  out=$RAW/idle-$t.txt
+  python3 "$SCRIPT_DIR/idle_conns.py" "$HOST" "${PORT_OF[$t]}" "$IDLE_CONNS" --hold "$IDLE_HOLD" \
+    --pids "$(target_pids "$t")" >"$out" 2>&1 || log "idle_conns.py exited non-zero for $t; see $out"
+  res=$(grep '^RESULT' "$out" || true)
+  kv() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $res"; }
+  IDLE_LINES+=("| ${LABEL_OF[$t]} | $(kv held) | $(kv established) | $(kv open_after_hold) | $(kv reused_200) | $(kv fresh_status) | $(kv rss_mb) | $(kv setup_s) |")
+  summary=$(grep 'idle connections held' "$out" || echo "no result (see $out)")
+  log "  -> $summary"
+  [[ $t == turnout ]] && IDLE_SUMMARY="Turnout: $summary"
+  kill -0 "$TURNOUT_PID" 2>/dev/null || die "Turnout exited during the idle-connection test; see $TURNOUT_DIR/turnout.log"
+  sleep 2  # let the closed connections go
+done
+
+# ---------------------------------------------------------------------------------------------
+# Flips under load
+# ---------------------------------------------------------------------------------------------
+body_letter() { # port -> B or G (which backend answered), or ?
+  local b
+  b=$(curl -s -m 2 "http://$HOST:$1/" || true)
+  case $b in "$BODY_BLUE") echo B ;; "$BODY_GREEN") echo G ;; *) echo "?" ;; esac
+}
+
+log "flips under load: Turnout, $FLIPS x POST /admin/switch?wait=false, ${FLIP_INTERVAL}s apart, wrk -t2 -c64 -d$FLIP_DURATION"
+out=$RAW/flip-turnout.txt
+wrk -t2 -c64 -d"$FLIP_DURATION" --latency "http://$HOST:$PORT_TURNOUT/" >"$out" 2>&1 &
+wrk_pid=$!; track "$wrk_pid" "wrk (flip test)"
+sleep 1
+T_FLIP_OK=0; T_SEEN=""
+for ((i = 1; i <= FLIPS; i++)); do
+  resp=$(curl -s -m 5 -X POST "http://$HOST:$PORT_ADMIN/admin/switch?wait=false" || true)
+  echo "$resp" >>"$RAW/flip-turnout-admin.txt"
+  [[ $resp == *'"changed":true'* ]] && T_FLIP_OK=$((T_FLIP_OK + 1))
+  T_SEEN+=$(body_letter $PORT_TURNOUT)
+  sleep "$FLIP_INTERVAL"
+done
+wait "$wrk_pid" || log "wrk (Turnout flip test) exited non-zero"
+read -r T_FLIP_RPS _ T_FLIP_P99 T_FLIP_ERR < <(parse_wrk "$out")
+T_FLIP_REQS=$(awk '/requests in/ { print $1 }' "$out")
+T_ACTIVE=$(curl -s -m 5 "http://$HOST:$PORT_ADMIN/admin/status" | sed -n 's/^{"active":"\([^"]*\)".*/\1/p')
+
+log "flips under load: nginx, $FLIPS x sed upstream.conf + HUP, ${FLIP_INTERVAL}s apart"
+out=$RAW/flip-nginx.txt
+wrk -t2 -c64 -d"$FLIP_DURATION" --latency "http://$HOST:$PORT_NGINX/" >"$out" 2>&1 &
+wrk_pid=$!; track "$wrk_pid" "wrk (flip test)"
+sleep 1
+N_FLIP_OK=0; N_SEEN=""
+for ((i = 1; i <= FLIPS; i++)); do
+  if grep -q ":$PORT_BLUE;" "$NGINX_DIR/upstream.conf"; then new=$PORT_GREEN; else new=$PORT_BLUE; fi
+  sed -i -E "s/$HOST:(${PORT_BLUE}|${PORT_GREEN});/$HOST:$new;/" "$NGINX_DIR/upstream.conf"
+  kill -HUP "$NGINX_PID" && N_FLIP_OK=$((N_FLIP_OK + 1))
+  sleep "$FLIP_INTERVAL"
+  N_SEEN+=$(body_letter $PORT_NGINX)
+done
+wait "$wrk_pid" || log "wrk (nginx flip test) exited non-zero"
+read -r N_FLIP_RPS _ N_FLIP_P99 N_FLIP_ERR < <(parse_wrk "$out")
+N_FLIP_REQS=$(awk '/requests in/ { print $1 }' "$out")
+N_EMERG=$(grep -c '\[emerg\]' "$NGINX_DIR/error.log" || true)
+
+# ---------------------------------------------------------------------------------------------
+# SSE time to first byte
+# ---------------------------------------------------------------------------------------------
+declare -A SSE_MED=() SSE_FAIL=()
+for t in "${TARGETS[@]}"; do
+  log "SSE time to first byte: $SSE_N sequential requests to ${LABEL_OF[$t]}"
+  out=$RAW/sse-$t.txt
+  : >"$out"
+  for ((i = 0; i < SSE_N; i++)); do
+    curl -s -o /dev/null -m 5 -w '%{time_starttransfer}\n' "http://$HOST:${PORT_OF[$t]}/sse" >>"$out" || echo "nan" >>"$out"
+  done
+  SSE_MED[$t]=$(grep -v nan "$out" | awk '{ printf "%.3f\n", $1 * 1000 }' | median)
+  SSE_FAIL[$t]=$(grep -c nan "$out" || true)
+done
+sse_ct=$(curl -s -o /dev/null -D - "http://$HOST:$PORT_TURNOUT/sse" | tr -d '\r' | awk -F': ' 'tolower($1) == "content-type" { print $2 }')
+
+# ---------------------------------------------------------------------------------------------
+# Report
+# ---------------------------------------------------------------------------------------------
+TURNOUT_WARN=$(grep -cE ' (WARN|ERROR) ' "$TURNOUT_DIR/turnout.log" || true)
+fmt() { awk -v v="$1" -v d="${2:-2}" 'BEGIN { if (v == "nan" || v == "") print "n/a"; else printf "%.*f", d, v }'; }
+sum() { awk '{ s += $1 } END { printf "%d", s }'; }
+max() { sort -g | tail -1; }
+
+table() { # conns
+  local c=$1 t
+  echo "| Target | req/s (median) | p50 ms | p99 ms | errors (sum) | RSS MB (max) |"
+  echo "|---|---:|---:|---:|---:|---:|"
+  for t in "${TARGETS[@]}"; do
+    printf '| %s | %s | %s | %s | %s | %s |\n' "${LABEL_OF[$t]}" \
+      "$(fmt "$(col "$c" "$t" 4 | median)" 0)" \
+      "$(fmt "$(col "$c" "$t" 5 | median)" 3)" \
+      "$(fmt "$(col "$c" "$t" 6 | median)" 3)" \
+      "$(col "$c" "$t" 7 | sum)" \
+      "$(col "$c" "$t" 8 | max)"
+  done
+}
+ratios() { # conns
+  local c=$1
+  echo "- Turnout/nginx req/s: **$(fmt "$(ratio_median "$c" turnout nginx 4)")** (per round: $(per_round_ratios "$c" turnout nginx 4))"
+  echo "- Turnout/HAProxy req/s: **$(fmt "$(ratio_median "$c" turnout haproxy 4)")** (per round: $(per_round_ratios "$c" turnout haproxy 4))"
+  echo "- Turnout/nginx p99: **$(fmt "$(ratio_median "$c" turnout nginx 6)")** (per round: $(per_round_ratios "$c" turnout nginx 6); below 1 is better)"
+}
+
+JAVA_VERSION=$(java -version 2>&1 | head -1)
+NGINX_VERSION=$("$NGINX_BIN" -v 2>&1 | head -1 | sed 's/^nginx version: //')
+HAPROXY_VERSION=$("$HAPROXY_BIN" -v 2>&1 | head -1 | sed 's/^HA-\?Proxy version //I; s/ - https.*//')
+WRK_VERSION=$(wrk -v 2>&1 | head -1 | sed 's/ *Copyright.*//' || true)
+CPU_MODEL=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+MEM_TOTAL=$(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
+GIT_REV=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
+git -C "$REPO" diff --quiet HEAD -- src pom.xml 2>/dev/null || GIT_REV+=" (with uncommitted changes in src/ or pom.xml)"
+if [[ -n ${TURNOUT_JAR:-} ]]; then
+  TURNOUT_LINE="jar \`$JAR\` (given as TURNOUT_JAR) built $(date -r "$JAR" '+%Y-%m-%d %H:%M'); repository HEAD $GIT_REV"
+else
+  TURNOUT_LINE="commit $GIT_REV, jar \`target/turnout.jar\` built $(date -r "$JAR" '+%Y-%m-%d %H:%M')$([[ $SKIP_BUILD == 1 ]] && echo ' (SKIP_BUILD=1: not rebuilt by this run)' || true)"
+fi
+NOW=$(date +%Y-%m-%d-%H%M)
+
+REPORT=$RUN_DIR/report.md
+{
+  echo "# Turnout benchmark, $(date '+%Y-%m-%d %H:%M %Z')"
+  echo
+  echo "## Machine"
+  echo
+  echo "- CPU: $(nproc) cores, ${CPU_MODEL:-unknown model}"
+  echo "- RAM: $MEM_TOTAL; kernel $(uname -r)"
+  echo "- Java: $JAVA_VERSION"
+  echo "- nginx: $NGINX_VERSION; HAProxy: $HAPROXY_VERSION; wrk: $WRK_VERSION"
+  echo "- Turnout: $TURNOUT_LINE"
+  echo "- load average at the start: $LOAD_START; at the end: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews the numbers)"
+  echo
+  echo "## Settings"
+  echo
+  echo "- warm-up ${WARMUP} per proxy (wrk -t2 -c64), then $ROUNDS interleaved round(s) of direct, nginx, HAProxy, Turnout, wrk -t2 --latency for $DURATION each at 64 and at 1000 connections"
+  echo "- backend: nginx, 1 worker, 100-byte answer; all on 127.0.0.1, wrk on the same $(nproc) cores"
+  echo "- Turnout JVM: \`$TURNOUT_JAVA_OPTS\`; nginx proxy: worker_processes auto, upstream keepalive 32; HAProxy: nbthread $NCPU, http-reuse always${HAPROXY_LIMITS:+, no strict-limits (ulimit)}"
+  echo "- open files: ulimit -n $(ulimit -n)${NOFILE_NOTE:+ (**$NOFILE_NOTE**)}"
+  echo "- RSS: summed VmRSS of all the proxy's processes, read right after each wrk run"
+  echo "- raw wrk outputs, configs and logs: \`$RUN_DIR\`"
+  echo
+  echo "## 64 connections"
+  echo
+  table 64
+  echo
+  ratios 64
+  echo
+  echo "## 1000 connections"
+  echo
+  table 1000
+  echo
+  ratios 1000
+  echo
+  echo "## $IDLE_CONNS idle keep-alive connections"
+  echo
+  echo "${IDLE_SUMMARY:-Turnout: no result}"
+  echo
+  echo "| Proxy | all held | opened+answered | open after ${IDLE_HOLD}s | 2nd request 200 | fresh request | RSS MB held | setup s |"
+  echo "|---|---|---:|---:|---:|---|---:|---:|"
+  printf '%s\n' "${IDLE_LINES[@]}"
+  echo
+  echo "## Flips under load ($FLIPS flips, ${FLIP_INTERVAL}s apart, wrk -t2 -c64 -d$FLIP_DURATION)"
+  echo
+  echo "| | Turnout (POST /admin/switch?wait=false) | nginx (sed upstream.conf + kill -HUP master) |"
+  echo "|---|---:|---:|"
+  echo "| errors (socket + non-2xx/3xx) | **${T_FLIP_ERR}** | **${N_FLIP_ERR}** |"
+  echo "| requests | ${T_FLIP_REQS:-n/a} | ${N_FLIP_REQS:-n/a} |"
+  echo "| req/s | ${T_FLIP_RPS} | ${N_FLIP_RPS} |"
+  echo "| p99 ms | $(fmt "$T_FLIP_P99" 3) | $(fmt "$N_FLIP_P99" 3) |"
+  echo "| flips applied | $T_FLIP_OK of $FLIPS | $N_FLIP_OK of $FLIPS reloads signalled (${N_EMERG} config errors) |"
+  echo "| answering backend after each flip (B=blue, G=green) | \`$T_SEEN\` | \`$N_SEEN\` |"
+  echo
+  echo "Turnout's active pool at the end: ${T_ACTIVE:-unknown}."
+  echo
+  echo "## SSE time to first byte ($SSE_N sequential new connections per target, median)"
+  echo
+  echo "| Target | TTFB ms | vs direct ms | failed |"
+  echo "|---|---:|---:|---:|"
+  for t in "${TARGETS[@]}"; do
+    d=$(awk -v a="${SSE_MED[$t]}" -v b="${SSE_MED[direct]}" 'BEGIN { if (a == "nan" || b == "nan") print "n/a"; else printf "%+.3f", a - b }')
+    echo "| ${LABEL_OF[$t]} | $(fmt "${SSE_MED[$t]}" 3) | $d | ${SSE_FAIL[$t]:-0} |"
+  done
+  echo
+  echo "Turnout's Content-Type for /sse: \`${sse_ct:-none}\`."
+  echo
+  echo "## Checks"
+  echo
+  echo "| Target | body as the backend's | size | Content-Length | Transfer-Encoding |"
+  echo "|---|---|---:|---:|---|"
+  printf '%s\n' "${SANITY[@]}"
+  echo
+  echo "Turnout log: $TURNOUT_WARN WARN/ERROR lines (\`$TURNOUT_DIR/turnout.log\`)."
+} >"$REPORT"
+
+cat "$REPORT"
+if [[ $KEEP_RESULT == 1 ]]; then
+  mkdir -p "$REPO/bench/results"
+  cp "$REPORT" "$REPO/bench/results/$NOW.md"
+  log "report written to bench/results/$NOW.md"
+fi
