@@ -46,6 +46,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private boolean closing;
 
     private ScheduledFuture<?> clock;
+    private long clockDueNanos;
     private long idleSinceNanos;
     private boolean firstRequest = true;
 
@@ -195,9 +196,24 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /** Makes the clock tick within {@code nanos}, for an exchange whose first deadline is closer than the next tick. */
+    void tickWithin(long nanos) {
+        long due = System.nanoTime() + nanos;
+        if (clock != null && due - clockDueNanos < 0) {
+            clock.cancel(false);
+            schedule(nanos);
+        }
+    }
+
+    private void schedule(long nanos) {
+        clockDueNanos = System.nanoTime() + nanos;
+        clock = ctx.executor().schedule(this::tick, nanos, TimeUnit.NANOSECONDS);
+    }
+
     /**
-     * The client's clock, one timer per connection, rescheduled rather than replaced as the
-     * connection moves between waiting and working.
+     * The connection's clock, one timer per connection, re-armed as the connection moves between
+     * waiting for a request and carrying one: the client's header and idle timeouts, and the
+     * upstream timeouts of the exchange in progress.
      */
     private void tick() {
         if (closing || !ctx.channel().isActive()) {
@@ -206,8 +222,14 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         ProxyConfig.Limits limits = context.traffic().current().config().limits();
         long headerTimeout = limits.headerTimeout().toNanos();
         long next = Math.min(headerTimeout, limits.idleTimeout().toNanos());
+        long now = System.nanoTime();
+        if (exchange != null) {
+            next = Math.min(next, exchange.checkTimeouts(now));
+            if (closing || !ctx.channel().isActive()) {
+                return;
+            }
+        }
         if (exchange == null) {
-            long now = System.nanoTime();
             long headStart = decoder.headStartNanos();
             if (firstRequest || headStart != 0) {
                 // A new connection has headerTimeout for its first head; later heads from their first byte.
@@ -225,10 +247,11 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                     closeAfterFlush();
                     return;
                 }
-                next = left;
+                // Never more than headerTimeout ahead: a head that starts now is then timed from its first byte.
+                next = Math.min(left, headerTimeout);
             }
         }
-        clock = ctx.executor().schedule(this::tick, next, TimeUnit.NANOSECONDS);
+        schedule(next);
     }
 
     @Override

@@ -25,13 +25,11 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.net.ConnectException;
 import java.net.UnknownHostException;
 import java.util.ArrayDeque;
 import java.util.BitSet;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 
 /**
  * One request and its response, from the request head to the last byte of the answer. It routes
@@ -88,7 +86,8 @@ final class ProxyExchange implements UpstreamListener {
     private long lastUpstreamActivity;
     private long lastClientActivity;
     private long stalledSince;
-    private ScheduledFuture<?> timer;
+    /** Whether the timeouts below are running: from the first byte sent upstream to the end of this attempt. */
+    private boolean watched;
 
     ProxyExchange(FrontendHandler front, ChannelHandlerContext client, ProxyContext context, HttpRequest request,
                   RoutingSnapshot snapshot, Router.Route route, String clientIp, boolean trustedPeer) {
@@ -209,8 +208,9 @@ final class ProxyExchange implements UpstreamListener {
         ch.flush();
         lastUpstreamActivity = System.nanoTime();
         requestSent = requestReceived;
-        timer = ch.eventLoop().schedule(this::checkTimeouts,
-                Math.min(clientIdleNanos, Math.min(readTimeoutNanos, writeTimeoutNanos)), TimeUnit.NANOSECONDS);
+        watched = true;
+        // The connection's clock checks this exchange; it only needs moving when our first deadline comes before its tick.
+        front.tickWithin(Math.min(clientIdleNanos, Math.min(readTimeoutNanos, writeTimeoutNanos)));
         ch.read();
         if (!requestReceived) {
             resumeClientIfUpstreamWritable();
@@ -463,11 +463,16 @@ final class ProxyExchange implements UpstreamListener {
         }
     }
 
-    private void checkTimeouts() {
-        if (ended) {
-            return;
+    /**
+     * Called by the client connection's clock: ends the exchange if one of its timeouts passed, and
+     * says how long until the next one could. One timer per connection instead of one per request.
+     *
+     * @return nanoseconds until this exchange needs checking again, or Long.MAX_VALUE
+     */
+    long checkTimeouts(long now) {
+        if (ended || !watched) {
+            return Long.MAX_VALUE;
         }
-        long now = System.nanoTime();
         long next;
         if (requestSent) {
             if (!client.channel().isWritable()) {
@@ -477,14 +482,14 @@ final class ProxyExchange implements UpstreamListener {
             long silent = now - lastUpstreamActivity;
             if (silent >= readTimeoutNanos) {
                 timedOut("no response within " + Durations.format(upstreamConfig.readTimeout()));
-                return;
+                return Long.MAX_VALUE;
             }
             next = readTimeoutNanos - silent;
         } else if (stalledSince != 0) {
             long stalled = now - stalledSince;
             if (stalled >= writeTimeoutNanos) {
                 timedOut("backend accepted no request bytes for " + Durations.format(upstreamConfig.writeTimeout()));
-                return;
+                return Long.MAX_VALUE;
             }
             next = writeTimeoutNanos - stalled;
         } else {
@@ -492,11 +497,11 @@ final class ProxyExchange implements UpstreamListener {
             long silent = now - Math.max(lastClientActivity, lastUpstreamActivity);
             if (silent >= clientIdleNanos) {
                 clientTimedOut();
-                return;
+                return Long.MAX_VALUE;
             }
             next = Math.min(clientIdleNanos - silent, writeTimeoutNanos);
         }
-        timer = client.channel().eventLoop().schedule(this::checkTimeouts, next, TimeUnit.NANOSECONDS);
+        return next;
     }
 
     private void clientTimedOut() {
@@ -573,10 +578,7 @@ final class ProxyExchange implements UpstreamListener {
 
     private void endAttempt() {
         endCount();
-        if (timer != null) {
-            timer.cancel(false);
-            timer = null;
-        }
+        watched = false;
     }
 
     /** Feeds the rollback watch of the pool this request went to; preview traffic never counts. */

@@ -43,6 +43,18 @@ class ClientLimitsTest extends BlueGreenTest {
     }
 
     @Test
+    void onAKeptAliveConnectionTheHeaderTimeoutRunsFromTheFirstByteNotFromIdleTimeout() throws Exception {
+        try (ProxyHarness proxy = startProxy("limits: { headerTimeout: 300ms, idleTimeout: 1h }\n");
+             RawHttp client = proxy.client()) {
+            assertThat(client.get("/").status()).isEqualTo(200);
+            Thread.sleep(500); // idle for longer than headerTimeout, far below idleTimeout
+            client.send("GET /second HTTP/1.1\r\n");
+            // Without the 408, this read would wait for the hour-long idle timeout and hit the socket's timeout.
+            assertThat(client.read(false).status()).isEqualTo(408);
+        }
+    }
+
+    @Test
     void anIdleKeepAliveConnectionIsClosedAfterIdleTimeout() throws Exception {
         try (ProxyHarness proxy = ProxyHarness.start(dir, ProxyHarness.twoPools(blue, green)
                 + "limits: { idleTimeout: 300ms }\n");
