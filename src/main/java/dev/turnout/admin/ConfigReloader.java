@@ -65,9 +65,14 @@ public final class ConfigReloader {
             return Result.refused(e.problems());
         }
         ProxyConfig before = traffic.current().config();
+        ProxyConfig effective = next.keepingRestartOnlyKeysOf(before);
+        if (effective.admin().token().isEmpty() && !effective.admin().listen().isLoopback()) {
+            return Result.refused(List.of("admin.token: cannot be removed while the admin listener " + effective.admin().listen()
+                    + " is reachable from other hosts (move admin.listen to 127.0.0.1 and restart first)"));
+        }
         TrafficSwitch.Reload reload;
         try {
-            reload = traffic.reload(next);
+            reload = traffic.reload(effective);
         } catch (IllegalArgumentException e) {
             log.warn("reload of {} refused, the running config stays: {}", file.get(), e.getMessage());
             return Result.refused(List.of(e.getMessage()));
@@ -75,7 +80,7 @@ public final class ConfigReloader {
         ConfigDiff.Result diff = ConfigDiff.between(before, next);
         List<String> changes = new ArrayList<>(diff.changes());
         for (Backend b : reload.removed()) {
-            b.idle().closeAll();
+            b.remove();
             changes.add("pools." + b.pool() + ".backends: removed " + b + " (" + b.inFlight() + " in flight, draining)");
         }
         diff.restartRequired().forEach(r -> log.warn("reload: {} needs a restart to take effect", r));

@@ -91,7 +91,7 @@ public final class ConfigLoader {
         Section adminSection = root.section("admin");
         HostPort adminListen = adminSection.hostPort("listen", DEFAULT_ADMIN_LISTEN);
         Optional<String> token = adminSection.text("token").filter(t -> !t.isEmpty());
-        if (token.isEmpty() && !isLoopback(adminListen)) {
+        if (token.isEmpty() && !adminListen.isLoopback()) {
             root.problem(adminSection.pathOf("listen"), Section.quote(adminListen.toString()) + " is reachable from other hosts, "
                     + "so admin.token must be set (expected: token: ${TURNOUT_ADMIN_TOKEN}, or listen on 127.0.0.1)");
         }
@@ -164,9 +164,9 @@ public final class ConfigLoader {
 
     private static ProxyConfig.Limits readLimits(Section l) {
         ProxyConfig.Limits limits = new ProxyConfig.Limits(
-                (int) l.size("maxRequestLine", 8 << 10, 1 << 20),
-                (int) l.size("maxHeaderBytes", 32 << 10, 1 << 24),
-                l.size("maxBodyBytes", 0, Long.MAX_VALUE),
+                (int) l.size("maxRequestLine", 8 << 10, 256, 1 << 20),
+                (int) l.size("maxHeaderBytes", 32 << 10, 1 << 10, 1 << 24),
+                l.size("maxBodyBytes", 0, 0, Long.MAX_VALUE),
                 l.positiveDuration("headerTimeout", Duration.ofSeconds(10)),
                 l.positiveDuration("idleTimeout", Duration.ofSeconds(60)),
                 l.integer("maxConnections", 10_000, 1));
@@ -174,17 +174,6 @@ public final class ConfigLoader {
         return limits;
     }
 
-    private static boolean isLoopback(HostPort address) {
-        byte[] ip = io.netty.util.NetUtil.createByteArrayFromIpAddressString(address.host());
-        if (ip == null) {
-            return address.host().equals("localhost");
-        }
-        try {
-            return java.net.InetAddress.getByAddress(ip).isLoopbackAddress();
-        } catch (java.net.UnknownHostException e) {
-            return false;
-        }
-    }
 
     private static ProxyConfig.Health readHealth(Section h) {
         String path = h.text("path", "/health");

@@ -29,6 +29,19 @@ public record HostPort(String host, int port) {
         return Optional.of(new HostPort(host, port));
     }
 
+    /** True for 127.0.0.0/8, ::1 and localhost: an address other hosts cannot reach. */
+    public boolean isLoopback() {
+        byte[] ip = NetUtil.createByteArrayFromIpAddressString(host);
+        if (ip == null) {
+            return host.equals("localhost");
+        }
+        try {
+            return InetAddress.getByAddress(ip).isLoopbackAddress();
+        } catch (UnknownHostException e) {
+            return false;
+        }
+    }
+
     /** Resolves the host now, with the system resolver: for listen addresses, at start-up. */
     public InetSocketAddress toSocketAddress() {
         return new InetSocketAddress(host, port);

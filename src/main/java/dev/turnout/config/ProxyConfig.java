@@ -27,6 +27,15 @@ public record ProxyConfig(
         trustedProxies = List.copyOf(trustedProxies);
     }
 
+    /**
+     * This config with the keys only a restart can apply (listeners, state file) taken from
+     * {@code running}: what a reload actually puts in force.
+     */
+    public ProxyConfig keepingRestartOnlyKeysOf(ProxyConfig running) {
+        return new ProxyConfig(running.listen, new Admin(running.admin.listen(), admin.token()), pools, active, running.state,
+                upstream, drain, health, gate, retry, preview, rollback, limits, trustedProxies);
+    }
+
     public ProxyConfig withState(State newState) {
         return new ProxyConfig(listen, admin, pools, active, newState, upstream, drain, health, gate, retry, preview, rollback,
                 limits, trustedProxies);

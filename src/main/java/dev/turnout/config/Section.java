@@ -109,8 +109,12 @@ final class Section {
     }
 
     /** A size in bytes: {@code 512}, {@code 8KiB}, {@code 1MiB}, {@code 2GiB} (KB, MB, GB are read as the same powers of 1024). */
-    long size(String key, long fallback, long max) {
+    long size(String key, long fallback, long min, long max) {
         long value = parsed(key, fallback, Section::parseSize, "is not a size (expected: bytes, or 8KiB, 1MiB, 2GiB)");
+        if (value < min) {
+            problem(pathOf(key), raw(key) + " is too small (expected: at least " + min + " bytes)");
+            return fallback;
+        }
         if (value > max) {
             problem(pathOf(key), raw(key) + " is too large (expected: at most " + max + " bytes)");
             return fallback;

@@ -18,7 +18,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class ConnectionLimiter extends ChannelInboundHandlerAdapter {
 
     private static final byte[] OVER_LIMIT = ("HTTP/1.1 503 Service Unavailable\r\n"
-            + "Content-Type: application/json\r\nContent-Length: 64\r\nConnection: close\r\nRetry-After: 1\r\n\r\n"
+            + "Content-Type: application/json\r\nContent-Length: 64\r\nCache-Control: no-store\r\nConnection: close\r\n"
+            + "Retry-After: 1\r\n\r\n"
             + "{\"error\":\"service_unavailable\",\"detail\":\"too many connections\"}\n")
             .getBytes(StandardCharsets.US_ASCII);
 

@@ -152,7 +152,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 : cause instanceof TooLongHttpHeaderException ? HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
                 : cause instanceof TooLongFrameException ? HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE
                 : HttpResponseStatus.BAD_REQUEST;
-        String error = status == HttpResponseStatus.BAD_REQUEST ? "bad_request" : status.reasonPhrase().toLowerCase().replace(' ', '_');
+        String error = status == HttpResponseStatus.REQUEST_URI_TOO_LONG ? "uri_too_long"
+                : status == HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE ? "header_fields_too_large"
+                : status == HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE ? "payload_too_large"
+                : "bad_request";
         answer(ErrorAnswers.of(status, error, null, null, "malformed request: " + cause.getMessage(), true), true);
     }
 

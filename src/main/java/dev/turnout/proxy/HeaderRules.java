@@ -53,7 +53,7 @@ final class HeaderRules {
      * client cannot pass itself off as someone else.
      */
     static void addForwarded(HttpHeaders headers, String clientIp, boolean trustedPeer) {
-        String prior = trustedPeer ? headers.get(X_FORWARDED_FOR) : null;
+        String prior = trustedPeer && headers.contains(X_FORWARDED_FOR) ? String.join(", ", headers.getAll(X_FORWARDED_FOR)) : null;
         headers.set(X_FORWARDED_FOR, prior == null || prior.isBlank() ? clientIp : prior + ", " + clientIp);
         if (!trustedPeer || !headers.contains(X_FORWARDED_PROTO)) {
             headers.set(X_FORWARDED_PROTO, HTTP);

@@ -509,7 +509,7 @@ final class ProxyExchange implements UpstreamListener {
             abort();
         } else {
             fail(HttpResponseStatus.REQUEST_TIMEOUT, "request_timeout", null, "request body stalled for "
-                    + Durations.format(snapshot.config().limits().idleTimeout()));
+                    + Durations.format(snapshot.config().limits().idleTimeout()), false);
         }
     }
 
@@ -529,7 +529,7 @@ final class ProxyExchange implements UpstreamListener {
         }
         ClientRules.Refusal r = ClientRules.tooLarge(maxBodyBytes);
         // The backend got part of a body it will never see the end of: its connection goes, and so does the client's.
-        fail(r.status(), r.error(), null, r.detail());
+        fail(r.status(), r.error(), null, r.detail(), false);
     }
 
     private void upstreamFailed(String detail) {
@@ -538,8 +538,15 @@ final class ProxyExchange implements UpstreamListener {
 
     /** Answers the client with a JSON error; only possible before any byte of a response went out. */
     private void fail(HttpResponseStatus status, String error, String failedBackend, String detail) {
+        fail(status, error, failedBackend, detail, true);
+    }
+
+    /** @param poolsFault false when the client caused it (a stalled or oversized body): the rollback watch ignores those */
+    private void fail(HttpResponseStatus status, String error, String failedBackend, String detail, boolean poolsFault) {
         end();
-        recordOutcome(true);
+        if (poolsFault) {
+            recordOutcome(true);
+        }
         releaseHeld();
         if (upstream != null) {
             upstream.discard();
@@ -564,7 +571,7 @@ final class ProxyExchange implements UpstreamListener {
         end();
         recordOutcome(responseStatus >= 500);
         // A retired pool's connections close as their requests end; a previewed pool keeps its own.
-        boolean poolInUse = preview || context.traffic().current().active() == pool;
+        boolean poolInUse = !backend.removed() && (preview || context.traffic().current().active().name().equals(pool.name()));
         upstream.release(upstreamReusable && requestSent && poolInUse,
                 upstreamConfig.keepalive().maxRequestsPerConnection());
         upstream = null;
@@ -585,7 +592,7 @@ final class ProxyExchange implements UpstreamListener {
     private void recordOutcome(boolean failed) {
         if (!preview) {
             snapshot.watch().ifPresent(w -> {
-                if (w.pool() == pool) {
+                if (w.pool().name().equals(pool.name())) {
                     w.record(failed);
                 }
             });

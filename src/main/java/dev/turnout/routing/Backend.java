@@ -20,6 +20,7 @@ public final class Backend {
     private final AtomicInteger inFlight = new AtomicInteger();
     private final IdleConnections idle;
     private final BackendHealth health = new BackendHealth();
+    private volatile boolean removed;
 
     Backend(String pool, HostPort address, ProxyConfig.Keepalive keepalive) {
         this.pool = pool;
@@ -51,6 +52,16 @@ public final class Backend {
 
     public void requestEnded() {
         inFlight.decrementAndGet();
+    }
+
+    /** True once a reload took this backend out of every pool: its connections close as their requests end. */
+    public boolean removed() {
+        return removed;
+    }
+
+    public void remove() {
+        removed = true;
+        idle.closeAll();
     }
 
     public BackendHealth health() {

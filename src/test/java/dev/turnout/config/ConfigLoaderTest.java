@@ -118,6 +118,22 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void limitsAreSizesAndDurationsWithinSaneBounds() throws Exception {
+        ProxyConfig c = loader.parse(POOLS + "limits: { maxRequestLine: 16KiB, maxHeaderBytes: 1MiB, maxBodyBytes: 2GiB, "
+                + "headerTimeout: 5s, idleTimeout: 2m, maxConnections: 50 }\n", "proxy.yaml");
+        assertThat(c.limits()).isEqualTo(new ProxyConfig.Limits(16 << 10, 1 << 20, 2L << 30, Duration.ofSeconds(5),
+                Duration.ofMinutes(2), 50));
+        assertThat(problemsOf(POOLS + "limits: { maxRequestLine: 0, maxHeaderBytes: lots }\n").problems()).containsExactly(
+                "limits.maxRequestLine: \"0\" is too small (expected: at least 256 bytes)",
+                "limits.maxHeaderBytes: \"lots\" is not a size (expected: bytes, or 8KiB, 1MiB, 2GiB)");
+        assertThat(problemsOf(POOLS + "trustedProxies: [\"10.0.0.0/8\", \"300.1.1.1\"]\n").problems()).containsExactly(
+                "trustedProxies[1]: \"300.1.1.1\" is not an address range (expected: 10.0.0.0/8, 192.168.1.7 or fd00::/8)");
+        assertThat(problemsOf(POOLS + "switch: { minHealthy: 2 }\n").problems()).containsExactly(
+                "switch.minHealthy: 2 is more than pool blue has backends (1), so no switch to it could pass (expected: at most 1)",
+                "switch.minHealthy: 2 is more than pool green has backends (1), so no switch to it could pass (expected: at most 1)");
+    }
+
+    @Test
     void malformedYamlAndWrongShapesAreProblemsNotCrashes() {
         assertThat(problemsOf(POOLS + "drain: { timeout: ${X} }\n").problems())
                 .containsExactly("proxy.yaml: not valid YAML at line 4, column 20 (expected ',' or '}', but got {)");
