@@ -84,9 +84,13 @@ public final class Turnout implements Callable<Integer> {
             }
             LoggerFactory.getLogger(Turnout.class).info("SIG{}: stopping gracefully (send it again to exit at once)", signal.getName());
             Thread t = new Thread(() -> {
-                server.stopGracefully();
-                onStop.ifPresent(Runnable::run);
-                stopped.countDown();
+                try {
+                    server.stopGracefully();
+                    onStop.ifPresent(Runnable::run);
+                } finally {
+                    // Whatever went wrong while stopping, the process must not outlive the request to stop.
+                    stopped.countDown();
+                }
             }, "turnout-stop");
             t.start();
         };

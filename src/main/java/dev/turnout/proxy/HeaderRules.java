@@ -3,7 +3,10 @@ package dev.turnout.proxy;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
+import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 
 /** Header rewriting at the edge: hop-by-hop headers never cross the proxy, forwarded headers tell the backend who asked. */
 final class HeaderRules {
@@ -29,22 +32,49 @@ final class HeaderRules {
 
     private HeaderRules() {}
 
-    /** Removes the hop-by-hop headers and every header named in a Connection header. */
+    /**
+     * Removes the hop-by-hop headers and every header named in a Connection header. One pass over
+     * the (few) headers present, instead of a lookup for each of the nine names that usually are not.
+     */
     static void stripHopByHop(HttpHeaders headers) {
-        if (headers.contains(HttpHeaderNames.CONNECTION)) {
-            List<String> values = headers.getAll(HttpHeaderNames.CONNECTION);
-            for (String value : values) {
-                for (String token : value.split(",")) {
-                    String name = token.trim();
-                    if (!name.isEmpty()) {
-                        headers.remove(name);
-                    }
+        List<CharSequence> found = null;
+        Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence();
+        while (it.hasNext()) {
+            CharSequence name = it.next().getKey();
+            if (isHopByHop(name)) {
+                if (found == null) {
+                    found = new ArrayList<>(4);
+                }
+                found.add(name);
+            }
+        }
+        if (found == null) {
+            return;
+        }
+        for (String value : headers.getAll(HttpHeaderNames.CONNECTION)) {
+            for (String token : value.split(",")) {
+                String name = token.trim();
+                if (!name.isEmpty()) {
+                    headers.remove(name);
                 }
             }
         }
-        for (AsciiString name : HOP_BY_HOP) {
+        for (CharSequence name : found) {
             headers.remove(name);
         }
+    }
+
+    private static boolean isHopByHop(CharSequence name) {
+        int length = name.length();
+        if (length != 2 && length != 7 && length != 10 && (length < 16 || length > 19)) {
+            return false;
+        }
+        for (AsciiString hop : HOP_BY_HOP) {
+            if (hop.length() == length && hop.contentEqualsIgnoreCase(name)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -52,7 +82,7 @@ final class HeaderRules {
      * the other forwarded headers it set are kept; from anyone else, all of them are replaced, so a
      * client cannot pass itself off as someone else.
      */
-    static void addForwarded(HttpHeaders headers, String clientIp, boolean trustedPeer) {
+    static void addForwarded(HttpHeaders headers, CharSequence clientIp, boolean trustedPeer) {
         String prior = trustedPeer && headers.contains(X_FORWARDED_FOR) ? String.join(", ", headers.getAll(X_FORWARDED_FOR)) : null;
         headers.set(X_FORWARDED_FOR, prior == null || prior.isBlank() ? clientIp : prior + ", " + clientIp);
         if (!trustedPeer || !headers.contains(X_FORWARDED_PROTO)) {

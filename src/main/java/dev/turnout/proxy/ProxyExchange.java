@@ -90,7 +90,7 @@ final class ProxyExchange implements UpstreamListener {
     private boolean watched;
 
     ProxyExchange(FrontendHandler front, ChannelHandlerContext client, ProxyContext context, HttpRequest request,
-                  RoutingSnapshot snapshot, Router.Route route, String clientIp, boolean trustedPeer) {
+                  RoutingSnapshot snapshot, Router.Route route, CharSequence clientIp, boolean trustedPeer) {
         this.front = front;
         this.client = client;
         this.context = context;
@@ -116,7 +116,7 @@ final class ProxyExchange implements UpstreamListener {
         return requestReceived;
     }
 
-    private void prepareRequest(String clientIp, boolean trustedPeer) {
+    private void prepareRequest(CharSequence clientIp, boolean trustedPeer) {
         boolean chunked = HttpUtil.isTransferEncodingChunked(request);
         var headers = request.headers();
         HeaderRules.stripHopByHop(headers);

@@ -39,7 +39,11 @@ public final class IdleConnections {
             return false;
         }
         EventLoop loop = connection.channel().eventLoop();
-        return stacks.computeIfAbsent(loop, LoopStack::new).offer(connection);
+        LoopStack stack = stacks.get(loop);
+        if (stack == null) {
+            stack = stacks.computeIfAbsent(loop, LoopStack::new);
+        }
+        return stack.offer(connection);
     }
 
     void remove(UpstreamConnection connection) {
