@@ -44,11 +44,13 @@ EXPOSE 8080 9090
 HEALTHCHECK --interval=10s --timeout=3s --start-period=15s --retries=3 \
   CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/9090 && printf 'GET /health HTTP/1.1\\r\\nHost: localhost\\r\\nConnection: close\\r\\n\\r\\n' >&3 && head -n 1 <&3 | grep -q ' 200 '"]
 
-# G1 keeps pauses short for a latency-sensitive proxy (the JVM would pick Serial GC in a small
-# container). The heap gets half of the container's memory: Netty's direct buffers may use as
-# much again (their default cap equals the maximum heap), plus metaspace and thread stacks.
+# A proxy's heap holds little: requests and responses stream through pooled direct buffers, so a
+# small fixed heap suffices and keeps the footprint low (bench/: about 135 MB RSS under load with
+# these flags). The parallel collector spends the least CPU per request; its young pauses on a heap
+# this size take a few milliseconds. Direct memory is capped so a flood cannot take the container.
 # On OutOfMemoryError the process exits, so Docker's restart policy can bring it back.
-ENTRYPOINT ["java", "-XX:+UseG1GC", "-XX:MaxRAMPercentage=50", "-XX:+ExitOnOutOfMemoryError", \
+ENTRYPOINT ["java", "-Xms96m", "-Xmx96m", "-XX:+UseParallelGC", "-XX:MaxDirectMemorySize=128m", \
+            "-XX:ReservedCodeCacheSize=48m", "-XX:MaxMetaspaceSize=64m", "-XX:+ExitOnOutOfMemoryError", \
             "-jar", "/opt/turnout/turnout.jar"]
 # Kept apart from ENTRYPOINT so that `docker run turnout check --config /etc/turnout/proxy.yaml`
 # works too.

@@ -14,7 +14,7 @@
 #   SKIP_BUILD [0]    1: use the existing target/turnout.jar
 #   TURNOUT_JAR [target/turnout.jar]  another jar to benchmark (implies no build)
 #   SKIP_INSTALL [0]  1: never call apt-get
-#   TURNOUT_JAVA_OPTS ["-Xms256m -Xmx256m -XX:+UseParallelGC -XX:+AlwaysPreTouch"]
+#   TURNOUT_JAVA_OPTS ["-Xms96m -Xmx96m -XX:+UseParallelGC -XX:MaxDirectMemorySize=64m -XX:ReservedCodeCacheSize=48m -XX:MaxMetaspaceSize=64m"]
 #   KEEP_RESULT [1]   0: do not write bench/results/*.md (report on stdout only)
 #
 # Needs root (apt-get, ulimit -n 65536). Binds only to 127.0.0.1: backends 18001/18002,
@@ -33,7 +33,7 @@ SSE_N=${SSE_N:-200}
 SKIP_BUILD=${SKIP_BUILD:-0}
 SKIP_INSTALL=${SKIP_INSTALL:-0}
 KEEP_RESULT=${KEEP_RESULT:-1}
-TURNOUT_JAVA_OPTS=${TURNOUT_JAVA_OPTS:-"-Xms256m -Xmx256m -XX:+UseParallelGC -XX:+AlwaysPreTouch"}
+TURNOUT_JAVA_OPTS=${TURNOUT_JAVA_OPTS:-"-Xms96m -Xmx96m -XX:+UseParallelGC -XX:MaxDirectMemorySize=64m -XX:ReservedCodeCacheSize=48m -XX:MaxMetaspaceSize=64m"}
 
 HOST=127.0.0.1
 PORT_BLUE=18001
