@@ -359,6 +359,11 @@ state:
   file: $TURNOUT_DIR/turnout-state.json
 health:
   path: /health
+# Like HAProxy's "http-reuse always", keep enough idle backend connections for every client
+# connection of the 1000-connection rounds (the default, 32 per event loop, mirrors nginx's
+# "keepalive 32" and makes both reconnect per request once more than that are in flight).
+upstream:
+  keepalive: { maxIdlePerBackend: 1024 }
 limits: { maxConnections: 20000 }
 EOF
 java -jar "$JAR" check --config "$TURNOUT_DIR/proxy.yaml" >"$TURNOUT_DIR/check.log" 2>&1 ||
