@@ -32,10 +32,6 @@ final class ConnectionLimiter extends ChannelInboundHandlerAdapter {
         this.clients = clients;
     }
 
-    int open() {
-        return open.get();
-    }
-
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         if (open.incrementAndGet() > traffic.current().config().limits().maxConnections()) {
