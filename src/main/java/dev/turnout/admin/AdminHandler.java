@@ -183,6 +183,9 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (!(cause instanceof java.io.IOException) && !(cause instanceof io.netty.handler.timeout.ReadTimeoutException)) {
+            log.error("unexpected failure on an admin connection", cause);
+        }
         ctx.close();
     }
 }

@@ -10,12 +10,15 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.timeout.ReadTimeoutHandler;
 import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
 
 /** The admin listener: its own small event loop, so that a flip is answered even when traffic saturates the proxy's loops. */
 public final class AdminServer {
 
     private static final int MAX_BODY = 64 * 1024;
+    private static final int IDLE_SECONDS = 60;
 
     private final Channel channel;
 
@@ -34,6 +37,8 @@ public final class AdminServer {
                     @Override
                     protected void initChannel(Channel ch) {
                         ch.pipeline()
+                                // A silent or dribbling client is dropped: the admin port must not be held open for free.
+                                .addLast("timeout", new ReadTimeoutHandler(IDLE_SECONDS, TimeUnit.SECONDS))
                                 .addLast("http", new HttpServerCodec())
                                 .addLast("aggregate", new HttpObjectAggregator(MAX_BODY))
                                 .addLast("admin", new AdminHandler(traffic, switches, reloader, lifecycle));
