@@ -74,6 +74,7 @@ public final class TestOrigin implements AutoCloseable {
     private volatile int forcedStatus;
     private volatile boolean reset;
     private volatile int healthStatus = 200;
+    private final AtomicInteger failHealthChecks = new AtomicInteger();
 
     private TestOrigin(String name, int port) throws InterruptedException {
         this.name = name;
@@ -136,6 +137,11 @@ public final class TestOrigin implements AutoCloseable {
         reset = on;
     }
 
+    /** The next {@code n} health checks get 503, exactly, then /health answers as before. */
+    public void failNextHealthChecks(int n) {
+        failHealthChecks.set(n);
+    }
+
     /** The status /health answers from now on. */
     public void healthStatus(int status) {
         healthStatus = status;
@@ -181,7 +187,7 @@ public final class TestOrigin implements AutoCloseable {
                     if (c instanceof LastHttpContent && request != null) {
                         boolean probe = "turnout-probe".equals(request.headers().get(HttpHeaderNames.USER_AGENT));
                         if (probe && request.uri().equals("/health")) {
-                            write(ctx, request, status(healthStatus));
+                            write(ctx, request, status(failHealthChecks.getAndUpdate(n -> Math.max(0, n - 1)) > 0 ? 503 : healthStatus));
                         } else if (forcedStatus != 0) {
                             write(ctx, request, status(forcedStatus));
                         } else {
