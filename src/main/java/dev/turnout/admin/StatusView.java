@@ -50,7 +50,7 @@ final class StatusView {
                 } else {
                     node.put("latencyMillis", last.latencyMillis());
                 }
-                node.put("lastError", last != null && last.error() != null ? last.error() : h.passiveReason());
+                node.put("lastError", h.lastError());
             }
             ObjectNode p = pools.putObject(pool.name());
             p.put("active", active);

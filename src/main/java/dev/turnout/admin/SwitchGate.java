@@ -38,8 +38,7 @@ public final class SwitchGate {
             for (Backend b : target.backends()) {
                 BackendHealth h = b.health();
                 if (!h.healthy()) {
-                    String error = h.lastCheck() != null && h.lastCheck().error() != null ? h.lastCheck().error() : h.passiveReason();
-                    list.addObject().put("backend", b.toString()).put("error", error);
+                    list.addObject().put("backend", b.toString()).put("error", h.lastError());
                 }
             }
             return CompletableFuture.failedFuture(refused);

@@ -90,7 +90,7 @@ public final class SwitchService {
                 return CompletableFuture.completedFuture(null);
             }
             log.warn("auto-rollback of {} to {}: {}", watch.pool().name(), now.previous().get().name(), why);
-            return CompletableFuture.completedFuture(flip(now.previous().get(), AUTO_ROLLBACK, "turnout", false, why));
+            return CompletableFuture.completedFuture(flip(now.previous().get().name(), AUTO_ROLLBACK, "turnout", false, why));
         }, false);
     }
 
@@ -113,26 +113,31 @@ public final class SwitchService {
 
     private CompletableFuture<Flipped> gated(Pool target, String reason, String by, boolean force) {
         if (force || traffic.current().active() == target) {
-            return CompletableFuture.completedFuture(flip(target, reason, by, force, null));
+            return CompletableFuture.completedFuture(flip(target.name(), reason, by, force, null));
         }
         return gate.check(target, traffic.current().config().gate())
-                .thenApplyAsync(ok -> flip(target, reason, by, false, null), executor);
+                .thenApplyAsync(ok -> flip(target.name(), reason, by, false, null), executor);
     }
 
-    private Flipped flip(Pool target, String reason, String by, boolean forced, String detail) {
+    private Flipped flip(String target, String reason, String by, boolean forced, String detail) {
         // An automatic rollback is not watched in turn: it must never flap back to the pool it fled.
         ProxyConfig config = traffic.current().config();
-        TrafficSwitch.Flip flip = traffic.flipTo(target, pool -> config.rollback().auto() && !reason.equals(AUTO_ROLLBACK)
-                ? Optional.of(new RollbackWatch(pool, config.rollback(), config.health().fall(), this::autoRollback))
-                : Optional.empty());
+        TrafficSwitch.Flip flip;
+        try {
+            flip = traffic.flipTo(target, pool -> config.rollback().auto() && !reason.equals(AUTO_ROLLBACK)
+                    ? Optional.of(new RollbackWatch(pool, config.rollback(), config.health().fall(), this::autoRollback))
+                    : Optional.empty());
+        } catch (IllegalArgumentException e) {
+            throw new SwitchRefused(HttpResponseStatus.CONFLICT, "pool_removed", e.getMessage());
+        }
         RoutingSnapshot after = flip.after();
         Pool old = flip.before().active();
         if (!flip.changed()) {
-            log.info("{} to {} by {}: already active (generation {})", reason, target.name(), by, after.generation());
-            SwitchResult same = new SwitchResult(old.name(), target.name(), after.generation(), false, 0, null, null, null, null);
+            log.info("{} to {} by {}: already active (generation {})", reason, target, by, after.generation());
+            SwitchResult same = new SwitchResult(old.name(), target, after.generation(), false, 0, null, null, null, null);
             return new Flipped(same, CompletableFuture.completedFuture(same));
         }
-        FlipRecord record = new FlipRecord(Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(), old.name(), target.name(),
+        FlipRecord record = new FlipRecord(Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(), old.name(), target,
                 after.generation(), reason, forced, by, detail, null, null);
         history.add(record);
         save();
@@ -140,7 +145,7 @@ public final class SwitchService {
             b.idle().closeAll();
         }
         long startNanos = System.nanoTime();
-        SwitchResult flipped = new SwitchResult(old.name(), target.name(), after.generation(), true, old.inFlight(),
+        SwitchResult flipped = new SwitchResult(old.name(), target, after.generation(), true, old.inFlight(),
                 forced ? Boolean.TRUE : null, null, null, null);
         CompletableFuture<SwitchResult> drained = new CompletableFuture<>();
         watchDrain(old, startNanos, config.drain().timeout().toNanos(), flipped, drained);

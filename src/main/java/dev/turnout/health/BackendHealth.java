@@ -39,9 +39,10 @@ public final class BackendHealth {
         return last;
     }
 
-    /** Why the backend was last taken out by live traffic, or null. */
-    public String passiveReason() {
-        return passiveReason;
+    /** What went wrong last: the last active check's error, else why live traffic took the backend out, else null. */
+    public String lastError() {
+        LastCheck check = last;
+        return check != null && check.error() != null ? check.error() : passiveReason;
     }
 
     /** From any event loop: live traffic saw this backend fail in a way that says it is down. */

@@ -1,12 +1,16 @@
 package dev.turnout.proxy;
 
 import dev.turnout.config.ProxyConfig;
+import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import java.util.Iterator;
 
 /** Checks on a decoded request head that the decoder does not make: what must be refused before routing. */
 final class ClientRules {
@@ -26,10 +30,13 @@ final class ClientRules {
         }
         if (version.equals(HttpVersion.HTTP_1_1)) {
             // RFC 9112, 3.2: a request without exactly one Host is answered 400.
-            int hosts = headers.getAll(HttpHeaderNames.HOST).size();
-            if (hosts != 1) {
-                return new Refusal(HttpResponseStatus.BAD_REQUEST, "bad_request",
-                        hosts == 0 ? "missing Host header" : "more than one Host header");
+            Iterator<String> hosts = headers.valueStringIterator(HttpHeaderNames.HOST);
+            if (!hosts.hasNext()) {
+                return new Refusal(HttpResponseStatus.BAD_REQUEST, "bad_request", "missing Host header");
+            }
+            hosts.next();
+            if (hosts.hasNext()) {
+                return new Refusal(HttpResponseStatus.BAD_REQUEST, "bad_request", "more than one Host header");
             }
         }
         String expect = headers.get(HttpHeaderNames.EXPECT);
@@ -42,6 +49,21 @@ final class ClientRules {
             return tooLarge(max);
         }
         return null;
+    }
+
+    /** The answer to a request the decoder could not accept; the decoder's own words go in the detail. */
+    static Refusal malformed(Throwable cause) {
+        String detail = "malformed request: " + cause.getMessage();
+        if (cause instanceof TooLongHttpLineException) {
+            return new Refusal(HttpResponseStatus.REQUEST_URI_TOO_LONG, "uri_too_long", detail);
+        }
+        if (cause instanceof TooLongHttpHeaderException) {
+            return new Refusal(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "header_fields_too_large", detail);
+        }
+        if (cause instanceof TooLongFrameException) {
+            return new Refusal(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "payload_too_large", detail);
+        }
+        return new Refusal(HttpResponseStatus.BAD_REQUEST, "bad_request", detail);
     }
 
     static Refusal tooLarge(long max) {

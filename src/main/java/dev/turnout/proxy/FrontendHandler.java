@@ -6,7 +6,6 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
@@ -15,8 +14,6 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.codec.http.TooLongHttpHeaderException;
-import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -118,8 +115,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                     config.preview().header().orElse("") + " names no pool (pools: " + String.join(", ", snapshot.poolNames()) + ")");
         }
         if (refusal != null) {
-            // The body, if any, is not read: the connection ends with the answer.
-            answer(ErrorAnswers.of(refusal.status(), refusal.error(), null, null, refusal.detail(), true), true);
+            refuse(refusal);
             return;
         }
         if (HttpUtil.is100ContinueExpected(request)) {
@@ -150,15 +146,12 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             exchange.onClientClosed();
             exchange = null;
         }
-        HttpResponseStatus status = cause instanceof TooLongHttpLineException ? HttpResponseStatus.REQUEST_URI_TOO_LONG
-                : cause instanceof TooLongHttpHeaderException ? HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
-                : cause instanceof TooLongFrameException ? HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE
-                : HttpResponseStatus.BAD_REQUEST;
-        String error = status == HttpResponseStatus.REQUEST_URI_TOO_LONG ? "uri_too_long"
-                : status == HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE ? "header_fields_too_large"
-                : status == HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE ? "payload_too_large"
-                : "bad_request";
-        answer(ErrorAnswers.of(status, error, null, null, "malformed request: " + cause.getMessage(), true), true);
+        refuse(ClientRules.malformed(cause));
+    }
+
+    /** Answers a request refused before routing; its body, if any, is not read, so the connection ends with the answer. */
+    private void refuse(ClientRules.Refusal refusal) {
+        answer(ErrorAnswers.of(refusal.status(), refusal.error(), null, null, refusal.detail(), true), true);
     }
 
     void readMore() {

@@ -34,33 +34,53 @@ final class HeaderRules {
 
     /**
      * Removes the hop-by-hop headers and every header named in a Connection header. One pass over
-     * the (few) headers present, instead of a lookup for each of the nine names that usually are not.
+     * the (few) headers present, instead of a lookup for each of the nine names that usually are not;
+     * the usual Connection values (keep-alive, close) name no other header and cost no allocation.
      */
     static void stripHopByHop(HttpHeaders headers) {
         List<CharSequence> found = null;
         Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence();
         while (it.hasNext()) {
-            CharSequence name = it.next().getKey();
+            Map.Entry<CharSequence, CharSequence> header = it.next();
+            CharSequence name = header.getKey();
             if (isHopByHop(name)) {
                 if (found == null) {
                     found = new ArrayList<>(4);
                 }
                 found.add(name);
-            }
-        }
-        if (found == null) {
-            return;
-        }
-        for (String value : headers.getAll(HttpHeaderNames.CONNECTION)) {
-            for (String token : value.split(",")) {
-                String name = token.trim();
-                if (!name.isEmpty()) {
-                    headers.remove(name);
+                if (HttpHeaderNames.CONNECTION.contentEqualsIgnoreCase(name)) {
+                    addNamedTokens(header.getValue().toString(), found);
                 }
             }
         }
-        for (CharSequence name : found) {
-            headers.remove(name);
+        if (found != null) {
+            for (CharSequence name : found) {
+                headers.remove(name);
+            }
+        }
+    }
+
+    /** The header names a Connection value lists, but for "close" and "keep-alive", which are no headers to remove. */
+    private static void addNamedTokens(String value, List<CharSequence> into) {
+        int start = 0;
+        while (start < value.length()) {
+            int comma = value.indexOf(',', start);
+            int end = comma < 0 ? value.length() : comma;
+            int from = start;
+            int to = end;
+            while (from < to && value.charAt(from) <= ' ') {
+                from++;
+            }
+            while (to > from && value.charAt(to - 1) <= ' ') {
+                to--;
+            }
+            int length = to - from;
+            boolean close = length == 5 && value.regionMatches(true, from, "close", 0, 5);
+            boolean keepAlive = length == 10 && value.regionMatches(true, from, "keep-alive", 0, 10);
+            if (length > 0 && !close && !keepAlive) {
+                into.add(value.substring(from, to));
+            }
+            start = end + 1;
         }
     }
 

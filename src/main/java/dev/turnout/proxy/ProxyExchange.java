@@ -4,6 +4,7 @@ import dev.turnout.config.Durations;
 import dev.turnout.config.ProxyConfig;
 import dev.turnout.routing.Backend;
 import dev.turnout.routing.Pool;
+import dev.turnout.routing.RollbackWatch;
 import dev.turnout.routing.RoutingSnapshot;
 import dev.turnout.upstream.UpstreamConnection;
 import dev.turnout.upstream.UpstreamConnector;
@@ -105,19 +106,19 @@ final class ProxyExchange implements UpstreamListener {
         this.clientKeepAlive = HttpUtil.isKeepAlive(request);
         this.clientHttp11 = request.protocolVersion().equals(HttpVersion.HTTP_1_1);
         this.headRequest = HttpMethod.HEAD.equals(request.method());
-        this.bodyless = !HttpUtil.isTransferEncodingChunked(request) && HttpUtil.getContentLength(request, 0L) == 0;
+        boolean chunked = HttpUtil.isTransferEncodingChunked(request);
+        this.bodyless = !chunked && HttpUtil.getContentLength(request, 0L) == 0;
         this.idempotent = IDEMPOTENT.contains(request.method());
         this.start = pool.nextStart();
         this.maxBodyBytes = snapshot.config().limits().maxBodyBytes();
-        prepareRequest(clientIp, trustedPeer);
+        prepareRequest(chunked, clientIp, trustedPeer);
     }
 
     boolean requestReceived() {
         return requestReceived;
     }
 
-    private void prepareRequest(CharSequence clientIp, boolean trustedPeer) {
-        boolean chunked = HttpUtil.isTransferEncodingChunked(request);
+    private void prepareRequest(boolean chunked, CharSequence clientIp, boolean trustedPeer) {
         var headers = request.headers();
         HeaderRules.stripHopByHop(headers);
         if (chunked) {
@@ -146,7 +147,8 @@ final class ProxyExchange implements UpstreamListener {
         backend = pool.backendAt(index);
         backend.requestStarted();
         counted = true;
-        if (!request.headers().contains(HttpHeaderNames.HOST)) {
+        if (!clientHttp11 && !request.headers().contains(HttpHeaderNames.HOST)) {
+            // HTTP/1.1 requests carry exactly one Host (ClientRules); an HTTP/1.0 one may lack it.
             request.headers().set(HttpHeaderNames.HOST, backend.address().toString());
         }
         UpstreamConnection pooled = backend.idle().poll(client.channel().eventLoop());
@@ -169,13 +171,16 @@ final class ProxyExchange implements UpstreamListener {
     /** Gives up the current attempt and sends the request to another backend. */
     private void retry() {
         endAttempt();
+        discardUpstream();
+        requestSent = false;
+        tryNextBackend();
+    }
+
+    private void discardUpstream() {
         if (upstream != null) {
             upstream.discard();
             upstream = null;
         }
-        requestSent = false;
-        relayingInterim = false;
-        tryNextBackend();
     }
 
     private void onConnect(ChannelFuture future) {
@@ -196,7 +201,8 @@ final class ProxyExchange implements UpstreamListener {
         connection.attach(this);
         Channel ch = connection.channel();
         ch.write(request, ch.voidPromise());
-        if (bodyless && requestReceived) {
+        if (bodyless) {
+            // A bodyless request is whole at its head: sent at once, with one flush, on every attempt.
             ch.write(LastHttpContent.EMPTY_LAST_CONTENT, ch.voidPromise());
         }
         if (held != null) {
@@ -207,12 +213,12 @@ final class ProxyExchange implements UpstreamListener {
         }
         ch.flush();
         lastUpstreamActivity = System.nanoTime();
-        requestSent = requestReceived;
+        requestSent = bodyless || requestReceived;
         watched = true;
         // The connection's clock checks this exchange; it only needs moving when our first deadline comes before its tick.
         front.tickWithin(Math.min(clientIdleNanos, Math.min(readTimeoutNanos, writeTimeoutNanos)));
         ch.read();
-        if (!requestReceived) {
+        if (!requestSent) {
             resumeClientIfUpstreamWritable();
         }
     }
@@ -262,14 +268,8 @@ final class ProxyExchange implements UpstreamListener {
             return;
         }
         if (bodyless) {
-            // Written as EMPTY_LAST_CONTENT by whichever attempt carries the request, so a retry can send it again.
+            // Its (empty) end went upstream with the head; see connected().
             part.release();
-            if (upstream != null) {
-                Channel ch = upstream.channel();
-                ch.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT, ch.voidPromise());
-                requestSent = true;
-                lastUpstreamActivity = System.nanoTime();
-            }
         } else if (upstream == null) {
             if (held == null) {
                 held = new ArrayDeque<>(4);
@@ -302,7 +302,7 @@ final class ProxyExchange implements UpstreamListener {
 
     @Override
     public void onUpstreamWritabilityChanged(boolean writable) {
-        if (writable && !requestReceived && !ended) {
+        if (writable && !requestSent && !ended) {
             resumeClientIfUpstreamWritable();
         }
     }
@@ -372,7 +372,7 @@ final class ProxyExchange implements UpstreamListener {
                 closeClient = true;
             }
         }
-        if (!clientKeepAlive || !requestReceived) {
+        if (!clientKeepAlive || bodyStillComing()) {
             // A request whose body is still coming cannot be followed by another on this connection.
             closeClient = true;
         }
@@ -382,6 +382,10 @@ final class ProxyExchange implements UpstreamListener {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
         }
         client.write(response);
+    }
+
+    private boolean bodyStillComing() {
+        return !bodyless && !requestReceived;
     }
 
     private boolean mayHaveBody(int code) {
@@ -455,11 +459,7 @@ final class ProxyExchange implements UpstreamListener {
     void onClientClosed() {
         if (!ended) {
             end();
-            releaseHeld();
-            if (upstream != null) {
-                upstream.discard();
-                upstream = null;
-            }
+            discardUpstream();
         }
     }
 
@@ -547,12 +547,8 @@ final class ProxyExchange implements UpstreamListener {
         if (poolsFault) {
             recordOutcome(true);
         }
-        releaseHeld();
-        if (upstream != null) {
-            upstream.discard();
-            upstream = null;
-        }
-        boolean close = !clientKeepAlive || !requestReceived;
+        discardUpstream();
+        boolean close = !clientKeepAlive || bodyStillComing();
         front.answer(ErrorAnswers.of(status, error, pool.name(), failedBackend, detail, close), close);
     }
 
@@ -560,10 +556,7 @@ final class ProxyExchange implements UpstreamListener {
     private void abort() {
         end();
         recordOutcome(true);
-        if (upstream != null) {
-            upstream.discard();
-            upstream = null;
-        }
+        discardUpstream();
         front.closeAfterFlush();
     }
 
@@ -578,9 +571,11 @@ final class ProxyExchange implements UpstreamListener {
         front.exchangeComplete(closeClient);
     }
 
+    /** The one end of an exchange, whatever ended it: counts, timeouts and any body parts still held. */
     private void end() {
         ended = true;
         endAttempt();
+        releaseHeld();
     }
 
     private void endAttempt() {
@@ -590,12 +585,9 @@ final class ProxyExchange implements UpstreamListener {
 
     /** Feeds the rollback watch of the pool this request went to; preview traffic never counts. */
     private void recordOutcome(boolean failed) {
-        if (!preview) {
-            snapshot.watch().ifPresent(w -> {
-                if (w.pool().name().equals(pool.name())) {
-                    w.record(failed);
-                }
-            });
+        RollbackWatch watch = preview ? null : snapshot.watch().orElse(null);
+        if (watch != null && watch.pool().name().equals(pool.name())) {
+            watch.record(failed);
         }
     }
 

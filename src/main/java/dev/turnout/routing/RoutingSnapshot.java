@@ -21,6 +21,10 @@ public record RoutingSnapshot(List<Pool> pools, Pool active, Optional<Pool> prev
     }
 
     public Optional<Pool> pool(String name) {
+        return named(pools, name);
+    }
+
+    static Optional<Pool> named(List<Pool> pools, String name) {
         for (Pool p : pools) {
             if (p.name().equals(name)) {
                 return Optional.of(p);

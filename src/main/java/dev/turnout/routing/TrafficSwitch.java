@@ -34,9 +34,9 @@ public final class TrafficSwitch {
      */
     public static TrafficSwitch start(ProxyConfig config, String active, Optional<String> previous, long generation) {
         List<Pool> pools = config.pools().stream().map(spec -> new Pool(spec, config.upstream().keepalive(), Map.of())).toList();
-        RoutingSnapshot probe = new RoutingSnapshot(pools, pools.get(0), Optional.empty(), generation, Optional.empty(), config);
-        Pool activePool = probe.pool(active).orElseThrow(() -> new IllegalArgumentException("no pool " + active));
-        return new TrafficSwitch(new RoutingSnapshot(pools, activePool, previous.flatMap(probe::pool), generation, Optional.empty(), config));
+        Pool activePool = RoutingSnapshot.named(pools, active).orElseThrow(() -> new IllegalArgumentException("no pool " + active));
+        Optional<Pool> previousPool = previous.flatMap(name -> RoutingSnapshot.named(pools, name));
+        return new TrafficSwitch(new RoutingSnapshot(pools, activePool, previousPool, generation, Optional.empty(), config));
     }
 
     /** The outcome of a reload: the snapshots before and after, and the backends no pool has any more. */
@@ -63,14 +63,14 @@ public final class TrafficSwitch {
                 old.ifPresent(p -> p.backends().forEach(b -> reusable.put(b.address(), b)));
                 pool = new Pool(spec, next.upstream().keepalive(), reusable);
             }
-            pool.backends().forEach(b -> b.idle().configure(next.upstream().keepalive()));
             kept.addAll(pool.backends());
             pools.add(pool);
         }
-        RoutingSnapshot probe = new RoutingSnapshot(pools, pools.get(0), Optional.empty(), 0, Optional.empty(), next);
-        Pool active = probe.pool(before.active().name()).orElseThrow(() -> new IllegalArgumentException(
+        Pool active = RoutingSnapshot.named(pools, before.active().name()).orElseThrow(() -> new IllegalArgumentException(
                 "pools." + before.active().name() + ": the active pool cannot be removed (switch away from it first)"));
-        Optional<Pool> previous = before.previous().flatMap(p -> probe.pool(p.name()));
+        Optional<Pool> previous = before.previous().flatMap(p -> RoutingSnapshot.named(pools, p.name()));
+        // Only a reload that will be published may touch the live backends.
+        kept.forEach(b -> b.idle().configure(next.upstream().keepalive()));
         RoutingSnapshot after = new RoutingSnapshot(pools, active, previous, before.generation(), before.watch(), next);
         current.set(after);
         List<Backend> removed = before.pools().stream().flatMap(p -> p.backends().stream()).filter(b -> !kept.contains(b)).toList();
@@ -83,11 +83,16 @@ public final class TrafficSwitch {
     }
 
     /**
-     * Makes {@code target} the active pool. Synchronized so that concurrent switch calls each get
-     * their own generation; requests never take this lock, they only read {@link #current()}.
+     * Makes the pool named {@code target} active. By name, because a reload may have rebuilt the pool
+     * since the caller looked at it. Synchronized so that concurrent switch calls each get their own
+     * generation; requests never take this lock, they only read {@link #current()}.
+     *
+     * @throws IllegalArgumentException when a reload removed that pool meanwhile
      */
-    public synchronized Flip flipTo(Pool target, Function<Pool, Optional<RollbackWatch>> watchFor) {
+    public synchronized Flip flipTo(String targetName, Function<Pool, Optional<RollbackWatch>> watchFor) {
         RoutingSnapshot before = current.get();
+        Pool target = before.pool(targetName).orElseThrow(() -> new IllegalArgumentException(
+                "pool " + targetName + " was removed by a reload"));
         if (before.active() == target) {
             return new Flip(before, before);
         }

@@ -25,10 +25,6 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
         this.backend = backend;
     }
 
-    public Backend backend() {
-        return backend;
-    }
-
     public Channel channel() {
         return channel;
     }
