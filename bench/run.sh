@@ -197,8 +197,19 @@ make_body() { # letter -> 99 characters; nginx adds nothing, the "\n" escape mak
 BODY_BLUE=$(make_body B)
 BODY_GREEN=$(make_body G)
 
-nginx_common_paths() { # dir
+# The part every nginx of the bench shares, up to the opening of its http block.
+nginx_preamble() { # dir worker_processes
   cat <<EOF
+daemon off;
+user $NGINX_USER;
+worker_processes $2;
+worker_rlimit_nofile 40000;
+pid $1/nginx.pid;
+error_log $1/error.log warn;
+events { worker_connections 20000; }
+http {
+    access_log off;
+    keepalive_requests 100000;
     client_body_temp_path $1/tmp/client_body;
     proxy_temp_path $1/tmp/proxy;
     fastcgi_temp_path $1/tmp/fastcgi;
@@ -225,17 +236,7 @@ start_backend() { # name port body -> dir in $BACKEND_DIR
   mkdir -p "$dir/tmp"
   cat >"$dir/nginx.conf" <<EOF
 # backend "$name": static answers, one worker
-daemon off;
-user $NGINX_USER;
-worker_processes 1;
-worker_rlimit_nofile 40000;
-pid $dir/nginx.pid;
-error_log $dir/error.log warn;
-events { worker_connections 20000; }
-http {
-    access_log off;
-    keepalive_requests 100000;
-$(nginx_common_paths "$dir")
+$(nginx_preamble "$dir" 1)
     server {
         listen $HOST:$port;
         default_type text/plain;
@@ -277,17 +278,7 @@ upstream app {
 }
 EOF
 cat >"$NGINX_DIR/nginx.conf" <<EOF
-daemon off;
-user $NGINX_USER;
-worker_processes auto;
-worker_rlimit_nofile 40000;
-pid $NGINX_DIR/nginx.pid;
-error_log $NGINX_DIR/error.log warn;
-events { worker_connections 20000; }
-http {
-    access_log off;
-    keepalive_requests 100000;
-$(nginx_common_paths "$NGINX_DIR")
+$(nginx_preamble "$NGINX_DIR" auto)
     include $NGINX_DIR/upstream.conf;
     server {
         listen $HOST:$PORT_NGINX;
