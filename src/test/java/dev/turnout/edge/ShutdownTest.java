@@ -45,11 +45,7 @@ class ShutdownTest extends BlueGreenTest {
     void sigtermDrainsAndExits0AndASecondSigtermExitsAtOnce() throws Exception {
         try (TurnoutProcess turnout = TurnoutProcess.start(dir, ProxyHarness.twoPools(blue, green) + "drain: { timeout: 2m }\n");
              RawHttp stream = RawHttp.connect(turnout.proxy())) {
-            stream.send("GET /stream?chunks=2&intervalMs=1&gated=true HTTP/1.1\r\nHost: t\r\n\r\n");
-            stream.readHead();
-            stream.readChunk();
-            turnout.signal("TERM");
-            await().untilAsserted(() -> assertThat(turnout.output()).contains("stopping gracefully"));
+            stopWithAStreamOpen(turnout, stream);
             blue.allowChunks(5);
             assertThat(new String(stream.readChunk(), StandardCharsets.UTF_8)).isEqualTo("data: blue 2\n\n");
             assertThat(stream.readChunk()).isNull();
@@ -57,15 +53,20 @@ class ShutdownTest extends BlueGreenTest {
         }
         try (TurnoutProcess turnout = TurnoutProcess.start(dir, ProxyHarness.twoPools(blue, green) + "drain: { timeout: 2m }\n");
              RawHttp stream = RawHttp.connect(turnout.proxy())) {
-            stream.send("GET /stream?chunks=2&intervalMs=1&gated=true HTTP/1.1\r\nHost: t\r\n\r\n");
-            stream.readHead();
-            stream.readChunk();
-            turnout.signal("TERM");
-            await().untilAsserted(() -> assertThat(turnout.output()).contains("stopping gracefully"));
+            stopWithAStreamOpen(turnout, stream);
             turnout.signal("TERM");
             // The stream is still held open by the backend: only the second signal can have ended the process.
             assertThat(turnout.waitForExit()).isZero();
         }
+    }
+
+    /** Opens a stream the backend holds after its first event, then sends SIGTERM and waits until Turnout says it is stopping. */
+    private static void stopWithAStreamOpen(TurnoutProcess turnout, RawHttp stream) throws Exception {
+        stream.send("GET /stream?chunks=2&intervalMs=1&gated=true HTTP/1.1\r\nHost: t\r\n\r\n");
+        stream.readHead();
+        stream.readChunk();
+        turnout.signal("TERM");
+        await().untilAsserted(() -> assertThat(turnout.output()).contains("stopping gracefully"));
     }
 
     @Test
