@@ -218,6 +218,7 @@ public final class Turnout implements Callable<Integer> {
                 err.println("turnout: demo backends need 127.0.0.1:8001 and 127.0.0.1:8002: " + e.getMessage());
                 err.flush();
                 group.shutdownGracefully();
+                transport.close();
                 return EXIT_STARTUP_FAILED;
             }
             PrintWriter out = spec.commandLine().getOut();
@@ -239,6 +240,7 @@ public final class Turnout implements Callable<Integer> {
                 blue.close();
                 green.close();
                 group.shutdownGracefully();
+                transport.close();
             }));
         }
     }

@@ -38,6 +38,7 @@ public final class TurnoutServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(TurnoutServer.class);
 
     private final TrafficSwitch traffic;
+    private final Transport transport;
     private final EventLoopGroup boss;
     private final EventLoopGroup workers;
     private final EventLoopGroup adminLoop;
@@ -48,9 +49,10 @@ public final class TurnoutServer implements AutoCloseable {
     private AdminServer admin;
     private ConfigReloader reloader;
 
-    private TurnoutServer(TrafficSwitch traffic, EventLoopGroup boss, EventLoopGroup workers,
+    private TurnoutServer(TrafficSwitch traffic, Transport transport, EventLoopGroup boss, EventLoopGroup workers,
                           EventLoopGroup adminLoop, EventLoopGroup healthLoop, ScheduledExecutorService adminExecutor) {
         this.traffic = traffic;
+        this.transport = transport;
         this.boss = boss;
         this.workers = workers;
         this.adminLoop = adminLoop;
@@ -65,7 +67,7 @@ public final class TurnoutServer implements AutoCloseable {
         TrafficSwitch traffic = restore(config, saved);
         SwitchHistory history = new SwitchHistory(saved.map(StateFile.Saved::history).orElse(List.of()));
         Transport transport = Transport.best();
-        TurnoutServer server = new TurnoutServer(traffic,
+        TurnoutServer server = new TurnoutServer(traffic, transport,
                 transport.newGroup(1, "turnout-accept"),
                 transport.newGroup(Runtime.getRuntime().availableProcessors(), "turnout-io"),
                 transport.newGroup(1, "turnout-admin-io"),
@@ -205,6 +207,7 @@ public final class TurnoutServer implements AutoCloseable {
         boss.shutdownGracefully(0, 2, TimeUnit.SECONDS);
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS);
         adminLoop.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        transport.close();
         workers.terminationFuture().syncUninterruptibly();
     }
 
