@@ -6,14 +6,12 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -33,6 +31,7 @@ import org.slf4j.LoggerFactory;
 final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     private static final Logger log = LoggerFactory.getLogger(FrontendHandler.class);
+    private static final byte[] CONTINUE = "HTTP/1.1 100 Continue\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
     private final ProxyContext context;
     private final StrictRequestDecoder decoder;
@@ -121,7 +120,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         if (HttpUtil.is100ContinueExpected(request)) {
             // Turnout answers the expectation itself, once, and the backend never sees it.
             request.headers().remove(HttpHeaderNames.EXPECT);
-            ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE, Unpooled.EMPTY_BUFFER));
+            ctx.writeAndFlush(Unpooled.wrappedBuffer(CONTINUE));
         }
         boolean trusted = isTrusted(config);
         exchange = new ProxyExchange(this, ctx, context, request, snapshot, route, clientIp, trusted);
@@ -160,7 +159,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     /** Writes an answer of the proxy's own and ends the current exchange with it. */
     void answer(FullHttpResponse response, boolean close) {
-        ctx.write(response);
+        ctx.write(AnswerBytes.of(ctx.alloc(), response));
         exchangeComplete(close);
     }
 

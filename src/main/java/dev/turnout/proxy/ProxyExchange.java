@@ -6,9 +6,12 @@ import dev.turnout.routing.Backend;
 import dev.turnout.routing.Pool;
 import dev.turnout.routing.RollbackWatch;
 import dev.turnout.routing.RoutingSnapshot;
+import dev.turnout.upstream.ResponseHead;
 import dev.turnout.upstream.UpstreamConnection;
 import dev.turnout.upstream.UpstreamConnector;
 import dev.turnout.upstream.UpstreamListener;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -18,16 +21,14 @@ import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.util.ReferenceCountUtil;
 import java.net.ConnectException;
 import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.BitSet;
 import java.util.Set;
@@ -36,7 +37,9 @@ import java.util.Set;
  * One request and its response, from the request head to the last byte of the answer. It routes
  * with the snapshot read when the head arrived, holds one upstream connection, relays both bodies
  * with backpressure, and ends exactly once: the in-flight count, the connection's return to the
- * pool and the client's next request all hang off {@link #end}.
+ * pool and the client's next request all hang off {@link #end}. The response goes to the client
+ * as the backend's bytes: its head copied line by line without the hop-by-hop headers, its body
+ * as read, chunk framing and all.
  *
  * <p>Everything runs on the client channel's event loop, which is also the upstream channel's.
  */
@@ -45,6 +48,11 @@ final class ProxyExchange implements UpstreamListener {
     /** Methods that may be sent again after a failure that might have reached a backend (RFC 9110, 9.2.2). */
     private static final Set<HttpMethod> IDEMPOTENT = Set.of(
             HttpMethod.GET, HttpMethod.HEAD, HttpMethod.OPTIONS, HttpMethod.PUT, HttpMethod.DELETE);
+    private static final byte[] CHUNKED_LINE = "Transfer-Encoding: chunked\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] CLOSE_LINE = "Connection: close\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] KEEP_ALIVE_LINE = "Connection: keep-alive\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] LAST_CHUNK = "0\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final short CRLF = ('\r' << 8) | '\n';
 
     private final FrontendHandler front;
     private final ChannelHandlerContext client;
@@ -76,9 +84,9 @@ final class ProxyExchange implements UpstreamListener {
 
     private boolean requestReceived;
     private boolean requestSent;
-    private boolean relayingInterim;
-    private boolean swallowingInterim;
     private boolean responseStarted;
+    /** The backend framed the body by closing; an HTTP/1.1 client gets it in chunks we frame. */
+    private boolean chunkEncode;
     private int responseStatus;
     private boolean upstreamReusable;
     private boolean closeClient;
@@ -198,7 +206,8 @@ final class ProxyExchange implements UpstreamListener {
             return;
         }
         upstream = connection;
-        connection.attach(this);
+        // An HTTP/1.0 client knows no chunks: it gets a chunked body's data alone, ended by closing.
+        connection.attach(this, headRequest, !clientHttp11);
         Channel ch = connection.channel();
         ch.write(request, ch.voidPromise());
         if (bodyless) {
@@ -315,58 +324,39 @@ final class ProxyExchange implements UpstreamListener {
     }
 
     @Override
-    public void onUpstreamMessage(HttpObject message) {
-        // The decoder emits a head and its content parts separately; only an invalid message comes
-        // whole, and onResponseHead releases it.
-        if (message instanceof HttpResponse response) {
-            onResponseHead(response);
-        } else if (message instanceof HttpContent part) {
-            onResponseContent(part);
-        }
-    }
-
-    private void onResponseHead(HttpResponse response) {
-        if (response.decoderResult().isFailure()) {
-            ReferenceCountUtil.release(response);
-            upstreamFailed("invalid response: " + response.decoderResult().cause().getMessage());
-            return;
-        }
-        int code = response.status().code();
+    public void onResponseHead(ResponseHead head) {
+        int code = head.status();
         if (code == 101) {
             // Upgrade was stripped from the request, so a 101 is a backend out of step with us.
-            ReferenceCountUtil.release(response);
+            head.release();
             upstreamFailed("unexpected 101 Switching Protocols");
             return;
         }
         if (code == 100) {
             // Turnout answered any Expect itself; a 100 from the backend would be a second one.
-            ReferenceCountUtil.release(response);
-            swallowingInterim = true;
+            head.release();
             return;
         }
         if (code < 200) {
-            relayingInterim = true;
             // From here on a byte of this answer has reached the client: no retry any more.
             responseStarted = true;
-            HeaderRules.stripHopByHop(response.headers());
-            client.write(response);
+            client.write(interimHead(head));
             return;
         }
         if ((code == 502 || code == 503) && bodyless && idempotent && requestSent && mayTryAnother()) {
-            ReferenceCountUtil.release(response);
+            head.release();
             noteRefusal("answered " + code);
             retry();
             return;
         }
         responseStarted = true;
         responseStatus = code;
-        upstreamReusable = HttpUtil.isKeepAlive(response);
-        boolean framedByLength = HttpUtil.isContentLengthSet(response);
-        HeaderRules.stripHopByHop(response.headers());
-        response.setProtocolVersion(HttpVersion.HTTP_1_1);
-        if (!framedByLength && mayHaveBody(code)) {
+        upstreamReusable = head.keepAlive();
+        boolean chunked = false;
+        if (!head.framedByLength() && mayHaveBody(code)) {
             if (clientHttp11) {
-                response.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+                chunked = true;
+                chunkEncode = !head.chunked();
             } else {
                 // An HTTP/1.0 client knows no chunks: the end of the body is the end of the connection.
                 closeClient = true;
@@ -376,12 +366,33 @@ final class ProxyExchange implements UpstreamListener {
             // A request whose body is still coming cannot be followed by another on this connection.
             closeClient = true;
         }
-        if (closeClient) {
-            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        } else if (!clientHttp11) {
-            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+        client.write(finalHead(head, chunked));
+    }
+
+    /** The head the client gets: the backend's, as HTTP/1.1, without hop-by-hop headers, with our framing and connection lines. */
+    private ByteBuf finalHead(ResponseHead head, boolean chunked) {
+        ByteBuf out = headLines(head, CHUNKED_LINE.length + KEEP_ALIVE_LINE.length);
+        if (chunked) {
+            out.writeBytes(CHUNKED_LINE);
         }
-        client.write(response);
+        if (closeClient) {
+            out.writeBytes(CLOSE_LINE);
+        } else if (!clientHttp11) {
+            out.writeBytes(KEEP_ALIVE_LINE);
+        }
+        return out.writeShort(CRLF);
+    }
+
+    private ByteBuf interimHead(ResponseHead head) {
+        return headLines(head, 0).writeShort(CRLF);
+    }
+
+    /** The status line and end-to-end header lines in a buffer with room for {@code extra} more bytes and the final CRLF. */
+    private ByteBuf headLines(ResponseHead head, int extra) {
+        ByteBuf out = client.alloc().buffer(head.size() + extra + 2);
+        head.writeTo(out);
+        head.release();
+        return out;
     }
 
     private boolean bodyStillComing() {
@@ -392,30 +403,33 @@ final class ProxyExchange implements UpstreamListener {
         return !headRequest && code != 204 && code != 304;
     }
 
-    private void onResponseContent(HttpContent part) {
-        boolean last = part instanceof LastHttpContent;
-        if (swallowingInterim) {
-            swallowingInterim = !last;
-            part.release();
-            return;
+    @Override
+    public void onResponseBody(ByteBuf bytes) {
+        if (chunkEncode) {
+            ByteBuf size = client.alloc().buffer(18);
+            ByteBufUtil.writeAscii(size, Integer.toHexString(bytes.readableBytes()));
+            client.write(size.writeShort(CRLF));
+            client.write(bytes);
+            client.write(client.alloc().buffer(2).writeShort(CRLF));
+        } else {
+            client.write(bytes);
         }
-        if (relayingInterim) {
-            relayingInterim = !last;
-            client.write(part);
-            return;
+    }
+
+    @Override
+    public void onResponseEnd() {
+        if (chunkEncode) {
+            client.write(client.alloc().buffer(LAST_CHUNK.length).writeBytes(LAST_CHUNK));
         }
-        if (!responseStarted) {
-            part.release();
-            return;
-        }
-        if (part.decoderResult().isFailure()) {
-            part.release();
+        complete();
+    }
+
+    @Override
+    public void onResponseInvalid(String reason) {
+        if (responseStarted) {
             abort();
-            return;
-        }
-        client.write(part);
-        if (last) {
-            complete();
+        } else {
+            upstreamFailed(reason);
         }
     }
 

@@ -8,7 +8,6 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
 
@@ -33,6 +32,7 @@ public final class ProxyServer {
                 .option(ChannelOption.SO_BACKLOG, 4096)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.AUTO_READ, false)
+                .childOption(ChannelOption.ALLOCATOR, Transport.BUFFERS)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, UpstreamConnector.WATER_MARK)
                 .childHandler(new ChannelInitializer<Channel>() {
@@ -43,7 +43,6 @@ public final class ProxyServer {
                         ch.pipeline()
                                 .addLast("limit", limiter)
                                 .addLast("decoder", decoder)
-                                .addLast("encoder", new HttpResponseEncoder())
                                 .addLast("proxy", new FrontendHandler(context, decoder));
                     }
                 });

@@ -1,5 +1,7 @@
 package dev.turnout.proxy;
 
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.ChannelFactory;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
@@ -36,14 +38,22 @@ import org.slf4j.LoggerFactory;
 /**
  * The socket layer, chosen once for every listener and upstream connection: io_uring where the
  * kernel allows it, else native epoll, else NIO. io_uring submits a batch of reads and writes per
- * system call; on loopback it measured about a third less proxy CPU per request than epoll
- * (bench/results). Docker's default seccomp profile forbids io_uring, so containers get epoll.
+ * system call; on loopback the proxy took about a third less CPU per request than with epoll
+ * (bench/ab.sh). Docker's default seccomp profile forbids io_uring, so containers get epoll.
  * {@code -Dturnout.transport=epoll} (or {@code nio}, {@code io_uring}) overrides the choice.
  *
  * <p>It also owns the DNS resolver, whose UDP sockets live on a loop of their own (epoll or NIO):
  * Netty's io_uring datagram channel leaks its pending read buffer when closed.
  */
 public final class Transport implements AutoCloseable {
+
+    /**
+     * Netty's classic pooled allocator rather than 4.2's adaptive default: with its per-thread
+     * caches the proxy took about 2 us less CPU per request (29.7-30.5 against 31.6-32.6 us in
+     * the two slower of three rounds of bench/ab.sh), and with a 64 MB direct memory cap it
+     * still fits the memory tests.
+     */
+    public static final ByteBufAllocator BUFFERS = PooledByteBufAllocator.DEFAULT;
 
     private static final Logger log = LoggerFactory.getLogger(Transport.class);
     private static final int DNS_MAX_TTL_SECONDS = 5;

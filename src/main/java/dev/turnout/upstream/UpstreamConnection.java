@@ -4,18 +4,20 @@ import dev.turnout.routing.Backend;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.http.HttpObject;
+import io.netty.buffer.ByteBuf;
 import io.netty.util.ReferenceCountUtil;
 
 /**
- * The last handler of an upstream channel: it hands what the backend sends to the exchange that
- * holds the connection, and takes the connection out of the idle pool when it dies there.
+ * The last handler of an upstream channel: it reads what the backend sends with its
+ * {@link ResponseParser} for the exchange that holds the connection, and takes the connection out
+ * of the idle pool when it dies there.
  */
 public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
 
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(UpstreamConnection.class);
 
     private final Backend backend;
+    private final ResponseParser parser = new ResponseParser();
     private Channel channel;
     private UpstreamListener listener;
     private int requests;
@@ -29,9 +31,13 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
         return channel;
     }
 
-    /** Binds the connection to one exchange; counts the request towards maxRequestsPerConnection. */
-    public void attach(UpstreamListener exchange) {
+    /**
+     * Binds the connection to one exchange, which hears its response; counts the request towards
+     * maxRequestsPerConnection. See {@link ResponseParser#begin} for the flags.
+     */
+    public void attach(UpstreamListener exchange, boolean headRequest, boolean dechunk) {
         this.listener = exchange;
+        parser.begin(exchange, headRequest, dechunk);
         requests++;
     }
 
@@ -42,7 +48,9 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
     /** Ends the exchange's hold: back to the idle pool when reusable, else closed. */
     public void release(boolean reusable, int maxRequests) {
         listener = null;
-        if (!reusable || requests >= maxRequests || !channel.isActive() || !backend.idle().offer(this)) {
+        boolean inStep = parser.clean();
+        parser.stop();
+        if (!reusable || !inStep || requests >= maxRequests || !channel.isActive() || !backend.idle().offer(this)) {
             channel.close();
         }
     }
@@ -50,6 +58,7 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
     /** Ends the exchange's hold and closes: after an error, an abort or a partial message. */
     public void discard() {
         listener = null;
+        parser.stop();
         channel.close();
     }
 
@@ -70,9 +79,8 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        UpstreamListener l = listener;
-        if (l != null && msg instanceof HttpObject http) {
-            l.onUpstreamMessage(http);
+        if (listener != null && msg instanceof ByteBuf bytes) {
+            parser.feed(bytes);
         } else {
             // Bytes from a backend nobody asked: the connection is out of step, never reuse it.
             ReferenceCountUtil.release(msg);
@@ -99,7 +107,12 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         UpstreamListener l = listener;
+        if (l != null && parser.closed()) {
+            // The close was the end of a body framed by it; the exchange has completed.
+            return;
+        }
         listener = null;
+        parser.stop();
         if (l != null) {
             l.onUpstreamClosed(null);
         } else {
@@ -109,11 +122,12 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (!(cause instanceof java.io.IOException) && !(cause instanceof io.netty.handler.codec.DecoderException)) {
+        if (!(cause instanceof java.io.IOException)) {
             log.error("unexpected failure on a connection to {}", backend, cause);
         }
         UpstreamListener l = listener;
         listener = null;
+        parser.stop();
         ctx.close();
         if (l != null) {
             l.onUpstreamClosed(cause);

@@ -10,7 +10,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.WriteBufferWaterMark;
-import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpRequestEncoder;
 
 /** Opens new upstream connections, always on the event loop of the client connection that needs one. */
 public final class UpstreamConnector {
@@ -27,6 +27,7 @@ public final class UpstreamConnector {
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.SO_KEEPALIVE, true)
                 .option(ChannelOption.AUTO_READ, false)
+                .option(ChannelOption.ALLOCATOR, Transport.BUFFERS)
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK);
     }
 
@@ -38,7 +39,7 @@ public final class UpstreamConnector {
                     @Override
                     protected void initChannel(Channel ch) {
                         ch.pipeline()
-                                .addLast("http", new HttpClientCodec())
+                                .addLast("http", new HttpRequestEncoder())
                                 .addLast("upstream", new UpstreamConnection(backend));
                     }
                 })

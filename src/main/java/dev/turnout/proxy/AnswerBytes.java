@@ -1,0 +1,45 @@
+package dev.turnout.proxy;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.handler.codec.http.FullHttpResponse;
+import java.util.Iterator;
+import java.util.Map;
+
+/**
+ * Turnout's own answers on a client connection, as bytes. Client connections carry no HTTP
+ * encoder: relayed answers go out as the backend's bytes, so the few the proxy makes itself are
+ * written here.
+ */
+final class AnswerBytes {
+
+    private static final short CRLF = ('\r' << 8) | '\n';
+
+    private AnswerBytes() {}
+
+    /** The whole answer, head and body; {@code response} is released. */
+    static ByteBuf of(ByteBufAllocator alloc, FullHttpResponse response) {
+        try {
+            ByteBuf out = alloc.buffer(256 + response.content().readableBytes());
+            ByteBufUtil.writeAscii(out, response.protocolVersion().text());
+            out.writeByte(' ');
+            ByteBufUtil.writeAscii(out, response.status().codeAsText());
+            out.writeByte(' ');
+            ByteBufUtil.writeAscii(out, response.status().reasonPhrase());
+            out.writeShort(CRLF);
+            Iterator<Map.Entry<CharSequence, CharSequence>> headers = response.headers().iteratorCharSequence();
+            while (headers.hasNext()) {
+                Map.Entry<CharSequence, CharSequence> header = headers.next();
+                ByteBufUtil.writeAscii(out, header.getKey());
+                out.writeByte(':').writeByte(' ');
+                ByteBufUtil.writeAscii(out, header.getValue());
+                out.writeShort(CRLF);
+            }
+            out.writeShort(CRLF);
+            return out.writeBytes(response.content());
+        } finally {
+            response.release();
+        }
+    }
+}

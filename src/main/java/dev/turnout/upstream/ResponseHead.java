@@ -1,0 +1,94 @@
+package dev.turnout.upstream;
+
+import io.netty.buffer.ByteBuf;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * A backend's response head as it came off the wire: the status, what frames the body, whether the
+ * connection may carry another request, and the header lines that may cross the proxy. The lines
+ * stay bytes: the client's head is copied from them, never rebuilt from parsed names and values.
+ * It holds a slice of the read buffer until {@link #release}.
+ */
+public final class ResponseHead {
+
+    private static final byte[] HTTP_1_1 = "HTTP/1.1 ".getBytes(StandardCharsets.US_ASCII);
+
+    private final ByteBuf bytes;
+    private final int status;
+    private final boolean http11;
+    private final boolean keepAlive;
+    private final long contentLength;
+    private final boolean chunked;
+    private final int reasonStart;
+    private final int reasonEnd;
+    /** Start and end offsets in {@link #bytes} of each end-to-end header line, CRLF excluded. */
+    private final int[] lines;
+    private final int lineCount;
+
+    ResponseHead(ByteBuf bytes, int status, boolean http11, boolean keepAlive, long contentLength, boolean chunked,
+                 int reasonStart, int reasonEnd, int[] lines, int lineCount) {
+        this.bytes = bytes;
+        this.status = status;
+        this.http11 = http11;
+        this.keepAlive = keepAlive;
+        this.contentLength = contentLength;
+        this.chunked = chunked;
+        this.reasonStart = reasonStart;
+        this.reasonEnd = reasonEnd;
+        this.lines = lines;
+        this.lineCount = lineCount;
+    }
+
+    public int status() {
+        return status;
+    }
+
+    public boolean http11() {
+        return http11;
+    }
+
+    /** Whether the backend lets this connection carry another request after this response. */
+    public boolean keepAlive() {
+        return keepAlive;
+    }
+
+    /** Whether Content-Length frames the body (Transfer-Encoding: chunked overrides it and then it is not kept). */
+    public boolean framedByLength() {
+        return contentLength >= 0;
+    }
+
+    /** The body's length, or -1 when Content-Length does not frame it. */
+    public long contentLength() {
+        return contentLength;
+    }
+
+    public boolean chunked() {
+        return chunked;
+    }
+
+    /** An upper bound of the bytes {@link #writeTo} writes before the caller's own header lines. */
+    public int size() {
+        return bytes.readableBytes() + HTTP_1_1.length;
+    }
+
+    /** Writes the status line as HTTP/1.1 and the end-to-end header lines, each with its CRLF; the caller ends the head. */
+    public void writeTo(ByteBuf out) {
+        out.writeBytes(HTTP_1_1);
+        out.writeByte('0' + status / 100).writeByte('0' + status / 10 % 10).writeByte('0' + status % 10);
+        if (reasonEnd > reasonStart) {
+            out.writeByte(' ');
+            out.writeBytes(bytes, reasonStart, reasonEnd - reasonStart);
+        }
+        out.writeShort(CRLF);
+        for (int i = 0; i < lineCount * 2; i += 2) {
+            out.writeBytes(bytes, lines[i], lines[i + 1] - lines[i]);
+            out.writeShort(CRLF);
+        }
+    }
+
+    public void release() {
+        bytes.release();
+    }
+
+    static final short CRLF = ('\r' << 8) | '\n';
+}
