@@ -69,6 +69,8 @@ final class ProxyExchange implements UpstreamListener {
     private final boolean clientHttp11;
     private final boolean headRequest;
     private final boolean bodyless;
+    /** The body comes, and goes upstream, in chunks. */
+    private final boolean chunked;
     private final boolean idempotent;
     private final int start;
     private final long maxBodyBytes;
@@ -114,26 +116,25 @@ final class ProxyExchange implements UpstreamListener {
         this.clientKeepAlive = HttpUtil.isKeepAlive(request);
         this.clientHttp11 = request.protocolVersion().equals(HttpVersion.HTTP_1_1);
         this.headRequest = HttpMethod.HEAD.equals(request.method());
-        boolean chunked = HttpUtil.isTransferEncodingChunked(request);
+        this.chunked = HttpUtil.isTransferEncodingChunked(request);
         this.bodyless = !chunked && HttpUtil.getContentLength(request, 0L) == 0;
         this.idempotent = IDEMPOTENT.contains(request.method());
         this.start = pool.nextStart();
         this.maxBodyBytes = snapshot.config().limits().maxBodyBytes();
-        prepareRequest(chunked, clientIp, trustedPeer);
+        prepareRequest(clientIp, trustedPeer);
     }
 
     boolean requestReceived() {
         return requestReceived;
     }
 
-    private void prepareRequest(boolean chunked, CharSequence clientIp, boolean trustedPeer) {
+    private void prepareRequest(CharSequence clientIp, boolean trustedPeer) {
         var headers = request.headers();
         HeaderRules.stripHopByHop(headers);
         if (chunked) {
             headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         }
         HeaderRules.addForwarded(headers, clientIp, trustedPeer);
-        request.setProtocolVersion(HttpVersion.HTTP_1_1);
     }
 
     void start() {
@@ -209,15 +210,12 @@ final class ProxyExchange implements UpstreamListener {
         // An HTTP/1.0 client knows no chunks: it gets a chunked body's data alone, ended by closing.
         connection.attach(this, headRequest, !clientHttp11);
         Channel ch = connection.channel();
-        ch.write(request, ch.voidPromise());
-        if (bodyless) {
-            // A bodyless request is whole at its head: sent at once, with one flush, on every attempt.
-            ch.write(LastHttpContent.EMPTY_LAST_CONTENT, ch.voidPromise());
-        }
+        // A bodyless request is whole at its head: sent at once, with one flush, on every attempt.
+        ch.write(RequestBytes.head(ch.alloc(), request), ch.voidPromise());
         if (held != null) {
             HttpContent part;
             while ((part = held.poll()) != null) {
-                ch.write(part, ch.voidPromise());
+                RequestBytes.write(ch, part, chunked);
             }
         }
         ch.flush();
@@ -277,7 +275,7 @@ final class ProxyExchange implements UpstreamListener {
             return;
         }
         if (bodyless) {
-            // Its (empty) end went upstream with the head; see connected().
+            // Nothing to send: the head was the whole request; see connected().
             part.release();
         } else if (upstream == null) {
             if (held == null) {
@@ -286,7 +284,8 @@ final class ProxyExchange implements UpstreamListener {
             held.add(part);
         } else {
             Channel ch = upstream.channel();
-            ch.writeAndFlush(part, ch.voidPromise());
+            RequestBytes.write(ch, part, chunked);
+            ch.flush();
             if (last) {
                 requestSent = true;
                 lastUpstreamActivity = System.nanoTime();
@@ -328,13 +327,11 @@ final class ProxyExchange implements UpstreamListener {
         int code = head.status();
         if (code == 101) {
             // Upgrade was stripped from the request, so a 101 is a backend out of step with us.
-            head.release();
             upstreamFailed("unexpected 101 Switching Protocols");
             return;
         }
         if (code == 100) {
             // Turnout answered any Expect itself; a 100 from the backend would be a second one.
-            head.release();
             return;
         }
         if (code < 200) {
@@ -344,7 +341,6 @@ final class ProxyExchange implements UpstreamListener {
             return;
         }
         if ((code == 502 || code == 503) && bodyless && idempotent && requestSent && mayTryAnother()) {
-            head.release();
             noteRefusal("answered " + code);
             retry();
             return;
@@ -391,7 +387,6 @@ final class ProxyExchange implements UpstreamListener {
     private ByteBuf headLines(ResponseHead head, int extra) {
         ByteBuf out = client.alloc().buffer(head.size() + extra + 2);
         head.writeTo(out);
-        head.release();
         return out;
     }
 

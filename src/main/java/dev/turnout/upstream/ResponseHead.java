@@ -7,13 +7,15 @@ import java.nio.charset.StandardCharsets;
  * A backend's response head as it came off the wire: the status, what frames the body, whether the
  * connection may carry another request, and the header lines that may cross the proxy. The lines
  * stay bytes: the client's head is copied from them, never rebuilt from parsed names and values.
- * It holds a slice of the read buffer until {@link #release}.
+ * The bytes are the parser's, reused for the next head: a head is only valid during
+ * {@link ResponseParser.Listener#onResponseHead}.
  */
 public final class ResponseHead {
 
     private static final byte[] HTTP_1_1 = "HTTP/1.1 ".getBytes(StandardCharsets.US_ASCII);
 
-    private final ByteBuf bytes;
+    private final byte[] bytes;
+    private final int length;
     private final int status;
     private final boolean http11;
     private final boolean keepAlive;
@@ -25,9 +27,10 @@ public final class ResponseHead {
     private final int[] lines;
     private final int lineCount;
 
-    ResponseHead(ByteBuf bytes, int status, boolean http11, boolean keepAlive, long contentLength, boolean chunked,
+    ResponseHead(byte[] bytes, int length, int status, boolean http11, boolean keepAlive, long contentLength, boolean chunked,
                  int reasonStart, int reasonEnd, int[] lines, int lineCount) {
         this.bytes = bytes;
+        this.length = length;
         this.status = status;
         this.http11 = http11;
         this.keepAlive = keepAlive;
@@ -68,7 +71,7 @@ public final class ResponseHead {
 
     /** An upper bound of the bytes {@link #writeTo} writes before the caller's own header lines. */
     public int size() {
-        return bytes.readableBytes() + HTTP_1_1.length;
+        return length + HTTP_1_1.length;
     }
 
     /** Writes the status line as HTTP/1.1 and the end-to-end header lines, each with its CRLF; the caller ends the head. */
@@ -84,10 +87,6 @@ public final class ResponseHead {
             out.writeBytes(bytes, lines[i], lines[i + 1] - lines[i]);
             out.writeShort(CRLF);
         }
-    }
-
-    public void release() {
-        bytes.release();
     }
 
     static final short CRLF = ('\r' << 8) | '\n';

@@ -1,6 +1,7 @@
 package dev.turnout.upstream;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.util.ByteProcessor;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -46,6 +47,21 @@ public final class ResponseParser {
     private long remaining;
     private int chunkDigits;
     private int trailerBytes;
+    /** Each head is copied here and parsed as an array: cheaper than reading a buffer a byte at a time. */
+    private byte[] scratch = new byte[2048];
+    private boolean afterLineFeed;
+    /** Stops at the line feed of the empty line that ends a head. */
+    private final ByteProcessor headEndFinder = b -> {
+        if (b == '\n') {
+            if (afterLineFeed) {
+                return false;
+            }
+            afterLineFeed = true;
+        } else if (b != '\r') {
+            afterLineFeed = false;
+        }
+        return true;
+    };
 
     /**
      * Expects the response to a new request.
@@ -162,7 +178,12 @@ public final class ResponseParser {
             return;
         }
         in.readerIndex(end);
-        ResponseHead head = parseHead(in, start, end);
+        int length = end - start;
+        if (scratch.length < length) {
+            scratch = new byte[Math.max(length, scratch.length * 2)];
+        }
+        in.getBytes(start, scratch, 0, length);
+        ResponseHead head = parseHead(scratch, length);
         if (head == null) {
             return;
         }
@@ -194,41 +215,25 @@ public final class ResponseParser {
     }
 
     /** The index just past the empty line that ends a head starting at {@code from}, or -1. */
-    private static int headEnd(ByteBuf in, int from, int limit) {
-        int i = from;
-        while (true) {
-            int lf = in.indexOf(i, limit, (byte) '\n');
-            if (lf < 0 || lf + 1 >= limit) {
-                return -1;
-            }
-            byte next = in.getByte(lf + 1);
-            if (next == '\n') {
-                return lf + 2;
-            }
-            if (next == '\r') {
-                if (lf + 2 >= limit) {
-                    return -1;
-                }
-                if (in.getByte(lf + 2) == '\n') {
-                    return lf + 3;
-                }
-            }
-            i = lf + 1;
-        }
+    private int headEnd(ByteBuf in, int from, int limit) {
+        afterLineFeed = false;
+        int lastLineFeed = in.forEachByte(from, limit - from, headEndFinder);
+        return lastLineFeed < 0 ? -1 : lastLineFeed + 1;
     }
 
-    /** Parses the head in {@code [start, end)}; null after reporting it invalid. */
-    private ResponseHead parseHead(ByteBuf in, int start, int end) {
-        int lineEnd = in.indexOf(start, end, (byte) '\n');
+    /** Parses the head in {@code head[0, end)}; null after reporting it invalid. */
+    private ResponseHead parseHead(byte[] in, int end) {
+        int start = 0;
+        int lineEnd = indexOf(in, start, end, '\n');
         int statusEnd = trimCr(in, start, lineEnd);
         // HTTP/1.x SP 3DIGIT [SP reason]
-        if (statusEnd - start < 12 || !startsWithHttp1(in, start) || in.getByte(start + 8) != ' ') {
+        if (statusEnd - start < 12 || !startsWithHttp1(in, start) || in[start + 8] != ' ') {
             invalid("status line is not HTTP/1.x followed by a status code");
             return null;
         }
-        byte minor = in.getByte(start + 7);
+        byte minor = in[start + 7];
         int status = digit(in, start + 9) * 100 + digit(in, start + 10) * 10 + digit(in, start + 11);
-        if ((minor != '0' && minor != '1') || status < 100 || status > 999 || (statusEnd > start + 12 && in.getByte(start + 12) != ' ')) {
+        if ((minor != '0' && minor != '1') || status < 100 || status > 999 || (statusEnd > start + 12 && in[start + 12] != ' ')) {
             invalid("status line is not HTTP/1.x followed by a status code");
             return null;
         }
@@ -246,27 +251,27 @@ public final class ResponseParser {
         List<String> named = null;
         int ls = lineEnd + 1;
         while (true) {
-            int lf = in.indexOf(ls, end, (byte) '\n');
+            int lf = indexOf(in, ls, end, '\n');
             int le = trimCr(in, ls, lf);
             if (le == ls) {
                 break;
             }
-            byte first = in.getByte(ls);
+            byte first = in[ls];
             if (first == ' ' || first == '\t') {
                 invalid("obsolete line folding in a header");
                 return null;
             }
-            int colon = in.indexOf(ls, le, (byte) ':');
+            int colon = indexOf(in, ls, le, ':');
             if (colon <= ls || !isToken(in, ls, colon)) {
                 invalid("malformed header line");
                 return null;
             }
             int vs = colon + 1;
             int ve = le;
-            while (vs < ve && isSpace(in.getByte(vs))) {
+            while (vs < ve && isSpace(in[vs])) {
                 vs++;
             }
-            while (ve > vs && isSpace(in.getByte(ve - 1))) {
+            while (ve > vs && isSpace(in[ve - 1])) {
                 ve--;
             }
             int nameLength = colon - ls;
@@ -319,10 +324,10 @@ public final class ResponseParser {
             length = -1;
         }
         if (named != null) {
-            count = dropNamed(in, start, lines, count, named);
+            count = dropNamed(in, lines, count, named);
         }
         boolean keepAlive = http11 ? !close : keepAliveToken && !close;
-        return new ResponseHead(in.retainedSlice(start, end - start), status, http11, keepAlive, length, chunked,
+        return new ResponseHead(in, end, status, http11, keepAlive, length, chunked,
                 reasonStart, reasonEnd, lines, count);
     }
 
@@ -497,27 +502,36 @@ public final class ResponseParser {
         return s.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     }
 
-    private static boolean startsWithHttp1(ByteBuf in, int i) {
-        return in.getByte(i) == 'H' && in.getByte(i + 1) == 'T' && in.getByte(i + 2) == 'T' && in.getByte(i + 3) == 'P'
-                && in.getByte(i + 4) == '/' && in.getByte(i + 5) == '1' && in.getByte(i + 6) == '.';
+    private static int indexOf(byte[] in, int from, int to, char c) {
+        for (int i = from; i < to; i++) {
+            if (in[i] == c) {
+                return i;
+            }
+        }
+        return -1;
     }
 
-    private static int digit(ByteBuf in, int i) {
-        byte b = in.getByte(i);
+    private static boolean startsWithHttp1(byte[] in, int i) {
+        return in[i] == 'H' && in[i + 1] == 'T' && in[i + 2] == 'T' && in[i + 3] == 'P'
+                && in[i + 4] == '/' && in[i + 5] == '1' && in[i + 6] == '.';
+    }
+
+    private static int digit(byte[] in, int i) {
+        byte b = in[i];
         return b >= '0' && b <= '9' ? b - '0' : -1000;
     }
 
-    private static int trimCr(ByteBuf in, int from, int lf) {
-        return lf > from && in.getByte(lf - 1) == '\r' ? lf - 1 : lf;
+    private static int trimCr(byte[] in, int from, int lf) {
+        return lf > from && in[lf - 1] == '\r' ? lf - 1 : lf;
     }
 
     private static boolean isSpace(byte b) {
         return b == ' ' || b == '\t';
     }
 
-    private static boolean isToken(ByteBuf in, int from, int to) {
+    private static boolean isToken(byte[] in, int from, int to) {
         for (int i = from; i < to; i++) {
-            byte b = in.getByte(i);
+            byte b = in[i];
             if (b < 0 || !TOKEN[b]) {
                 return false;
             }
@@ -526,19 +540,19 @@ public final class ResponseParser {
     }
 
     /** Whether the {@code length} bytes at {@code i} are {@code lower}, in any case. */
-    private static boolean is(ByteBuf in, int i, int length, byte[] lower) {
+    private static boolean is(byte[] in, int i, int length, byte[] lower) {
         if (length != lower.length) {
             return false;
         }
         for (int k = 0; k < length; k++) {
-            if ((in.getByte(i + k) | 0x20) != lower[k]) {
+            if ((in[i + k] | 0x20) != lower[k]) {
                 return false;
             }
         }
         return true;
     }
 
-    private static boolean isOtherHopByHop(ByteBuf in, int i, int length) {
+    private static boolean isOtherHopByHop(byte[] in, int i, int length) {
         for (byte[] name : OTHER_HOP_BY_HOP) {
             if (is(in, i, length, name)) {
                 return true;
@@ -547,7 +561,7 @@ public final class ResponseParser {
         return false;
     }
 
-    private static long parseLength(ByteBuf in, int from, int to) {
+    private static long parseLength(byte[] in, int from, int to) {
         if (from == to || to - from > 18) {
             return -1;
         }
@@ -563,35 +577,35 @@ public final class ResponseParser {
     }
 
     /** Whether the last coding of a Transfer-Encoding value is chunked. */
-    private static boolean endsWithChunked(ByteBuf in, int from, int to) {
+    private static boolean endsWithChunked(byte[] in, int from, int to) {
         int start = to - CHUNKED.length;
         if (start < from || !is(in, start, CHUNKED.length, CHUNKED)) {
             return false;
         }
         int i = start - 1;
-        while (i >= from && isSpace(in.getByte(i))) {
+        while (i >= from && isSpace(in[i])) {
             i--;
         }
-        return i < from || in.getByte(i) == ',';
+        return i < from || in[i] == ',';
     }
 
     /** The comma-separated tokens of a value, lower-cased. */
-    private static List<String> tokens(ByteBuf in, int from, int to) {
+    private static List<String> tokens(byte[] in, int from, int to) {
         List<String> tokens = new ArrayList<>(2);
         int i = from;
         while (i < to) {
-            int comma = in.indexOf(i, to, (byte) ',');
+            int comma = indexOf(in, i, to, ',');
             int e = comma < 0 ? to : comma;
             int s = i;
-            while (s < e && isSpace(in.getByte(s))) {
+            while (s < e && isSpace(in[s])) {
                 s++;
             }
             int t = e;
-            while (t > s && isSpace(in.getByte(t - 1))) {
+            while (t > s && isSpace(in[t - 1])) {
                 t--;
             }
             if (t > s) {
-                tokens.add(in.toString(s, t - s, java.nio.charset.StandardCharsets.ISO_8859_1).toLowerCase(java.util.Locale.ROOT));
+                tokens.add(new String(in, s, t - s, java.nio.charset.StandardCharsets.ISO_8859_1).toLowerCase(java.util.Locale.ROOT));
             }
             i = e + 1;
         }
@@ -604,12 +618,12 @@ public final class ResponseParser {
     }
 
     /** Drops the lines whose header a Connection value names. */
-    private static int dropNamed(ByteBuf in, int base, int[] lines, int count, List<String> named) {
+    private static int dropNamed(byte[] in, int[] lines, int count, List<String> named) {
         int k = 0;
         while (k < count) {
-            int ls = base + lines[k * 2];
-            int colon = in.indexOf(ls, base + lines[k * 2 + 1], (byte) ':');
-            String name = in.toString(ls, colon - ls, java.nio.charset.StandardCharsets.ISO_8859_1).toLowerCase(java.util.Locale.ROOT);
+            int ls = lines[k * 2];
+            int colon = indexOf(in, ls, lines[k * 2 + 1], ':');
+            String name = new String(in, ls, colon - ls, java.nio.charset.StandardCharsets.ISO_8859_1).toLowerCase(java.util.Locale.ROOT);
             if (named.contains(name)) {
                 count = drop(lines, count, k);
             } else {

@@ -6,11 +6,9 @@ import dev.turnout.routing.Backend;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.WriteBufferWaterMark;
-import io.netty.handler.codec.http.HttpRequestEncoder;
 
 /** Opens new upstream connections, always on the event loop of the client connection that needs one. */
 public final class UpstreamConnector {
@@ -35,14 +33,7 @@ public final class UpstreamConnector {
     public ChannelFuture connect(Backend backend, EventLoop loop, Duration connectTimeout) {
         return template.clone(loop)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()))
-                .handler(new ChannelInitializer<Channel>() {
-                    @Override
-                    protected void initChannel(Channel ch) {
-                        ch.pipeline()
-                                .addLast("http", new HttpRequestEncoder())
-                                .addLast("upstream", new UpstreamConnection(backend));
-                    }
-                })
+                .handler(new UpstreamConnection(backend))
                 .connect(backend.socketAddress());
     }
 

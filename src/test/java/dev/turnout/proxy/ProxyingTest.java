@@ -161,7 +161,7 @@ class ProxyingTest extends BlueGreenTest {
             for (int i = 0; i < 50; i++) {
                 upload.append("400\r\n").append("x".repeat(1024)).append("\r\n");
             }
-            client.send(upload.append("0\r\n\r\n").toString());
+            client.send(upload.append("0\r\nX-Checksum: abc\r\n\r\n").toString());
             JsonNode echo = ProxyHarness.json(client.read(false));
             assertThat(echo.get("bodyBytes").asLong()).isEqualTo(50 * 1024);
             assertThat(echo.get("headers").get("transfer-encoding").get(0).asText()).isEqualTo("chunked");
