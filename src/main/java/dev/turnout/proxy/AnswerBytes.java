@@ -4,8 +4,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.handler.codec.http.FullHttpResponse;
-import java.util.Iterator;
-import java.util.Map;
 
 /**
  * Turnout's own answers on a client connection, as bytes. Client connections carry no HTTP
@@ -13,8 +11,6 @@ import java.util.Map;
  * written here.
  */
 final class AnswerBytes {
-
-    private static final short CRLF = ('\r' << 8) | '\n';
 
     private AnswerBytes() {}
 
@@ -27,16 +23,9 @@ final class AnswerBytes {
             ByteBufUtil.writeAscii(out, response.status().codeAsText());
             out.writeByte(' ');
             ByteBufUtil.writeAscii(out, response.status().reasonPhrase());
-            out.writeShort(CRLF);
-            Iterator<Map.Entry<CharSequence, CharSequence>> headers = response.headers().iteratorCharSequence();
-            while (headers.hasNext()) {
-                Map.Entry<CharSequence, CharSequence> header = headers.next();
-                ByteBufUtil.writeAscii(out, header.getKey());
-                out.writeByte(':').writeByte(' ');
-                ByteBufUtil.writeAscii(out, header.getValue());
-                out.writeShort(CRLF);
-            }
-            out.writeShort(CRLF);
+            out.writeShort(Framing.CRLF);
+            Framing.writeHeaders(out, response.headers());
+            out.writeShort(Framing.CRLF);
             return out.writeBytes(response.content());
         } finally {
             response.release();

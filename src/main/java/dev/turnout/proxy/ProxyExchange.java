@@ -11,12 +11,12 @@ import dev.turnout.upstream.UpstreamConnection;
 import dev.turnout.upstream.UpstreamConnector;
 import dev.turnout.upstream.UpstreamListener;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ConnectTimeoutException;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -51,8 +51,6 @@ final class ProxyExchange implements UpstreamListener {
     private static final byte[] CHUNKED_LINE = "Transfer-Encoding: chunked\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] CLOSE_LINE = "Connection: close\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] KEEP_ALIVE_LINE = "Connection: keep-alive\r\n".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] LAST_CHUNK = "0\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
-    private static final short CRLF = ('\r' << 8) | '\n';
 
     private final FrontendHandler front;
     private final ChannelHandlerContext client;
@@ -337,7 +335,7 @@ final class ProxyExchange implements UpstreamListener {
         if (code < 200) {
             // From here on a byte of this answer has reached the client: no retry any more.
             responseStarted = true;
-            client.write(interimHead(head));
+            client.write(interimHead(head), client.voidPromise());
             return;
         }
         if ((code == 502 || code == 503) && bodyless && idempotent && requestSent && mayTryAnother()) {
@@ -362,7 +360,7 @@ final class ProxyExchange implements UpstreamListener {
             // A request whose body is still coming cannot be followed by another on this connection.
             closeClient = true;
         }
-        client.write(finalHead(head, chunked));
+        client.write(finalHead(head, chunked), client.voidPromise());
     }
 
     /** The head the client gets: the backend's, as HTTP/1.1, without hop-by-hop headers, with our framing and connection lines. */
@@ -376,11 +374,11 @@ final class ProxyExchange implements UpstreamListener {
         } else if (!clientHttp11) {
             out.writeBytes(KEEP_ALIVE_LINE);
         }
-        return out.writeShort(CRLF);
+        return out.writeShort(Framing.CRLF);
     }
 
     private ByteBuf interimHead(ResponseHead head) {
-        return headLines(head, 0).writeShort(CRLF);
+        return headLines(head, 0).writeShort(Framing.CRLF);
     }
 
     /** The status line and end-to-end header lines in a buffer with room for {@code extra} more bytes and the final CRLF. */
@@ -401,20 +399,16 @@ final class ProxyExchange implements UpstreamListener {
     @Override
     public void onResponseBody(ByteBuf bytes) {
         if (chunkEncode) {
-            ByteBuf size = client.alloc().buffer(18);
-            ByteBufUtil.writeAscii(size, Integer.toHexString(bytes.readableBytes()));
-            client.write(size.writeShort(CRLF));
-            client.write(bytes);
-            client.write(client.alloc().buffer(2).writeShort(CRLF));
+            Framing.writeChunk(client, client.alloc(), bytes);
         } else {
-            client.write(bytes);
+            client.write(bytes, client.voidPromise());
         }
     }
 
     @Override
     public void onResponseEnd() {
         if (chunkEncode) {
-            client.write(client.alloc().buffer(LAST_CHUNK.length).writeBytes(LAST_CHUNK));
+            client.write(Framing.lastChunk(client.alloc(), EmptyHttpHeaders.INSTANCE), client.voidPromise());
         }
         complete();
     }

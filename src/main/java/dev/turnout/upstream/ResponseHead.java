@@ -17,7 +17,6 @@ public final class ResponseHead {
     private final byte[] bytes;
     private final int length;
     private final int status;
-    private final boolean http11;
     private final boolean keepAlive;
     private final long contentLength;
     private final boolean chunked;
@@ -27,12 +26,11 @@ public final class ResponseHead {
     private final int[] lines;
     private final int lineCount;
 
-    ResponseHead(byte[] bytes, int length, int status, boolean http11, boolean keepAlive, long contentLength, boolean chunked,
+    ResponseHead(byte[] bytes, int length, int status, boolean keepAlive, long contentLength, boolean chunked,
                  int reasonStart, int reasonEnd, int[] lines, int lineCount) {
         this.bytes = bytes;
         this.length = length;
         this.status = status;
-        this.http11 = http11;
         this.keepAlive = keepAlive;
         this.contentLength = contentLength;
         this.chunked = chunked;
@@ -44,10 +42,6 @@ public final class ResponseHead {
 
     public int status() {
         return status;
-    }
-
-    public boolean http11() {
-        return http11;
     }
 
     /** Whether the backend lets this connection carry another request after this response. */

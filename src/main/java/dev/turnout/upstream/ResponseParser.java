@@ -18,7 +18,7 @@ import java.util.List;
  */
 public final class ResponseParser {
 
-    /** What a parser hands on; every buffer and head given is the listener's to release. */
+    /** What a parser hands on. Every buffer given is the listener's to release; a head is only valid during its call. */
     public interface Listener {
         void onResponseHead(ResponseHead head);
 
@@ -327,7 +327,7 @@ public final class ResponseParser {
             count = dropNamed(in, lines, count, named);
         }
         boolean keepAlive = http11 ? !close : keepAliveToken && !close;
-        return new ResponseHead(in, end, status, http11, keepAlive, length, chunked,
+        return new ResponseHead(in, end, status, keepAlive, length, chunked,
                 reasonStart, reasonEnd, lines, count);
     }
 
