@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Side-by-side benchmark: direct backend vs nginx vs HAProxy vs Turnout, all on 127.0.0.1.
 #
-#   sudo bench/run.sh                                  # full run (about 9 minutes with the defaults)
+#   sudo bench/run.sh                                  # full run (about 14 minutes with the defaults)
 #   WARMUP=2s DURATION=3s ROUNDS=1 SKIP_BUILD=1 bench/run.sh   # quick smoke run
 #
 # Environment knobs (defaults in brackets):
 #   WARMUP [20s]      wrk warm-up per proxy before the measured rounds (lets Turnout's JIT settle)
 #   DURATION [15s]    each measured wrk run
-#   ROUNDS [3]        interleaved rounds: direct, nginx, HAProxy, Turnout at 64 and 1000 connections
+#   ROUNDS [5]        interleaved rounds: direct, nginx, HAProxy, Turnout at 64 and 1000 connections
 #   FLIP_DURATION [12s]  wrk run during the 20 flips; FLIPS [20]; FLIP_INTERVAL [0.5]
 #   IDLE_CONNS [10000]   idle keep-alive connections; IDLE_HOLD [5] seconds to hold them
 #   SSE_N [200]       sequential SSE requests per target
@@ -23,7 +23,7 @@ set -euo pipefail
 
 WARMUP=${WARMUP:-20s}
 DURATION=${DURATION:-15s}
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 FLIP_DURATION=${FLIP_DURATION:-12s}
 FLIPS=${FLIPS:-20}
 FLIP_INTERVAL=${FLIP_INTERVAL:-0.5}
@@ -425,6 +425,16 @@ median() { # numbers on stdin -> median
     if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
 }
 
+cpu_ticks() { # target -> user+system clock ticks of all its processes so far
+  local pid total=0 f
+  for pid in $(target_pids "$1" | tr , ' '); do
+    read -r -a f < <(cut -d' ' -f14,15 "/proc/$pid/stat" 2>/dev/null || echo "0 0")
+    total=$((total + f[0] + f[1]))
+  done
+  echo "$total"
+}
+CLK_TCK=$(getconf CLK_TCK)
+
 run_wrk() { # out-file wrk-args...
   local out=$1; shift
   wrk "$@" >"$out" 2>&1 || log "wrk exited non-zero ($*); see $out"
@@ -462,16 +472,20 @@ for ((r = 1; r <= ROUNDS; r++)); do
     for t in "${TARGETS[@]}"; do
       out=$RAW/round$r-c$c-$t.txt
       log "round $r/$ROUNDS: ${LABEL_OF[$t]} at $c connections, $DURATION"
+      ticks=$(cpu_ticks "$t")
       run_wrk "$out" -t2 -c"$c" -d"$DURATION" --latency "http://$HOST:${PORT_OF[$t]}/"
+      ticks=$(($(cpu_ticks "$t") - ticks))
       rss=$(rss_mb "$t")
       read -r rps p50 p99 err < <(parse_wrk "$out")
-      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$c" "$t" "$r" "$rps" "$p50" "$p99" "$err" "$rss" >>"$RESULTS"
-      log "  -> $rps req/s, p50 $p50 ms, p99 $p99 ms, errors $err, RSS $rss MB"
+      reqs=$(awk '/requests in/ { print $1 }' "$out")
+      cpu=$(awk -v t="$ticks" -v hz="$CLK_TCK" -v n="${reqs:-0}" 'BEGIN { if (n > 0) printf "%.1f", t * 1e6 / hz / n; else print "nan" }')
+      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$c" "$t" "$r" "$rps" "$p50" "$p99" "$err" "$rss" "$cpu" >>"$RESULTS"
+      log "  -> $rps req/s, p50 $p50 ms, p99 $p99 ms, errors $err, RSS $rss MB, CPU $cpu us/request"
     done
   done
 done
 
-col() { # conns target column(4=rps 5=p50 6=p99 7=err 8=rss) -> values, one per line
+col() { # conns target column(4=rps 5=p50 6=p99 7=err 8=rss 9=cpu) -> values, one per line
   awk -F'\t' -v c="$1" -v t="$2" -v k="$3" '$1 == c && $2 == t { print $k }' "$RESULTS"
 }
 ratio_median() { # conns numerator-target denominator-target column
@@ -577,15 +591,16 @@ max() { sort -g | tail -1; }
 
 table() { # conns
   local c=$1 t
-  echo "| Target | req/s (median) | p50 ms | p99 ms | errors (sum) | RSS MB (max) |"
-  echo "|---|---:|---:|---:|---:|---:|"
+  echo "| Target | req/s (median) | p50 ms | p99 ms | errors (sum) | RSS MB (max) | CPU µs/request (median) |"
+  echo "|---|---:|---:|---:|---:|---:|---:|"
   for t in "${TARGETS[@]}"; do
-    printf '| %s | %s | %s | %s | %s | %s |\n' "${LABEL_OF[$t]}" \
+    printf '| %s | %s | %s | %s | %s | %s | %s |\n' "${LABEL_OF[$t]}" \
       "$(fmt "$(col "$c" "$t" 4 | median)" 0)" \
       "$(fmt "$(col "$c" "$t" 5 | median)" 3)" \
       "$(fmt "$(col "$c" "$t" 6 | median)" 3)" \
       "$(col "$c" "$t" 7 | sum)" \
-      "$(col "$c" "$t" 8 | max)"
+      "$(col "$c" "$t" 8 | max)" \
+      "$(fmt "$(col "$c" "$t" 9 | median)" 1)"
   done
 }
 ratios() { # conns
@@ -593,6 +608,7 @@ ratios() { # conns
   echo "- Turnout/nginx req/s: **$(fmt "$(ratio_median "$c" turnout nginx 4)")** (per round: $(per_round_ratios "$c" turnout nginx 4))"
   echo "- Turnout/HAProxy req/s: **$(fmt "$(ratio_median "$c" turnout haproxy 4)")** (per round: $(per_round_ratios "$c" turnout haproxy 4))"
   echo "- Turnout/nginx p99: **$(fmt "$(ratio_median "$c" turnout nginx 6)")** (per round: $(per_round_ratios "$c" turnout nginx 6); below 1 is better)"
+  echo "- Turnout/nginx CPU per request: **$(fmt "$(ratio_median "$c" turnout nginx 9)")** (per round: $(per_round_ratios "$c" turnout nginx 9); below 1 is cheaper)"
 }
 
 JAVA_VERSION=$(java -version 2>&1 | head -1)
@@ -620,7 +636,7 @@ REPORT=$RUN_DIR/report.md
   echo "- RAM: $MEM_TOTAL; kernel $(uname -r)"
   echo "- Java: $JAVA_VERSION"
   echo "- nginx: $NGINX_VERSION; HAProxy: $HAPROXY_VERSION; wrk: $WRK_VERSION"
-  echo "- Turnout: $TURNOUT_LINE"
+  echo "- Turnout: $TURNOUT_LINE; socket transport: $(grep -o 'listening on [^ ]* ([a-z_]*)' "$TURNOUT_DIR/turnout.log" | grep -o '([a-z_]*)' | tr -d '()' || echo unknown)"
   echo "- load average at the start: $LOAD_START; at the end: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews the numbers)"
   echo
   echo "## Settings"
@@ -630,6 +646,7 @@ REPORT=$RUN_DIR/report.md
   echo "- Turnout JVM: \`$TURNOUT_JAVA_OPTS\`; nginx proxy: worker_processes auto, upstream keepalive 32; HAProxy: nbthread $NCPU, http-reuse always${HAPROXY_LIMITS:+, no strict-limits (ulimit)}"
   echo "- open files: ulimit -n $(ulimit -n)${NOFILE_NOTE:+ (**$NOFILE_NOTE**)}"
   echo "- RSS: summed VmRSS of all the proxy's processes, read right after each wrk run"
+  echo "- CPU µs/request: user + system CPU time of all the proxy's processes (for direct: the backend's) during a wrk run, divided by the requests wrk completed; it varies less from round to round than req/s, which other work on the machine moves"
   echo "- raw wrk outputs, configs and logs: \`$RUN_DIR\`"
   echo
   echo "## 64 connections"
