@@ -39,7 +39,8 @@ import org.slf4j.LoggerFactory;
  * The socket layer, chosen once for every listener and upstream connection: io_uring where the
  * kernel allows it, else native epoll, else NIO. io_uring submits a batch of reads and writes per
  * system call; on loopback the proxy took about a third less CPU per request than with epoll
- * (bench/ab.sh). Docker's default seccomp profile forbids io_uring, so containers get epoll.
+ * (bench/ab.sh). Docker's default seccomp profile (since Docker 25) forbids io_uring, so
+ * containers get epoll.
  * {@code -Dturnout.transport=epoll} (or {@code nio}, {@code io_uring}) overrides the choice.
  *
  * <p>It also owns the DNS resolver, whose UDP sockets live on a loop of their own (epoll or NIO):
@@ -72,7 +73,6 @@ public final class Transport implements AutoCloseable {
         this.serverChannel = serverChannel;
         this.clientChannel = clientChannel;
         boolean epoll = Epoll.isAvailable();
-        // The loop's thread starts with its first lookup: backends given as IP addresses never start it.
         this.dnsLoop = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("turnout-dns", true),
                 epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
         this.resolver = new OwnLoopResolverGroup(new DnsNameResolverBuilder()
