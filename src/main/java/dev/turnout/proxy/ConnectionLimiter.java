@@ -1,13 +1,14 @@
 package dev.turnout.proxy;
 
 import dev.turnout.routing.TrafficSwitch;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.group.ChannelGroup;
-import java.nio.charset.StandardCharsets;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -16,12 +17,6 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 @ChannelHandler.Sharable
 final class ConnectionLimiter extends ChannelInboundHandlerAdapter {
-
-    private static final byte[] OVER_LIMIT = ("HTTP/1.1 503 Service Unavailable\r\n"
-            + "Content-Type: application/json\r\nContent-Length: 64\r\nCache-Control: no-store\r\nConnection: close\r\n"
-            + "Retry-After: 1\r\n\r\n"
-            + "{\"error\":\"service_unavailable\",\"detail\":\"too many connections\"}\n")
-            .getBytes(StandardCharsets.US_ASCII);
 
     private final TrafficSwitch traffic;
     private final ChannelGroup clients;
@@ -35,7 +30,10 @@ final class ConnectionLimiter extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         if (open.incrementAndGet() > traffic.current().config().limits().maxConnections()) {
-            ctx.writeAndFlush(Unpooled.wrappedBuffer(OVER_LIMIT)).addListener(ChannelFutureListener.CLOSE);
+            FullHttpResponse tooMany = ErrorAnswers.of(HttpResponseStatus.SERVICE_UNAVAILABLE, "service_unavailable", null, null,
+                    "too many connections", true);
+            tooMany.headers().set(HttpHeaderNames.RETRY_AFTER, 1);
+            ctx.writeAndFlush(AnswerBytes.of(ctx.alloc(), tooMany)).addListener(ChannelFutureListener.CLOSE);
             return;
         }
         clients.add(ctx.channel());

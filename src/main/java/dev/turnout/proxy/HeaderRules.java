@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.Map;
 
 /** Header rewriting at the edge: hop-by-hop headers never cross the proxy, forwarded headers tell the backend who asked. */
-final class HeaderRules {
+public final class HeaderRules {
 
     private static final AsciiString PROXY_CONNECTION = AsciiString.cached("proxy-connection");
     private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
@@ -32,10 +32,16 @@ final class HeaderRules {
 
     private HeaderRules() {}
 
+    /** The hop-by-hop header names (RFC 9110, 7.6.1), lower-case; responses are stripped of the same ones. */
+    public static List<AsciiString> hopByHop() {
+        return List.of(HOP_BY_HOP);
+    }
+
     /**
      * Removes the hop-by-hop headers and every header named in a Connection header. One pass over
-     * the (few) headers present, instead of a lookup for each of the nine names that usually are not;
-     * the usual Connection values (keep-alive, close) name no other header and cost no allocation.
+     * the (few) headers present, instead of a lookup for each of the nine names that usually are not.
+     * Netty's header iterator cannot remove, so the names found are collected first; the usual
+     * Connection values (keep-alive, close) name no other header and add nothing to them.
      */
     static void stripHopByHop(HttpHeaders headers) {
         List<CharSequence> found = null;

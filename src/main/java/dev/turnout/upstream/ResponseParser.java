@@ -1,6 +1,8 @@
 package dev.turnout.upstream;
 
 import io.netty.buffer.ByteBuf;
+import dev.turnout.proxy.HeaderRules;
+import io.netty.util.AsciiString;
 import io.netty.util.ByteProcessor;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -30,7 +32,7 @@ public final class ResponseParser {
     }
 
     /** Larger heads are refused, as nginx refuses one larger than its proxy buffer. */
-    public static final int MAX_HEAD_BYTES = 32 * 1024;
+    private static final int MAX_HEAD_BYTES = 32 * 1024;
 
     private enum State {
         IDLE, HEAD, LENGTH, UNTIL_CLOSE, CHUNK_SIZE, CHUNK_EXTENSION, CHUNK_SIZE_LF, CHUNK_DATA, CHUNK_DATA_CR, CHUNK_DATA_LF,
@@ -49,6 +51,8 @@ public final class ResponseParser {
     private int trailerBytes;
     /** Each head is copied here and parsed as an array: cheaper than reading a buffer a byte at a time. */
     private byte[] scratch = new byte[2048];
+    /** The start and end of each end-to-end header line of the head being parsed; reused like {@link #scratch}. */
+    private int[] lines = new int[32];
     private boolean afterLineFeed;
     /** Stops at the line feed of the empty line that ends a head. */
     private final ByteProcessor headEndFinder = b -> {
@@ -223,25 +227,22 @@ public final class ResponseParser {
 
     /** Parses the head in {@code head[0, end)}; null after reporting it invalid. */
     private ResponseHead parseHead(byte[] in, int end) {
-        int start = 0;
-        int lineEnd = indexOf(in, start, end, '\n');
-        int statusEnd = trimCr(in, start, lineEnd);
+        int lineEnd = indexOf(in, 0, end, '\n');
+        int statusEnd = trimCr(in, 0, lineEnd);
         // HTTP/1.x SP 3DIGIT [SP reason]
-        if (statusEnd - start < 12 || !startsWithHttp1(in, start) || in[start + 8] != ' ') {
+        if (statusEnd < 12 || !startsWithHttp1(in) || in[8] != ' ') {
             invalid("status line is not HTTP/1.x followed by a status code");
             return null;
         }
-        byte minor = in[start + 7];
-        int status = digit(in, start + 9) * 100 + digit(in, start + 10) * 10 + digit(in, start + 11);
-        if ((minor != '0' && minor != '1') || status < 100 || status > 999 || (statusEnd > start + 12 && in[start + 12] != ' ')) {
+        byte minor = in[7];
+        int status = digit(in, 9) * 100 + digit(in, 10) * 10 + digit(in, 11);
+        if ((minor != '0' && minor != '1') || status < 100 || status > 999 || (statusEnd > 12 && in[12] != ' ')) {
             invalid("status line is not HTTP/1.x followed by a status code");
             return null;
         }
         boolean http11 = minor == '1';
-        int reasonStart = Math.min(start + 13, statusEnd) - start;
-        int reasonEnd = statusEnd - start;
+        int reasonStart = Math.min(13, statusEnd);
 
-        int[] lines = new int[16];
         int count = 0;
         long length = -1;
         int lengthLine = -1;
@@ -266,14 +267,8 @@ public final class ResponseParser {
                 invalid("malformed header line");
                 return null;
             }
-            int vs = colon + 1;
-            int ve = le;
-            while (vs < ve && isSpace(in[vs])) {
-                vs++;
-            }
-            while (ve > vs && isSpace(in[ve - 1])) {
-                ve--;
-            }
+            int vs = skipSpace(in, colon + 1, le);
+            int ve = trimSpace(in, vs, le);
             int nameLength = colon - ls;
             boolean hopByHop = false;
             if (is(in, ls, nameLength, CONTENT_LENGTH)) {
@@ -293,27 +288,34 @@ public final class ResponseParser {
                 chunked = true;
             } else if (is(in, ls, nameLength, CONNECTION)) {
                 hopByHop = true;
-                for (String token : tokens(in, vs, ve)) {
-                    if (token.equals("close")) {
+                // The usual values, close and keep-alive, are read in place; only a header name costs a String.
+                int t = vs;
+                while (t < ve) {
+                    int comma = indexOf(in, t, ve, ',');
+                    int te = comma < 0 ? ve : comma;
+                    int ts = skipSpace(in, t, te);
+                    int tl = trimSpace(in, ts, te);
+                    if (is(in, ts, tl - ts, CLOSE)) {
                         close = true;
-                    } else if (token.equals("keep-alive")) {
+                    } else if (is(in, ts, tl - ts, KEEP_ALIVE)) {
                         keepAliveToken = true;
-                    } else {
+                    } else if (tl > ts) {
                         if (named == null) {
                             named = new ArrayList<>(2);
                         }
-                        named.add(token);
+                        named.add(lowerCase(in, ts, tl));
                     }
+                    t = te + 1;
                 }
             } else {
-                hopByHop = isOtherHopByHop(in, ls, nameLength);
+                hopByHop = isHopByHop(in, ls, nameLength);
             }
             if (!hopByHop) {
                 if (count * 2 == lines.length) {
                     lines = Arrays.copyOf(lines, lines.length * 2);
                 }
-                lines[count * 2] = ls - start;
-                lines[count * 2 + 1] = le - start;
+                lines[count * 2] = ls;
+                lines[count * 2 + 1] = le;
                 count++;
             }
             ls = lf + 1;
@@ -328,7 +330,7 @@ public final class ResponseParser {
         }
         boolean keepAlive = http11 ? !close : keepAliveToken && !close;
         return new ResponseHead(in, end, status, keepAlive, length, chunked,
-                reasonStart, reasonEnd, lines, count);
+                reasonStart, statusEnd, lines, count);
     }
 
     private void readChunked(ByteBuf in) {
@@ -478,11 +480,10 @@ public final class ResponseParser {
     private static final byte[] TRANSFER_ENCODING = ascii("transfer-encoding");
     private static final byte[] CONNECTION = ascii("connection");
     private static final byte[] CHUNKED = ascii("chunked");
-    /** Hop-by-hop headers (RFC 9110, 7.6.1) besides Connection and Transfer-Encoding, which are read as well as dropped. */
-    private static final byte[][] OTHER_HOP_BY_HOP = {
-        ascii("keep-alive"), ascii("proxy-connection"), ascii("proxy-authenticate"), ascii("proxy-authorization"),
-        ascii("te"), ascii("trailer"), ascii("upgrade"),
-    };
+    private static final byte[] CLOSE = ascii("close");
+    private static final byte[] KEEP_ALIVE = ascii("keep-alive");
+    /** The same hop-by-hop names the request side strips; Connection and Transfer-Encoding are read before they are dropped. */
+    private static final byte[][] HOP_BY_HOP = HeaderRules.hopByHop().stream().map(AsciiString::toByteArray).toArray(byte[][]::new);
     private static final boolean[] TOKEN = new boolean[128];
 
     static {
@@ -511,9 +512,8 @@ public final class ResponseParser {
         return -1;
     }
 
-    private static boolean startsWithHttp1(byte[] in, int i) {
-        return in[i] == 'H' && in[i + 1] == 'T' && in[i + 2] == 'T' && in[i + 3] == 'P'
-                && in[i + 4] == '/' && in[i + 5] == '1' && in[i + 6] == '.';
+    private static boolean startsWithHttp1(byte[] in) {
+        return in[0] == 'H' && in[1] == 'T' && in[2] == 'T' && in[3] == 'P' && in[4] == '/' && in[5] == '1' && in[6] == '.';
     }
 
     private static int digit(byte[] in, int i) {
@@ -527,6 +527,22 @@ public final class ResponseParser {
 
     private static boolean isSpace(byte b) {
         return b == ' ' || b == '\t';
+    }
+
+    /** The first index in {@code [from, to)} that is not a space or tab, or {@code to}. */
+    private static int skipSpace(byte[] in, int from, int to) {
+        while (from < to && isSpace(in[from])) {
+            from++;
+        }
+        return from;
+    }
+
+    /** {@code to} moved back over trailing spaces and tabs, not before {@code from}. */
+    private static int trimSpace(byte[] in, int from, int to) {
+        while (to > from && isSpace(in[to - 1])) {
+            to--;
+        }
+        return to;
     }
 
     private static boolean isToken(byte[] in, int from, int to) {
@@ -552,8 +568,8 @@ public final class ResponseParser {
         return true;
     }
 
-    private static boolean isOtherHopByHop(byte[] in, int i, int length) {
-        for (byte[] name : OTHER_HOP_BY_HOP) {
+    private static boolean isHopByHop(byte[] in, int i, int length) {
+        for (byte[] name : HOP_BY_HOP) {
             if (is(in, i, length, name)) {
                 return true;
             }
@@ -589,27 +605,8 @@ public final class ResponseParser {
         return i < from || in[i] == ',';
     }
 
-    /** The comma-separated tokens of a value, lower-cased. */
-    private static List<String> tokens(byte[] in, int from, int to) {
-        List<String> tokens = new ArrayList<>(2);
-        int i = from;
-        while (i < to) {
-            int comma = indexOf(in, i, to, ',');
-            int e = comma < 0 ? to : comma;
-            int s = i;
-            while (s < e && isSpace(in[s])) {
-                s++;
-            }
-            int t = e;
-            while (t > s && isSpace(in[t - 1])) {
-                t--;
-            }
-            if (t > s) {
-                tokens.add(new String(in, s, t - s, java.nio.charset.StandardCharsets.ISO_8859_1).toLowerCase(java.util.Locale.ROOT));
-            }
-            i = e + 1;
-        }
-        return tokens;
+    private static String lowerCase(byte[] in, int from, int to) {
+        return new String(in, from, to - from, java.nio.charset.StandardCharsets.ISO_8859_1).toLowerCase(java.util.Locale.ROOT);
     }
 
     private static int drop(int[] lines, int count, int index) {
@@ -623,7 +620,7 @@ public final class ResponseParser {
         while (k < count) {
             int ls = lines[k * 2];
             int colon = indexOf(in, ls, lines[k * 2 + 1], ':');
-            String name = new String(in, ls, colon - ls, java.nio.charset.StandardCharsets.ISO_8859_1).toLowerCase(java.util.Locale.ROOT);
+            String name = lowerCase(in, ls, colon);
             if (named.contains(name)) {
                 count = drop(lines, count, k);
             } else {
