@@ -151,7 +151,7 @@ public final class Turnout implements Callable<Integer> {
                       pools       %s
                       active      %s (used until the state file says otherwise)
                       state file  %s
-                      upstream    connect %s, read %s, write %s
+                      upstream    connect %s, first byte %s, read %s, write %s
                       keepalive   %d idle per backend per event loop, idle %s, %d requests per connection
                       drain       timeout %s
                       health      GET %s every %s, timeout %s, healthy after %d passes, unhealthy after %d failures
@@ -159,12 +159,13 @@ public final class Turnout implements Callable<Integer> {
                       retry       %d attempt(s) per request
                       preview     %s
                       rollback    %s
-                      limits      request line %d B, headers %d B, body %s, header timeout %s, idle %s, %d connections
+                      limits      request line %d B, headers %d B in at most %d fields, body %s, header timeout %s, idle %s, %d connections
+                      headers     names with _ %s
                       admin auth  %s; trusted proxies: %s
                     """,
                     file, c.listen(), c.admin().listen(), pools, c.active(),
                     c.state().file().map(Path::toString).orElse("(none)"),
-                    Durations.format(up.connectTimeout()), Durations.format(up.readTimeout()), Durations.format(up.writeTimeout()),
+                    Durations.format(up.connectTimeout()), Durations.format(up.firstByteTimeout()), Durations.format(up.readTimeout()), Durations.format(up.writeTimeout()),
                     ka.maxIdlePerBackend(), Durations.format(ka.idleTimeout()), ka.maxRequestsPerConnection(),
                     Durations.format(c.drain().timeout()),
                     c.health().path(), Durations.format(c.health().interval()), Durations.format(c.health().timeout()),
@@ -176,10 +177,12 @@ public final class Turnout implements Callable<Integer> {
                     c.preview().header().isEmpty() && !c.preview().pathPrefix() ? "off"
                             : "header " + c.preview().header().orElse("(off)") + ", path prefix " + (c.preview().pathPrefix() ? "on" : "off"),
                     c.rollback().auto() ? "automatic above " + c.rollback().maxErrorRate() + " errors over "
-                            + c.rollback().minRequests() + "+ requests within " + Durations.format(c.rollback().window()) : "manual only",
-                    c.limits().maxRequestLine(), c.limits().maxHeaderBytes(),
+                            + c.rollback().minRequests() + "+ requests from " + c.rollback().minClients() + "+ clients within "
+                            + Durations.format(c.rollback().window()) : "manual only",
+                    c.limits().maxRequestLine(), c.limits().maxHeaderBytes(), c.limits().maxHeaders(),
                     c.limits().maxBodyBytes() == 0 ? "unlimited" : c.limits().maxBodyBytes() + " B",
                     Durations.format(c.limits().headerTimeout()), Durations.format(c.limits().idleTimeout()), c.limits().maxConnections(),
+                    c.headers().allowUnderscores() ? "forwarded" : "dropped",
                     c.admin().token().isPresent() ? "bearer token" : "none (loopback only)",
                     c.trustedProxies().isEmpty() ? "none" : c.trustedProxies().stream().map(Object::toString).collect(Collectors.joining(", ")));
         }

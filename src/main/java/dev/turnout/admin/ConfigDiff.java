@@ -60,6 +60,7 @@ final class ConfigDiff {
         m.put("state.file", c.state().file().map(Object::toString).orElse("(none)"));
         ProxyConfig.Upstream up = c.upstream();
         m.put("upstream.connectTimeout", Durations.format(up.connectTimeout()));
+        m.put("upstream.firstByteTimeout", Durations.format(up.firstByteTimeout()));
         m.put("upstream.readTimeout", Durations.format(up.readTimeout()));
         m.put("upstream.writeTimeout", Durations.format(up.writeTimeout()));
         m.put("upstream.keepalive.maxIdlePerBackend", String.valueOf(up.keepalive().maxIdlePerBackend()));
@@ -80,13 +81,16 @@ final class ConfigDiff {
         m.put("rollback.window", Durations.format(c.rollback().window()));
         m.put("rollback.maxErrorRate", String.valueOf(c.rollback().maxErrorRate()));
         m.put("rollback.minRequests", String.valueOf(c.rollback().minRequests()));
+        m.put("rollback.minClients", String.valueOf(c.rollback().minClients()));
         ProxyConfig.Limits l = c.limits();
         m.put("limits.maxRequestLine", String.valueOf(l.maxRequestLine()));
         m.put("limits.maxHeaderBytes", String.valueOf(l.maxHeaderBytes()));
+        m.put("limits.maxHeaders", String.valueOf(l.maxHeaders()));
         m.put("limits.maxBodyBytes", String.valueOf(l.maxBodyBytes()));
         m.put("limits.headerTimeout", Durations.format(l.headerTimeout()));
         m.put("limits.idleTimeout", Durations.format(l.idleTimeout()));
         m.put("limits.maxConnections", String.valueOf(l.maxConnections()));
+        m.put("headers.allowUnderscores", String.valueOf(c.headers().allowUnderscores()));
         m.put("trustedProxies", c.trustedProxies().toString());
         return m;
     }

@@ -91,6 +91,10 @@ public final class ConfigLoader {
         Section adminSection = root.section("admin");
         HostPort adminListen = adminSection.hostPort("listen", DEFAULT_ADMIN_LISTEN);
         Optional<String> token = adminSection.text("token").filter(t -> !t.isEmpty());
+        if (token.isPresent() && !token.get().equals(token.get().strip())) {
+            // The presented token is trimmed, so a padded one could never match.
+            root.problem(adminSection.pathOf("token"), "has leading or trailing whitespace (expected: the token alone)");
+        }
         if (token.isEmpty() && !adminListen.isLoopback()) {
             root.problem(adminSection.pathOf("listen"), Section.quote(adminListen.toString()) + " is reachable from other hosts, "
                     + "so admin.token must be set (expected: token: ${TURNOUT_ADMIN_TOKEN}, or listen on 127.0.0.1)");
@@ -113,6 +117,7 @@ public final class ConfigLoader {
 
         Section up = root.section("upstream");
         Duration connectTimeout = up.positiveDuration("connectTimeout", Duration.ofSeconds(10));
+        Duration firstByteTimeout = up.positiveDuration("firstByteTimeout", Duration.ofSeconds(60));
         Duration readTimeout = up.positiveDuration("readTimeout", Duration.ofSeconds(30));
         Duration writeTimeout = up.positiveDuration("writeTimeout", Duration.ofSeconds(30));
         Section ka = up.section("keepalive");
@@ -141,6 +146,9 @@ public final class ConfigLoader {
         ProxyConfig.Preview preview = readPreview(root);
         ProxyConfig.Rollback rollback = readRollback(root.section("rollback"));
         ProxyConfig.Limits limits = readLimits(root.section("limits"));
+        Section headersSection = root.section("headers");
+        ProxyConfig.Headers headers = new ProxyConfig.Headers(headersSection.bool("allowUnderscores", false));
+        headersSection.rejectUnknownKeys();
         List<Cidr> trusted = new ArrayList<>();
         List<String> rawTrusted = root.textList("trustedProxies");
         for (int i = 0; i < rawTrusted.size(); i++) {
@@ -157,15 +165,16 @@ public final class ConfigLoader {
         root.rejectUnknownKeys();
         return new ProxyConfig(listen, admin, pools, active,
                 new ProxyConfig.State(Optional.of(Path.of(stateFile))),
-                new ProxyConfig.Upstream(connectTimeout, readTimeout, writeTimeout, keepalive),
+                new ProxyConfig.Upstream(connectTimeout, firstByteTimeout, readTimeout, writeTimeout, keepalive),
                 new ProxyConfig.Drain(drainTimeout),
-                health, gate, retry, preview, rollback, limits, trusted);
+                health, gate, retry, preview, rollback, limits, headers, trusted);
     }
 
     private static ProxyConfig.Limits readLimits(Section l) {
         ProxyConfig.Limits limits = new ProxyConfig.Limits(
                 (int) l.size("maxRequestLine", 8 << 10, 256, 1 << 20),
                 (int) l.size("maxHeaderBytes", 32 << 10, 1 << 10, 1 << 24),
+                l.integer("maxHeaders", 100, 1),
                 l.size("maxBodyBytes", 0, 0, Long.MAX_VALUE),
                 l.positiveDuration("headerTimeout", Duration.ofSeconds(10)),
                 l.positiveDuration("idleTimeout", Duration.ofSeconds(60)),
@@ -246,7 +255,8 @@ public final class ConfigLoader {
                 r.bool("auto", true),
                 r.positiveDuration("window", Duration.ofMinutes(5)),
                 r.fraction("maxErrorRate", 0.05),
-                r.integer("minRequests", 20, 1));
+                r.integer("minRequests", 20, 1),
+                r.integer("minClients", 3, 1));
         r.rejectUnknownKeys();
         return rollback;
     }

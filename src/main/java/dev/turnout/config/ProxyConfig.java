@@ -20,6 +20,7 @@ public record ProxyConfig(
         Preview preview,
         Rollback rollback,
         Limits limits,
+        Headers headers,
         List<Cidr> trustedProxies) {
 
     public ProxyConfig {
@@ -33,12 +34,12 @@ public record ProxyConfig(
      */
     public ProxyConfig keepingRestartOnlyKeysOf(ProxyConfig running) {
         return new ProxyConfig(running.listen, new Admin(running.admin.listen(), admin.token()), pools, active, running.state,
-                upstream, drain, health, gate, retry, preview, rollback, limits, trustedProxies);
+                upstream, drain, health, gate, retry, preview, rollback, limits, headers, trustedProxies);
     }
 
     public ProxyConfig withState(State newState) {
         return new ProxyConfig(listen, admin, pools, active, newState, upstream, drain, health, gate, retry, preview, rollback,
-                limits, trustedProxies);
+                limits, headers, trustedProxies);
     }
 
     /** {@code token} empty means no authentication, which the loader allows on loopback only. */
@@ -54,7 +55,12 @@ public record ProxyConfig(
     /** {@code file} is empty when the active pool should not survive a restart (the demo). */
     public record State(Optional<Path> file) {}
 
-    public record Upstream(Duration connectTimeout, Duration readTimeout, Duration writeTimeout, Keepalive keepalive) {}
+    /**
+     * {@code firstByteTimeout} runs from the request written to the end of the response head;
+     * {@code readTimeout} bounds each silence after that.
+     */
+    public record Upstream(Duration connectTimeout, Duration firstByteTimeout, Duration readTimeout, Duration writeTimeout,
+                           Keepalive keepalive) {}
 
     public record Keepalive(int maxIdlePerBackend, Duration idleTimeout, int maxRequestsPerConnection) {}
 
@@ -86,9 +92,15 @@ public record ProxyConfig(
     /**
      * What a client may send and how long it may take. {@code maxBodyBytes} 0 means unlimited.
      */
-    public record Limits(int maxRequestLine, int maxHeaderBytes, long maxBodyBytes, Duration headerTimeout,
+    public record Limits(int maxRequestLine, int maxHeaderBytes, int maxHeaders, long maxBodyBytes, Duration headerTimeout,
                          Duration idleTimeout, int maxConnections) {}
 
-    /** Automatic rollback of a new active pool whose error rate passes {@code maxErrorRate} within {@code window}. */
-    public record Rollback(boolean auto, Duration window, double maxErrorRate, int minRequests) {}
+    /** What request headers may pass: names with {@code _} are dropped unless {@code allowUnderscores}. */
+    public record Headers(boolean allowUnderscores) {}
+
+    /**
+     * Automatic rollback of a new active pool whose error rate passes {@code maxErrorRate} within
+     * {@code window}; errors count only once they come from {@code minClients} distinct client addresses.
+     */
+    public record Rollback(boolean auto, Duration window, double maxErrorRate, int minRequests, int minClients) {}
 }

@@ -97,7 +97,7 @@ class ConfigLoaderTest {
                 "upstream.connectTimeout: \"fast\" is not a duration (expected: 500ms, 10s, 2m)",
                 "upstream.keepalive.maxRequestsPerConnection: 0 is too small (expected: >= 1)",
                 "drain.timeout: is zero (expected: a duration above 0, such as 500ms, 10s, 2m)",
-                "colour: unknown key (expected one of: listen, admin, pools, active, state, upstream, drain, health, switch, retry, preview, rollback, limits, trustedProxies)");
+                "colour: unknown key (expected one of: listen, admin, pools, active, state, upstream, drain, health, switch, retry, preview, rollback, limits, headers, trustedProxies)");
     }
 
     @Test
@@ -119,10 +119,13 @@ class ConfigLoaderTest {
 
     @Test
     void limitsAreSizesAndDurationsWithinSaneBounds() throws Exception {
-        ProxyConfig c = loader.parse(POOLS + "limits: { maxRequestLine: 16KiB, maxHeaderBytes: 1MiB, maxBodyBytes: 2GiB, "
+        ProxyConfig c = loader.parse(POOLS + "limits: { maxRequestLine: 16KiB, maxHeaderBytes: 1MiB, maxHeaders: 50, maxBodyBytes: 2GiB, "
                 + "headerTimeout: 5s, idleTimeout: 2m, maxConnections: 50 }\n", "proxy.yaml");
-        assertThat(c.limits()).isEqualTo(new ProxyConfig.Limits(16 << 10, 1 << 20, 2L << 30, Duration.ofSeconds(5),
+        assertThat(c.limits()).isEqualTo(new ProxyConfig.Limits(16 << 10, 1 << 20, 50, 2L << 30, Duration.ofSeconds(5),
                 Duration.ofMinutes(2), 50));
+        assertThat(loader.parse(POOLS, "proxy.yaml").limits().maxHeaders()).isEqualTo(100);
+        assertThat(problemsOf(POOLS + "limits: { maxHeaders: 0 }\n").problems())
+                .containsExactly("limits.maxHeaders: 0 is too small (expected: >= 1)");
         assertThat(problemsOf(POOLS + "limits: { maxRequestLine: 0, maxHeaderBytes: lots }\n").problems()).containsExactly(
                 "limits.maxRequestLine: \"0\" is too small (expected: at least 256 bytes)",
                 "limits.maxHeaderBytes: \"lots\" is not a size (expected: bytes, or 8KiB, 1MiB, 2GiB)");
@@ -131,6 +134,33 @@ class ConfigLoaderTest {
         assertThat(problemsOf(POOLS + "switch: { minHealthy: 2 }\n").problems()).containsExactly(
                 "switch.minHealthy: 2 is more than pool blue has backends (1), so no switch to it could pass (expected: at most 1)",
                 "switch.minHealthy: 2 is more than pool green has backends (1), so no switch to it could pass (expected: at most 1)");
+    }
+
+    @Test
+    void keysOfTheAuditHaveTheirDefaultsAndForms() throws Exception {
+        ProxyConfig defaults = loader.parse(POOLS, "proxy.yaml");
+        assertThat(defaults.upstream().firstByteTimeout()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(defaults.headers().allowUnderscores()).isFalse();
+        assertThat(defaults.rollback().minClients()).isEqualTo(3);
+        ProxyConfig set = loader.parse(POOLS + "upstream: { firstByteTimeout: 2m }\nheaders: { allowUnderscores: true }\n"
+                + "rollback: { minClients: 1 }\n", "proxy.yaml");
+        assertThat(set.upstream().firstByteTimeout()).isEqualTo(Duration.ofMinutes(2));
+        assertThat(set.headers().allowUnderscores()).isTrue();
+        assertThat(set.rollback().minClients()).isEqualTo(1);
+        assertThat(problemsOf(POOLS + "headers: { allowUnderscores: sometimes, strip: [] }\nrollback: { minClients: 0 }\n").problems())
+                .containsExactlyInAnyOrder(
+                        "headers.allowUnderscores: \"sometimes\" is not a boolean (expected: true or false)",
+                        "headers.strip: unknown key (expected one of: allowUnderscores)",
+                        "rollback.minClients: 0 is too small (expected: >= 1)");
+    }
+
+    @Test
+    void anAdminTokenWithSurroundingWhitespaceIsRefusedBecauseItCouldNeverMatch() throws Exception {
+        assertThat(problemsOf(POOLS + "admin: { token: \" s3cret\" }\n").problems())
+                .containsExactly("admin.token: has leading or trailing whitespace (expected: the token alone)");
+        assertThat(problemsOf(POOLS + "admin: { token: \"s3cret\\t\" }\n").problems())
+                .containsExactly("admin.token: has leading or trailing whitespace (expected: the token alone)");
+        assertThat(loader.parse(POOLS + "admin: { token: s3cret }\n", "proxy.yaml").admin().token()).contains("s3cret");
     }
 
     @Test
