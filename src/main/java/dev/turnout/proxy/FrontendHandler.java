@@ -17,16 +17,18 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The client connection: reads one request at a time (autoRead is off), checks it, hands it to a
- * {@link ProxyExchange}, and holds pipelined requests until the answer before them is complete.
- * It also keeps the client's clock: a request head must arrive within {@code limits.headerTimeout},
- * an idle keep-alive connection closes after {@code limits.idleTimeout}.
+ * The client connection: reads one request at a time (autoRead is off), checks it and hands it to
+ * a {@link ProxyExchange}. The next request is decoded only once the answer before it is complete
+ * and the client takes output again (the channel is writable), so a client that pipelines without
+ * reading is held by TCP backpressure, not by our memory; pipelined bytes wait undecoded in the
+ * {@link StrictRequestDecoder}. It also keeps the client's clock: a request head must arrive within
+ * {@code limits.headerTimeout}, an idle keep-alive connection closes after {@code limits.idleTimeout},
+ * and a connection whose last answer the client does not take within that time is dropped.
  */
 final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
@@ -40,8 +42,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     /** AsciiString: it is written into every forwarded request, and the encoder copies these fastest. */
     private AsciiString clientIp;
     private ProxyExchange exchange;
-    private ArrayDeque<Object> pipelined;
     private boolean closing;
+    private long closingSinceNanos;
 
     private ScheduledFuture<?> clock;
     private long clockDueNanos;
@@ -71,18 +73,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (closing) {
             ReferenceCountUtil.release(msg);
-        } else if ((exchange != null && exchange.requestReceived()) || (pipelined != null && !pipelined.isEmpty())) {
-            if (pipelined == null) {
-                pipelined = new ArrayDeque<>(4);
-            }
-            pipelined.add(msg);
-        } else {
-            dispatch(msg);
-        }
-    }
-
-    private void dispatch(Object msg) {
-        if (msg instanceof HttpRequest request) {
+        } else if (msg instanceof HttpRequest request) {
             if (request.decoderResult().isFailure()) {
                 ReferenceCountUtil.release(msg);
                 rejectMalformed(request.decoderResult().cause());
@@ -153,8 +144,11 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         answer(ErrorAnswers.of(refusal.status(), refusal.error(), null, null, refusal.detail(), true), true);
     }
 
+    /** Reads on while a request body streams, and once more after it to notice a client that hangs up while it waits. */
     void readMore() {
-        ctx.read();
+        if (!decoder.holdsBytes()) {
+            ctx.read();
+        }
     }
 
     /** Writes an answer of the proxy's own and ends the current exchange with it. */
@@ -171,18 +165,45 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         ctx.flush();
-        while (pipelined != null && !pipelined.isEmpty() && (exchange == null || !exchange.requestReceived()) && !closing) {
-            dispatch(pipelined.poll());
+        nextRequest();
+    }
+
+    /**
+     * Between requests: decodes the next one when the client takes output, else waits for
+     * {@link #channelWritabilityChanged}. Bytes the client pipelined are decoded in a task of
+     * their own, not inside the call that ended the exchange before (which may come from within
+     * the decoder).
+     */
+    private void nextRequest() {
+        if (closing || exchange != null || !ctx.channel().isWritable()) {
+            return;
         }
-        if (!closing && (exchange == null || !exchange.requestReceived())) {
+        if (decoder.resume()) {
+            ctx.executor().execute(this::decodeHeldBytes);
+        } else {
+            ctx.read();
+        }
+    }
+
+    private void decodeHeldBytes() {
+        if (closing || exchange != null || !ctx.channel().isActive()) {
+            return;
+        }
+        // Through the decoder, which holds the bytes; an empty buffer adds nothing to them.
+        ctx.pipeline().fireChannelRead(Unpooled.EMPTY_BUFFER);
+        if (!closing && exchange == null) {
+            // What was held ends inside a request head: the rest is still on the socket.
             ctx.read();
         }
     }
 
     void closeAfterFlush() {
         exchange = null;
+        if (closing) {
+            return;
+        }
         closing = true;
-        releasePipelined();
+        closingSinceNanos = System.nanoTime();
         ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
     }
 
@@ -213,48 +234,55 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
      * upstream timeouts of the exchange in progress.
      */
     private void tick() {
-        if (closing || !ctx.channel().isActive()) {
+        if (!ctx.channel().isActive()) {
             return;
         }
         ProxyConfig.Limits limits = context.traffic().current().config().limits();
-        long headerTimeout = limits.headerTimeout().toNanos();
-        long next = Math.min(headerTimeout, limits.idleTimeout().toNanos());
         long now = System.nanoTime();
-        if (exchange != null) {
-            next = Math.min(next, exchange.checkTimeouts(now));
-            if (closing || !ctx.channel().isActive()) {
+        long next = closing ? 0 : checkTimeouts(limits, now);
+        if (closing) {
+            // The last answer waits for a client that does not read it: nginx's send_timeout, in effect.
+            next = closingSinceNanos + limits.idleTimeout().toNanos() - now;
+            if (next <= 0) {
+                ctx.close();
                 return;
             }
         }
-        if (exchange == null) {
-            long headStart = decoder.headStartNanos();
-            if (firstRequest || headStart != 0) {
-                // A new connection has headerTimeout for its first head; later heads from their first byte.
-                long since = firstRequest ? idleSinceNanos : headStart;
-                long left = since + headerTimeout - now;
-                if (left <= 0) {
-                    answer(ErrorAnswers.of(HttpResponseStatus.REQUEST_TIMEOUT, "request_timeout", null, null,
-                            "no complete request head within " + limits.headerTimeout().toMillis() + "ms", true), true);
-                    return;
-                }
-                next = left;
-            } else {
-                long left = idleSinceNanos + limits.idleTimeout().toNanos() - now;
-                if (left <= 0) {
-                    closeAfterFlush();
-                    return;
-                }
-                // Never more than headerTimeout ahead: a head that starts now is then timed from its first byte.
-                next = Math.min(left, headerTimeout);
-            }
-        }
         schedule(next);
+    }
+
+    /** The timeouts of a connection that is not closing; may close it. Returns nanoseconds until the next check. */
+    private long checkTimeouts(ProxyConfig.Limits limits, long now) {
+        long headerTimeout = limits.headerTimeout().toNanos();
+        long next = Math.min(headerTimeout, limits.idleTimeout().toNanos());
+        if (exchange != null) {
+            return Math.min(next, exchange.checkTimeouts(now));
+        }
+        long headStart = decoder.headStartNanos();
+        if (firstRequest || headStart != 0) {
+            // A new connection has headerTimeout for its first head; later heads from their first byte.
+            long since = firstRequest ? idleSinceNanos : headStart;
+            long left = since + headerTimeout - now;
+            if (left <= 0) {
+                answer(ErrorAnswers.of(HttpResponseStatus.REQUEST_TIMEOUT, "request_timeout", null, null,
+                        "no complete request head within " + limits.headerTimeout().toMillis() + "ms", true), true);
+            }
+            return left;
+        }
+        long left = idleSinceNanos + limits.idleTimeout().toNanos() - now;
+        if (left <= 0) {
+            closeAfterFlush();
+        }
+        // Never more than headerTimeout ahead: a head that starts now is then timed from its first byte.
+        return Math.min(left, headerTimeout);
     }
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         if (exchange != null) {
             exchange.onClientWritabilityChanged(ctx.channel().isWritable());
+        } else {
+            nextRequest();
         }
         ctx.fireChannelWritabilityChanged();
     }
@@ -268,7 +296,6 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         if (clock != null) {
             clock.cancel(false);
         }
-        releasePipelined();
         ctx.fireChannelInactive();
     }
 
@@ -280,14 +307,5 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             log.error("unexpected failure on a client connection from {}", clientIp, cause);
         }
         ctx.close();
-    }
-
-    private void releasePipelined() {
-        if (pipelined != null) {
-            Object msg;
-            while ((msg = pipelined.poll()) != null) {
-                ReferenceCountUtil.release(msg);
-            }
-        }
     }
 }

@@ -95,6 +95,8 @@ final class ProxyExchange implements UpstreamListener {
     private long lastUpstreamActivity;
     private long lastClientActivity;
     private long stalledSince;
+    /** When the client stopped taking the answer (its channel went unwritable), or 0. */
+    private long clientStalledSince;
     /** Whether the timeouts below are running: from the first byte sent upstream to the end of this attempt. */
     private boolean watched;
 
@@ -314,6 +316,7 @@ final class ProxyExchange implements UpstreamListener {
     }
 
     void onClientWritabilityChanged(boolean writable) {
+        clientStalledSince = writable ? 0 : System.nanoTime();
         if (writable && upstream != null && requestSent) {
             lastUpstreamActivity = System.nanoTime();
             upstream.channel().read();
@@ -478,9 +481,16 @@ final class ProxyExchange implements UpstreamListener {
         }
         long next;
         if (requestSent) {
-            if (!client.channel().isWritable()) {
-                // We stopped reading because the client is slow; the backend's silence is ours.
+            if (clientStalledSince != 0) {
+                // We stopped reading because the client is slow; the backend's silence is ours. A client
+                // that takes nothing for as long as an idle connection may live is gone (nginx's send_timeout).
                 lastUpstreamActivity = now;
+                long stalled = now - clientStalledSince;
+                if (stalled >= clientIdleNanos) {
+                    clientGone();
+                    return Long.MAX_VALUE;
+                }
+                return Math.min(readTimeoutNanos, clientIdleNanos - stalled);
             }
             long silent = now - lastUpstreamActivity;
             if (silent >= readTimeoutNanos) {
@@ -509,7 +519,7 @@ final class ProxyExchange implements UpstreamListener {
 
     private void clientTimedOut() {
         if (responseStarted) {
-            abort();
+            clientGone();
         } else {
             fail(HttpResponseStatus.REQUEST_TIMEOUT, "request_timeout", null, "request body stalled for "
                     + Durations.format(snapshot.config().limits().idleTimeout()), false);
@@ -553,6 +563,13 @@ final class ProxyExchange implements UpstreamListener {
         discardUpstream();
         boolean close = !clientKeepAlive || bodyStillComing();
         front.answer(ErrorAnswers.of(status, error, pool.name(), failedBackend, detail, close), close);
+    }
+
+    /** The client stalled mid-exchange, after its answer began: its connection closes, and the pool is not to blame. */
+    private void clientGone() {
+        end();
+        discardUpstream();
+        front.closeAfterFlush();
     }
 
     /** The response broke after it began: the client must see a truncated answer, so its connection closes. */

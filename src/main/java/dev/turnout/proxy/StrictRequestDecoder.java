@@ -19,6 +19,11 @@ import java.util.List;
  * Content-Length with Transfer-Encoding, several Content-Length values, a final coding other than
  * chunked, Transfer-Encoding on HTTP/1.0, whitespace before a colon and bad chunk sizes.
  *
+ * <p>It decodes one request at a time: after the end of a request it holds whatever the client
+ * pipelined behind it, undecoded and unread past one socket read, until the client connection
+ * {@link #resume resumes} it. So a client that pipelines without reading its answers costs one
+ * read buffer, not a queue of decoded requests.
+ *
  * <p>It also notes when the first byte of a request head arrived, for the header timeout.
  */
 final class StrictRequestDecoder extends HttpRequestDecoder {
@@ -27,6 +32,8 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
     private final ByteProcessor headScanner = this::scanByte;
 
     private boolean awaitingHead = true;
+    /** A whole request went out; the bytes behind it wait for {@link #resume}. */
+    private boolean holding;
     /** Bytes after the reader index already scanned; they do not move while the head is held back. */
     private int scanned;
     private boolean seenContent;
@@ -52,8 +59,39 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
         return headStartNanos;
     }
 
+    /**
+     * Lets the next request be decoded.
+     *
+     * @return whether bytes of it are already held here; the caller then passes an empty buffer
+     *         through the pipeline to decode them, otherwise it reads from the socket
+     */
+    boolean resume() {
+        holding = false;
+        return actualReadableBytes() > 0;
+    }
+
+    /** Whether pipelined bytes are held, so that reading more would only pile them up. */
+    boolean holdsBytes() {
+        return holding && actualReadableBytes() > 0;
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
+        if (holding) {
+            // The superclass would read again because nothing was decoded: that is how a client that
+            // pipelines without reading filled the heap. The held bytes wait for resume().
+            discardSomeReadBytes();
+            ctx.fireChannelReadComplete();
+            return;
+        }
+        super.channelReadComplete(ctx);
+    }
+
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf buffer, List<Object> out) throws Exception {
+        if (holding) {
+            return;
+        }
         if (awaitingHead && buffer.isReadable()) {
             if (headStartNanos == 0) {
                 headStartNanos = System.nanoTime();
@@ -77,7 +115,9 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
                 awaitingHead = false;
             }
             if (decoded instanceof LastHttpContent) {
+                // The decoder ends at most one request per call, so nothing after this one is decoded yet.
                 awaitingHead = true;
+                holding = true;
             }
         }
     }

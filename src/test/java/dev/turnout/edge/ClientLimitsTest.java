@@ -2,6 +2,7 @@ package dev.turnout.edge;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.equalTo;
 
 import dev.turnout.testing.BlueGreenTest;
 import dev.turnout.testing.ProxyHarness;
@@ -10,6 +11,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -61,6 +63,45 @@ class ClientLimitsTest extends BlueGreenTest {
              RawHttp client = proxy.client()) {
             assertThat(client.get("/").status()).isEqualTo(200);
             assertThat(client.closedByPeer()).isTrue();
+        }
+    }
+
+    @Test
+    void aClientThatNeverReadsItsAnswersIsDroppedOnceItHasBeenStuckForIdleTimeout() throws Exception {
+        try (ProxyHarness proxy = startProxy("limits: { idleTimeout: 500ms }\n");
+             Socket client = new Socket(proxy.proxy().getAddress(), proxy.proxy().getPort())) {
+            byte[] request = "GET /health HTTP/1.1\r\nHost: t\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+            byte[] block = new byte[16 * 1024 / request.length * request.length];
+            for (int i = 0; i < block.length; i += request.length) {
+                System.arraycopy(request, 0, block, i, request.length);
+            }
+            AtomicInteger refused = new AtomicInteger();
+            Thread writer = new Thread(() -> {
+                try {
+                    OutputStream out = client.getOutputStream();
+                    // Enough answers to fill the socket buffers and Turnout's outbound buffer; then more, until refused.
+                    for (int i = 0; i < 128; i++) {
+                        out.write(block);
+                    }
+                    while (!Thread.currentThread().isInterrupted()) {
+                        out.write(request);
+                        Thread.sleep(50);
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } catch (IOException e) {
+                    refused.incrementAndGet();
+                }
+            });
+            writer.setDaemon(true);
+            writer.start();
+            // Turnout closes the connection although its last answers were never taken, which fails the blocked write.
+            try {
+                // Kernel buffers take answers for a while first (the send buffer grows to megabytes), so this can take seconds.
+                await().atMost(Duration.ofMinutes(1)).untilAtomic(refused, equalTo(1));
+            } finally {
+                writer.interrupt();
+            }
         }
     }
 

@@ -191,6 +191,19 @@ class ProxyingTest extends BlueGreenTest {
     }
 
     @Test
+    void aPipelinedHeadSplitAcrossWritesIsDecodedOnceTheAnswerBeforeItIsDone() throws Exception {
+        try (RawHttp client = proxy.client()) {
+            client.send("GET /one HTTP/1.1\r\nHost: t\r\n\r\nPOST /two HTTP/1.1\r\nHost: t\r\nContent-Le");
+            assertThat(ProxyHarness.json(client.read(false)).get("uri").asText()).isEqualTo("/one");
+            client.send("ngth: 3\r\n\r\nabcGET /three HTTP/1.1\r\nHost: t\r\n\r\n");
+            JsonNode two = ProxyHarness.json(client.read(false));
+            assertThat(two.get("uri").asText()).isEqualTo("/two");
+            assertThat(two.get("bodyBytes").asLong()).isEqualTo(3);
+            assertThat(ProxyHarness.json(client.read(false)).get("uri").asText()).isEqualTo("/three");
+        }
+    }
+
+    @Test
     void backendClosingBeforeAnsweringIs502() throws Exception {
         try (RawHttp client = proxy.client()) {
             RawHttp.Response r = client.get("/close");

@@ -74,6 +74,16 @@ public final class TurnoutProcess implements AutoCloseable {
         return process.isAlive();
     }
 
+    /** The process's resident memory (VmRSS), in bytes. */
+    public long residentBytes() throws Exception {
+        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+            }
+        }
+        throw new IllegalStateException("no VmRSS for process " + process.pid());
+    }
+
     public void signal(String name) throws Exception {
         new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start().waitFor();
     }
