@@ -8,7 +8,10 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 
-/** Header rewriting at the edge: hop-by-hop headers never cross the proxy, forwarded headers tell the backend who asked. */
+/**
+ * Header rewriting at the edge: hop-by-hop headers never cross the proxy, names a backend would
+ * misread do not reach it, forwarded headers tell the backend who asked.
+ */
 public final class HeaderRules {
 
     private static final AsciiString PROXY_CONNECTION = AsciiString.cached("proxy-connection");
@@ -16,6 +19,7 @@ public final class HeaderRules {
     private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
     private static final AsciiString X_FORWARDED_HOST = AsciiString.cached("x-forwarded-host");
     private static final AsciiString X_REAL_IP = AsciiString.cached("x-real-ip");
+    private static final AsciiString X_FORWARDED_PREFIX = AsciiString.cached("x-forwarded-");
     private static final AsciiString HTTP = AsciiString.cached("http");
 
     private static final AsciiString[] HOP_BY_HOP = {
@@ -30,6 +34,14 @@ public final class HeaderRules {
         HttpHeaderNames.UPGRADE,
     };
 
+    /** Besides every X-Forwarded-*: what backends and frameworks take for the client's address or scheme. */
+    private static final AsciiString[] CLIENT_CLAIMS = {
+        AsciiString.cached("forwarded"),
+        X_REAL_IP,
+        AsciiString.cached("true-client-ip"),
+        AsciiString.cached("x-client-ip"),
+    };
+
     private HeaderRules() {}
 
     /** The hop-by-hop header names (RFC 9110, 7.6.1), lower-case; responses are stripped of the same ones. */
@@ -38,23 +50,27 @@ public final class HeaderRules {
     }
 
     /**
-     * Removes the hop-by-hop headers and every header named in a Connection header. One pass over
-     * the (few) headers present, instead of a lookup for each of the nine names that usually are not.
-     * Netty's header iterator cannot remove, so the names found are collected first; the usual
+     * Removes, before a request is forwarded, the hop-by-hop headers and every header named in a
+     * Connection header; names with {@code _}, which a CGI or WSGI backend reads as the same variable
+     * as their {@code -} spelling, unless {@code allowUnderscores}; and, from a peer that is no
+     * trusted proxy, every header claiming who the client is, before {@link #addForwarded} sets its
+     * own. One pass over the (few) headers present, instead of a lookup for each name that usually
+     * is not. Netty's header iterator cannot remove, so the names found are collected first; the usual
      * Connection values (keep-alive, close) name no other header and add nothing to them.
      */
-    static void stripHopByHop(HttpHeaders headers) {
+    static void stripRequestHeaders(HttpHeaders headers, boolean allowUnderscores, boolean trustedPeer) {
         List<CharSequence> found = null;
         Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence();
         while (it.hasNext()) {
             Map.Entry<CharSequence, CharSequence> header = it.next();
             CharSequence name = header.getKey();
-            if (isHopByHop(name)) {
+            boolean hopByHop = isHopByHop(name);
+            if (hopByHop || (!allowUnderscores && AsciiString.indexOf(name, '_', 0) >= 0) || (!trustedPeer && claimsClient(name))) {
                 if (found == null) {
                     found = new ArrayList<>(4);
                 }
                 found.add(name);
-                if (HttpHeaderNames.CONNECTION.contentEqualsIgnoreCase(name)) {
+                if (hopByHop && HttpHeaderNames.CONNECTION.contentEqualsIgnoreCase(name)) {
                     addNamedTokens(header.getValue().toString(), found);
                 }
             }
@@ -97,6 +113,20 @@ public final class HeaderRules {
         }
         for (AsciiString hop : HOP_BY_HOP) {
             if (hop.length() == length && hop.contentEqualsIgnoreCase(name)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean claimsClient(CharSequence name) {
+        int length = name.length();
+        if (length >= X_FORWARDED_PREFIX.length()
+                && AsciiString.regionMatches(name, true, 0, X_FORWARDED_PREFIX, 0, X_FORWARDED_PREFIX.length())) {
+            return true;
+        }
+        for (AsciiString claim : CLIENT_CLAIMS) {
+            if (claim.length() == length && claim.contentEqualsIgnoreCase(name)) {
                 return true;
             }
         }

@@ -130,7 +130,7 @@ final class ProxyExchange implements UpstreamListener {
 
     private void prepareRequest(CharSequence clientIp, boolean trustedPeer) {
         var headers = request.headers();
-        HeaderRules.stripHopByHop(headers);
+        HeaderRules.stripRequestHeaders(headers, snapshot.config().headers().allowUnderscores(), trustedPeer);
         if (chunked) {
             headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         }

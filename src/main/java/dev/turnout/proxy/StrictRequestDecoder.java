@@ -13,9 +13,10 @@ import java.util.List;
 
 /**
  * Netty's request decoder with the refusals it lacks: obsolete line folding, which it would
- * quietly unfold, and a request line with more than single spaces between its three parts, which
- * it would quietly accept, are decoding failures here. To see folds, a request head is held back until it is
- * complete and scanned once; the decoder then parses it as usual. Netty itself already refuses
+ * quietly unfold, a request line with more than single spaces between its three parts, and one
+ * with a control byte, which it would pass on inside the target or take as a separator (a tab,
+ * CR, VT or FF), are decoding failures here. To see these, a request head is held back until it
+ * is complete and scanned once; the decoder then parses it as usual. Netty itself already refuses
  * Content-Length with Transfer-Encoding, several Content-Length values, a final coding other than
  * chunked, Transfer-Encoding on HTTP/1.0, whitespace before a colon and bad chunk sizes.
  *
@@ -42,6 +43,7 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
     private int lineLength;
     private boolean folded;
     private boolean loosePrefix;
+    private boolean controlInRequestLine;
     private byte previous;
     private long headStartNanos;
 
@@ -110,6 +112,8 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
                 } else if (loosePrefix) {
                     message.setDecoderResult(DecoderResult.failure(
                             new IllegalArgumentException("request line is not METHOD SP target SP HTTP/x.y")));
+                } else if (controlInRequestLine) {
+                    message.setDecoderResult(DecoderResult.failure(new IllegalArgumentException("control character in the request line")));
                 }
                 resetHeadScan();
                 awaitingHead = false;
@@ -130,6 +134,7 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
         lineLength = 0;
         folded = false;
         loosePrefix = false;
+        controlInRequestLine = false;
         previous = 0;
         headStartNanos = 0;
     }
@@ -152,8 +157,13 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
             // Empty lines before a request line are allowed and skipped (RFC 9112, 2.2).
             seenContent = b != '\r' && b != '\n';
             lineLength = seenContent ? 1 : 0;
+            controlInRequestLine = seenContent && isControl(b);
             previous = b;
             return true;
+        }
+        if (lineIndex == 0 && (previous == '\r' ? b != '\n' : b != '\r' && b != '\n' && isControl(b))) {
+            // A CR counts as a line end only right before the LF.
+            controlInRequestLine = true;
         }
         if (b == '\n') {
             if (lineLength == 0) {
@@ -166,7 +176,7 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
             if (atLineStart && lineIndex >= 1 && (b == ' ' || b == '\t')) {
                 folded = true;
             }
-            if (lineIndex == 0 && (b == '\t' || (b == ' ' && previous == ' '))) {
+            if (lineIndex == 0 && b == ' ' && previous == ' ') {
                 loosePrefix = true;
             }
             atLineStart = false;
@@ -174,5 +184,9 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
         }
         previous = b;
         return true;
+    }
+
+    private static boolean isControl(byte b) {
+        return (b >= 0 && b < ' ') || b == 0x7f;
     }
 }

@@ -2,10 +2,12 @@ package dev.turnout.edge;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.turnout.testing.ProxyHarness;
 import dev.turnout.testing.RawHttp;
 import dev.turnout.testing.TestOrigin;
 import java.nio.file.Path;
+import java.util.Collections;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -65,7 +67,20 @@ class StrictParsingTest {
                 Arguments.of("unsupported expectation", 417, "POST / HTTP/1.1\r\nHost: t\r\nExpect: teapot\r\nContent-Length: 1\r\n\r\nx"),
                 Arguments.of("request line too long", 414, "GET /" + big + " HTTP/1.1\r\nHost: t\r\n\r\n"),
                 Arguments.of("headers too large", 431, "GET / HTTP/1.1\r\nHost: t\r\n" + ("X-Pad: " + big + "\r\n").repeat(3) + "\r\n"),
-                Arguments.of("declared body too large", 413, "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 1001\r\n\r\n"));
+                Arguments.of("declared body too large", 413, "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 1001\r\n\r\n"),
+                Arguments.of("more header fields than limits.maxHeaders", 431, "GET / HTTP/1.1\r\nHost: t\r\n" + "X-H: v\r\n".repeat(100) + "\r\n"),
+                Arguments.of("control byte in the target", 400, "GET /a\u0001b HTTP/1.1\r\nHost: t\r\n\r\n"),
+                Arguments.of("NUL in the target", 400, "GET /a\u0000b HTTP/1.1\r\nHost: t\r\n\r\n"),
+                Arguments.of("DEL in the target", 400, "GET /a\u007fb HTTP/1.1\r\nHost: t\r\n\r\n"),
+                Arguments.of("VT between the parts", 400, "GET\u000b/ HTTP/1.1\r\nHost: t\r\n\r\n"),
+                Arguments.of("bare CR between the parts", 400, "GET /a\r HTTP/1.1\r\nHost: t\r\n\r\n"),
+                Arguments.of("target neither a path nor absolute", 400, "GET foo HTTP/1.1\r\nHost: t\r\n\r\n"),
+                Arguments.of("* for another method than OPTIONS", 400, "GET * HTTP/1.1\r\nHost: t\r\n\r\n"),
+                Arguments.of("absolute-form with another scheme", 400, "GET ftp://example.com/p HTTP/1.1\r\nHost: t\r\n\r\n"),
+                Arguments.of("absolute-form without authority", 400, "GET http:///p HTTP/1.1\r\nHost: t\r\n\r\n"),
+                Arguments.of("absolute-form with userinfo", 400, "GET http://t@evil.example/ HTTP/1.1\r\nHost: t\r\n\r\n"),
+                Arguments.of("CONNECT", 405, "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n"),
+                Arguments.of("TRACE", 405, "TRACE / HTTP/1.1\r\nHost: t\r\n\r\n"));
     }
 
     @ParameterizedTest(name = "{0} -> {1}")
@@ -78,9 +93,39 @@ class StrictParsingTest {
             assertThat(r.status()).isEqualTo(status);
             assertThat(r.header("Connection")).contains("close");
             assertThat(r.header("Content-Type")).contains("application/json");
+            assertThat(r.header("Allow")).isEmpty();
             assertThat(client.closedByPeer()).isTrue();
         }
         assertThat(blue.requests()).isEqualTo(before);
+    }
+
+    @Test
+    void connectAndTraceAreNotAllowed() throws Exception {
+        try (RawHttp client = proxy.client()) {
+            client.send("TRACE / HTTP/1.1\r\nHost: t\r\n\r\n");
+            assertThat(ProxyHarness.json(client.read(false)).get("error").asText()).isEqualTo("method_not_allowed");
+        }
+    }
+
+    @Test
+    void anAbsoluteFormTargetReachesTheBackendInOriginFormWithHostFromItsAuthority() throws Exception {
+        try (RawHttp client = proxy.client()) {
+            client.send("GET HTTP://Api.Example:8080/v1/items?q=1 HTTP/1.1\r\nHost: elsewhere\r\n\r\n");
+            JsonNode echo = ProxyHarness.json(client.read(false));
+            assertThat(echo.get("uri").asText()).isEqualTo("/v1/items?q=1");
+            assertThat(echo.get("headers").get("host").toString()).isEqualTo("[\"Api.Example:8080\"]");
+            assertThat(echo.get("headers").get("x-forwarded-host").get(0).asText()).isEqualTo("Api.Example:8080");
+            client.send("GET https://api.example?q=2 HTTP/1.1\r\nHost: api.example\r\n\r\n");
+            assertThat(ProxyHarness.json(client.read(false)).get("uri").asText()).isEqualTo("/?q=2");
+            client.send("OPTIONS * HTTP/1.1\r\nHost: t\r\n\r\n");
+            assertThat(ProxyHarness.json(client.read(false)).get("uri").asText()).isEqualTo("*");
+        }
+        try (RawHttp client = proxy.client()) {
+            client.send("GET http://api.example HTTP/1.0\r\n\r\n");
+            JsonNode echo = ProxyHarness.json(client.read(false));
+            assertThat(echo.get("uri").asText()).isEqualTo("/");
+            assertThat(echo.get("headers").get("host").get(0).asText()).isEqualTo("api.example");
+        }
     }
 
     @Test
@@ -98,6 +143,8 @@ class StrictParsingTest {
     void wellFormedRequestsStillPass() throws Exception {
         try (RawHttp client = proxy.client()) {
             assertThat(client.get("/ok", "X-Value: with  inner  spaces", "X-Empty:").status()).isEqualTo(200);
+            // Host and 99 more: exactly limits.maxHeaders.
+            assertThat(client.get("/many", Collections.nCopies(99, "X-H: v").toArray(String[]::new)).status()).isEqualTo(200);
             client.send("POST /ok HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
             assertThat(ProxyHarness.json(client.read(false)).get("bodyBytes").asInt()).isEqualTo(5);
             client.send("\r\nGET /after-empty-line HTTP/1.1\r\nHost: t\r\n\r\n");

@@ -81,6 +81,49 @@ class ProxyingTest extends BlueGreenTest {
     }
 
     @Test
+    void whatAnUntrustedClientClaimsAboutItsAddressDoesNotReachTheBackend() throws Exception {
+        try (RawHttp client = proxy.client()) {
+            JsonNode headers = ProxyHarness.json(client.get("/",
+                    "Forwarded: for=6.6.6.6;proto=https",
+                    "X-Real-IP: 6.6.6.6",
+                    "True-Client-IP: 6.6.6.6",
+                    "X-Client-IP: 6.6.6.6",
+                    "X-Forwarded-Port: 443",
+                    "X-Forwarded-Ssl: on",
+                    "x-forwarded-prefix: /admin",
+                    "X-Forwarded-For: 6.6.6.6")).get("headers");
+            assertThat(headers.has("forwarded")).isFalse();
+            assertThat(headers.has("true-client-ip")).isFalse();
+            assertThat(headers.has("x-client-ip")).isFalse();
+            assertThat(headers.has("x-forwarded-port")).isFalse();
+            assertThat(headers.has("x-forwarded-ssl")).isFalse();
+            assertThat(headers.has("x-forwarded-prefix")).isFalse();
+            assertThat(headers.get("x-forwarded-for").toString()).isEqualTo("[\"127.0.0.1\"]");
+            assertThat(headers.get("x-real-ip").toString()).isEqualTo("[\"127.0.0.1\"]");
+            assertThat(headers.get("x-forwarded-proto").get(0).asText()).isEqualTo("http");
+        }
+    }
+
+    @Test
+    void headerNamesWithUnderscoresAreDroppedUnlessAllowed() throws Exception {
+        String[] sent = {"X_Forwarded_For: 6.6.6.6", "X_Custom: 1", "X-Custom: 2"};
+        try (RawHttp client = proxy.client()) {
+            JsonNode headers = ProxyHarness.json(client.get("/", sent)).get("headers");
+            assertThat(headers.has("x_forwarded_for")).isFalse();
+            assertThat(headers.has("x_custom")).isFalse();
+            assertThat(headers.get("x-custom").get(0).asText()).isEqualTo("2");
+            assertThat(headers.get("x-forwarded-for").toString()).isEqualTo("[\"127.0.0.1\"]");
+        }
+        try (ProxyHarness allowing = ProxyHarness.start(dir.resolve("underscores"), ProxyHarness.twoPools(blue, green)
+                + "headers: { allowUnderscores: true }\n");
+             RawHttp client = allowing.client()) {
+            JsonNode headers = ProxyHarness.json(client.get("/", sent)).get("headers");
+            assertThat(headers.get("x_custom").get(0).asText()).isEqualTo("1");
+            assertThat(headers.get("x-custom").get(0).asText()).isEqualTo("2");
+        }
+    }
+
+    @Test
     void forwardedHeadersFromATrustedProxyAreKeptAndAppendedTo() throws Exception {
         try (ProxyHarness trusting = ProxyHarness.start(dir.resolve("trusting"), ProxyHarness.twoPools(blue, green)
                 + "trustedProxies: [\"127.0.0.0/8\"]\n");
@@ -89,8 +132,12 @@ class ProxyingTest extends BlueGreenTest {
                     "X-Forwarded-For: 203.0.113.9",
                     "X-Forwarded-Proto: https",
                     "X-Forwarded-Host: api.example.com",
-                    "X-Real-IP: 203.0.113.9")).get("headers");
+                    "X-Real-IP: 203.0.113.9",
+                    "X-Forwarded-Port: 443",
+                    "Forwarded: for=203.0.113.9;proto=https")).get("headers");
             assertThat(headers.get("x-forwarded-for").get(0).asText()).isEqualTo("203.0.113.9, 127.0.0.1");
+            assertThat(headers.get("x-forwarded-port").get(0).asText()).isEqualTo("443");
+            assertThat(headers.get("forwarded").get(0).asText()).isEqualTo("for=203.0.113.9;proto=https");
             assertThat(headers.get("x-forwarded-proto").get(0).asText()).isEqualTo("https");
             assertThat(headers.get("x-forwarded-host").get(0).asText()).isEqualTo("api.example.com");
             assertThat(headers.get("x-real-ip").get(0).asText()).isEqualTo("203.0.113.9");
