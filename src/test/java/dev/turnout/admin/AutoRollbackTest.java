@@ -23,6 +23,13 @@ class AutoRollbackTest extends BlueGreenTest {
         return proxy.admin("GET", "/admin/status").json().get("active").asText();
     }
 
+    private static void awaitAutoRollbackToBlue(ProxyHarness proxy, String detail) throws Exception {
+        await().untilAsserted(() -> assertThat(active(proxy)).isEqualTo("blue"));
+        JsonNode newest = proxy.admin("GET", "/admin/history").json().get(0);
+        assertThat(newest.get("reason").asText()).isEqualTo("auto-rollback");
+        assertThat(newest.get("detail").asText()).isEqualTo(detail);
+    }
+
     @Test
     void aPoolAnsweringOnly500sIsRolledBackWithinAFewDozenRequests() throws Exception {
         try (ProxyHarness proxy = ProxyHarness.start(dir, ProxyHarness.twoPools(blue, green) + TRUSTED_LOOPBACK
@@ -101,10 +108,7 @@ class AutoRollbackTest extends BlueGreenTest {
                 assertThat(active(proxy)).isEqualTo("green");
                 client.get("/status/500", forwardedFor("203.0.113.9"));
             }
-            await().untilAsserted(() -> assertThat(active(proxy)).isEqualTo("blue"));
-            JsonNode newest = proxy.admin("GET", "/admin/history").json().get(0);
-            assertThat(newest.get("reason").asText()).isEqualTo("auto-rollback");
-            assertThat(newest.get("detail").asText()).isEqualTo("error rate 1.00 over 42 requests");
+            awaitAutoRollbackToBlue(proxy, "error rate 1.00 over 42 requests");
         }
     }
 
@@ -152,10 +156,7 @@ class AutoRollbackTest extends BlueGreenTest {
                     assertThat(client.get("/status/500", forwardedFor("203.0.113." + i % 7)).status()).isEqualTo(500);
                 }
             }
-            await().untilAsserted(() -> assertThat(active(proxy)).isEqualTo("blue"));
-            JsonNode newest = proxy.admin("GET", "/admin/history").json().get(0);
-            assertThat(newest.get("reason").asText()).isEqualTo("auto-rollback");
-            assertThat(newest.get("detail").asText()).isEqualTo("error rate 0.15 over 106 requests, above 0.10 before the flip");
+            awaitAutoRollbackToBlue(proxy, "error rate 0.15 over 106 requests, above 0.10 before the flip");
         }
     }
 
@@ -165,10 +166,7 @@ class AutoRollbackTest extends BlueGreenTest {
                 + "health: { interval: 100ms, timeout: 100ms, rise: 1, fall: 2 }\n")) {
             proxy.admin("POST", "/admin/switch");
             green.healthStatus(503);
-            await().untilAsserted(() -> assertThat(proxy.admin("GET", "/admin/status").json().get("active").asText()).isEqualTo("blue"));
-            JsonNode newest = proxy.admin("GET", "/admin/history").json().get(0);
-            assertThat(newest.get("reason").asText()).isEqualTo("auto-rollback");
-            assertThat(newest.get("detail").asText()).isEqualTo("no healthy backend for 2 checks");
+            awaitAutoRollbackToBlue(proxy, "no healthy backend for 2 checks");
         }
     }
 
