@@ -29,7 +29,7 @@ public final class Pool {
         this.outcomes = new OutcomeHistory(window);
     }
 
-    /** Whether this pool can serve {@code spec} under {@code window} as it is, counts included. */
+    /** Whether a reload to {@code spec} and {@code window} can keep this pool as it is, its outcome counts included. */
     boolean sameAs(ProxyConfig.PoolSpec spec, Duration window) {
         return backends.stream().map(Backend::address).toList().equals(spec.backends()) && outcomes.span().equals(window);
     }
