@@ -23,6 +23,8 @@ final class StatusView {
                 .put("pool", w.pool().name())
                 .put("requests", w.requests())
                 .put("errors", w.errors())
+                .put("baselineErrorRate", w.baseline())
+                .put("erroringClients", w.erroringClients())
                 .put("remainingMillis", w.remainingMillis()));
         ObjectNode pools = root.putObject("pools");
         for (Pool pool : snapshot.pools()) {

@@ -124,8 +124,9 @@ public final class SwitchService {
         ProxyConfig config = traffic.current().config();
         TrafficSwitch.Flip flip;
         try {
-            flip = traffic.flipTo(target, pool -> config.rollback().auto() && !reason.equals(AUTO_ROLLBACK)
-                    ? Optional.of(new RollbackWatch(pool, config.rollback(), config.health().fall(), this::autoRollback))
+            flip = traffic.flipTo(target, (from, to) -> config.rollback().auto() && !reason.equals(AUTO_ROLLBACK)
+                    ? Optional.of(new RollbackWatch(to, from.outcomes().tally(), forced, config.rollback(), config.health().fall(),
+                            this::autoRollback))
                     : Optional.empty());
         } catch (IllegalArgumentException e) {
             throw new SwitchRefused(HttpResponseStatus.CONFLICT, "pool_removed", e.getMessage());

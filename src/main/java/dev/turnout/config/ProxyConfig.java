@@ -99,8 +99,9 @@ public record ProxyConfig(
     public record Headers(boolean allowUnderscores) {}
 
     /**
-     * Automatic rollback of a new active pool whose error rate passes {@code maxErrorRate} within
-     * {@code window}; errors count only once they come from {@code minClients} distinct client addresses.
+     * Automatic rollback of a new active pool whose error rate passes the old pool's rate over
+     * {@code window} before the flip plus {@code maxErrorRate}, within {@code window}; errors count
+     * only once they come from {@code minClients} distinct client addresses.
      */
     public record Rollback(boolean auto, Duration window, double maxErrorRate, int minRequests, int minClients) {}
 }

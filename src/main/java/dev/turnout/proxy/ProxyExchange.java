@@ -63,6 +63,10 @@ final class ProxyExchange implements UpstreamListener {
     private final long clientIdleNanos;
     private final Pool pool;
     private final boolean preview;
+    /** The rollback watch this request's outcome feeds, or null. */
+    private final RollbackWatch watch;
+    /** The client's address as the watch counts it; only looked for while a watch needs it. */
+    private final CharSequence clientAddress;
     private final boolean clientKeepAlive;
     private final boolean clientHttp11;
     private final boolean headRequest;
@@ -121,6 +125,12 @@ final class ProxyExchange implements UpstreamListener {
         this.idempotent = IDEMPOTENT.contains(request.method());
         this.start = pool.nextStart();
         this.maxBodyBytes = snapshot.config().limits().maxBodyBytes();
+        RollbackWatch w = preview ? null : snapshot.watch().orElse(null);
+        // By name: a reload may have rebuilt the pool since the watch began.
+        this.watch = w != null && w.pool().name().equals(pool.name()) ? w : null;
+        // Before prepareRequest: the X-Forwarded-For to read is the one the trusted peer sent.
+        this.clientAddress = watch == null || !trustedPeer ? clientIp
+                : ClientAddress.behindTrustedPeer(request.headers(), clientIp, snapshot.config().trustedProxies());
         prepareRequest(clientIp, trustedPeer);
     }
 
@@ -603,11 +613,14 @@ final class ProxyExchange implements UpstreamListener {
         watched = false;
     }
 
-    /** Feeds the rollback watch of the pool this request went to; preview traffic never counts. */
+    /** Feeds the pool's outcome history and the rollback watch on it; preview traffic never counts. */
     private void recordOutcome(boolean failed) {
-        RollbackWatch watch = preview ? null : snapshot.watch().orElse(null);
-        if (watch != null && watch.pool().name().equals(pool.name())) {
-            watch.record(failed);
+        if (preview) {
+            return;
+        }
+        pool.outcomes().record(failed);
+        if (watch != null) {
+            watch.record(failed, clientAddress);
         }
     }
 

@@ -2,6 +2,7 @@ package dev.turnout.routing;
 
 import dev.turnout.config.HostPort;
 import dev.turnout.config.ProxyConfig;
+import java.time.Duration;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Map;
@@ -13,17 +14,24 @@ public final class Pool {
     private final String name;
     private final List<Backend> backends;
     private final AtomicInteger cursor = new AtomicInteger();
+    private final OutcomeHistory outcomes;
 
-    /** A pool whose backends are taken from {@code keep} where the address matches, so their live state carries over. */
-    Pool(ProxyConfig.PoolSpec spec, ProxyConfig.Keepalive keepalive, Map<HostPort, Backend> keep) {
+    /**
+     * A pool whose backends are taken from {@code keep} where the address matches, so their live state carries over.
+     *
+     * @param window {@code rollback.window}: how far back the pool's outcomes are kept
+     */
+    Pool(ProxyConfig.PoolSpec spec, ProxyConfig.Keepalive keepalive, Map<HostPort, Backend> keep, Duration window) {
         this.name = spec.name();
         this.backends = spec.backends().stream()
                 .map(a -> keep.containsKey(a) ? keep.get(a) : new Backend(name, a, keepalive))
                 .toList();
+        this.outcomes = new OutcomeHistory(window);
     }
 
-    boolean sameBackends(ProxyConfig.PoolSpec spec) {
-        return backends.stream().map(Backend::address).toList().equals(spec.backends());
+    /** Whether a reload to {@code spec} and {@code window} can keep this pool as it is, its outcome counts included. */
+    boolean sameAs(ProxyConfig.PoolSpec spec, Duration window) {
+        return backends.stream().map(Backend::address).toList().equals(spec.backends()) && outcomes.span().equals(window);
     }
 
     public String name() {
@@ -60,6 +68,11 @@ public final class Pool {
             }
         }
         return fallback;
+    }
+
+    /** The outcomes of the requests routed here (preview traffic aside), for the baseline of a flip away from this pool. */
+    public OutcomeHistory outcomes() {
+        return outcomes;
     }
 
     public Backend backendAt(int index) {

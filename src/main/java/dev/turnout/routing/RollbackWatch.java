@@ -2,34 +2,53 @@ package dev.turnout.routing;
 
 import dev.turnout.config.ProxyConfig;
 import java.util.Locale;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.BiConsumer;
 
 /**
  * Watches a newly active pool for {@code rollback.window} after a flip and calls for a rollback
- * once its error rate passes {@code maxErrorRate} over at least {@code minRequests} requests, or
- * once it has had no healthy backend for {@code health.fall} checks. It calls at most once.
+ * once, after at least {@code minRequests} requests with errors from at least {@code minClients}
+ * client addresses, its errors are more than {@code baseline + maxErrorRate} of its requests, the
+ * baseline being the old pool's error rate over the window before the flip; or, unless the flip
+ * was forced, once it has had no healthy backend for {@code health.fall} checks. It calls at most once.
  */
 public final class RollbackWatch {
 
     private final Pool pool;
     private final long deadlineNanos;
     private final ProxyConfig.Rollback policy;
+    private final double baseline;
+    private final double threshold;
+    private final boolean forced;
     private final int fall;
     private final BiConsumer<RollbackWatch, String> rollback;
     private final AtomicLong requests = new AtomicLong();
     private final AtomicLong errors = new AtomicLong();
+    /** Distinct client addresses that saw an error, filled front to back; no more are needed than minClients. */
+    private final AtomicReferenceArray<CharSequence> erroring;
     private final AtomicBoolean tripped = new AtomicBoolean();
     private int checksWithoutHealthy;
 
-    /** @param rollback called with this watch and the reason, once, from whichever thread saw the threshold pass */
-    public RollbackWatch(Pool pool, ProxyConfig.Rollback policy, int fall, BiConsumer<RollbackWatch, String> rollback) {
+    /**
+     * @param before   the old pool's outcomes over the window up to the flip; fewer than minRequests
+     *                 of them say nothing about it, and make a baseline of 0
+     * @param forced   a forced flip overrode the health verdict, so only the answers judge the pool
+     * @param rollback called with this watch and the reason, once, from whichever thread saw the threshold pass
+     */
+    public RollbackWatch(Pool pool, OutcomeHistory.Tally before, boolean forced, ProxyConfig.Rollback policy, int fall,
+                         BiConsumer<RollbackWatch, String> rollback) {
         this.pool = pool;
         this.deadlineNanos = System.nanoTime() + policy.window().toNanos();
         this.policy = policy;
+        this.baseline = before.requests() >= policy.minRequests() ? (double) before.errors() / before.requests() : 0;
+        this.threshold = baseline + policy.maxErrorRate();
+        this.forced = forced;
         this.fall = fall;
         this.rollback = rollback;
+        this.erroring = new AtomicReferenceArray<>(policy.minClients());
     }
 
     public Pool pool() {
@@ -42,7 +61,7 @@ public final class RollbackWatch {
     }
 
     public long remainingMillis() {
-        return Math.max(0, java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()));
+        return Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()));
     }
 
     public long requests() {
@@ -53,21 +72,60 @@ public final class RollbackWatch {
         return errors.get();
     }
 
-    /** One finished request to the watched pool; {@code failed} for a 5xx answer or a broken response. */
-    public void record(boolean failed) {
+    /** The old pool's error rate the new one is judged against. */
+    public double baseline() {
+        return baseline;
+    }
+
+    /** Distinct client addresses that saw an error, counted up to {@code minClients}. */
+    public int erroringClients() {
+        int n = 0;
+        while (n < erroring.length() && erroring.get(n) != null) {
+            n++;
+        }
+        return n;
+    }
+
+    /**
+     * One finished request to the watched pool; {@code failed} for a 5xx answer or a broken response.
+     * Lock-free, and allocation-free for a success: it runs at the end of every request.
+     *
+     * @param client the client's address as {@code trustedProxies} resolves it
+     */
+    public void record(boolean failed, CharSequence client) {
         if (tripped.get() || System.nanoTime() - deadlineNanos > 0) {
             return;
         }
         long n = requests.incrementAndGet();
-        long e = failed ? errors.incrementAndGet() : errors.get();
-        if (n >= policy.minRequests() && e > policy.maxErrorRate() * n) {
-            trip(String.format(Locale.ROOT, "error rate %.2f over %d requests", (double) e / n, n));
+        long e;
+        if (failed) {
+            e = errors.incrementAndGet();
+            noteErroring(client);
+        } else {
+            e = errors.get();
+        }
+        // The slots fill front to back, so the last one taken means minClients addresses.
+        if (n >= policy.minRequests() && e > threshold * n && erroring.get(erroring.length() - 1) != null) {
+            trip(String.format(Locale.ROOT, "error rate %.2f over %d requests", (double) e / n, n)
+                    + (baseline > 0 ? String.format(Locale.ROOT, ", above %.2f before the flip", baseline) : ""));
+        }
+    }
+
+    private void noteErroring(CharSequence client) {
+        for (int i = 0; i < erroring.length(); i++) {
+            if (erroring.get(i) == null && erroring.compareAndSet(i, null, client)) {
+                return;
+            }
+            // Taken, by now at least: by this client, maybe a moment ago on another thread, or by another.
+            if (CharSequence.compare(erroring.get(i), client) == 0) {
+                return;
+            }
         }
     }
 
     /** From the health checker's thread, after it checked one backend of any pool. */
     public void onHealthCheck(Backend checked) {
-        if (!checked.pool().equals(pool.name()) || tripped.get() || System.nanoTime() - deadlineNanos > 0) {
+        if (forced || !checked.pool().equals(pool.name()) || tripped.get() || System.nanoTime() - deadlineNanos > 0) {
             return;
         }
         if (pool.healthyCount() > 0) {

@@ -10,7 +10,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Function;
+import java.util.function.BiFunction;
 
 /** The one AtomicReference that holds the routing snapshot, and the only place that replaces it. */
 public final class TrafficSwitch {
@@ -33,7 +33,8 @@ public final class TrafficSwitch {
      * remembered from the last run when they still name pools of this config.
      */
     public static TrafficSwitch start(ProxyConfig config, String active, Optional<String> previous, long generation) {
-        List<Pool> pools = config.pools().stream().map(spec -> new Pool(spec, config.upstream().keepalive(), Map.of())).toList();
+        List<Pool> pools = config.pools().stream().map(spec -> new Pool(spec, config.upstream().keepalive(), Map.of(),
+                config.rollback().window())).toList();
         Pool activePool = RoutingSnapshot.named(pools, active).orElseThrow(() -> new IllegalArgumentException("no pool " + active));
         Optional<Pool> previousPool = previous.flatMap(name -> RoutingSnapshot.named(pools, name));
         return new TrafficSwitch(new RoutingSnapshot(pools, activePool, previousPool, generation, Optional.empty(), config));
@@ -45,7 +46,8 @@ public final class TrafficSwitch {
     /**
      * Publishes {@code next} with the pools it describes, keeping the active pool, the previous pool
      * (when it still exists) and the generation. Backends that stay keep their live state: in-flight
-     * counts, idle connections and health.
+     * counts, idle connections and health. A pool keeps its outcome history unless its backends or
+     * {@code rollback.window} changed: its old counts would describe other servers or another span.
      *
      * @throws IllegalArgumentException when {@code next} has no pool of the active pool's name
      */
@@ -56,12 +58,12 @@ public final class TrafficSwitch {
         for (ProxyConfig.PoolSpec spec : next.pools()) {
             Optional<Pool> old = before.pool(spec.name());
             Pool pool;
-            if (old.isPresent() && old.get().sameBackends(spec)) {
+            if (old.isPresent() && old.get().sameAs(spec, next.rollback().window())) {
                 pool = old.get();
             } else {
                 Map<HostPort, Backend> reusable = new HashMap<>();
                 old.ifPresent(p -> p.backends().forEach(b -> reusable.put(b.address(), b)));
-                pool = new Pool(spec, next.upstream().keepalive(), reusable);
+                pool = new Pool(spec, next.upstream().keepalive(), reusable, next.rollback().window());
             }
             kept.addAll(pool.backends());
             pools.add(pool);
@@ -87,16 +89,18 @@ public final class TrafficSwitch {
      * since the caller looked at it. Synchronized so that concurrent switch calls each get their own
      * generation; requests never take this lock, they only read {@link #current()}.
      *
+     * @param watchFor the watch for the flip from the active pool to the target, made under the lock
+     *                 so that it reads the old pool's outcomes up to the very flip
      * @throws IllegalArgumentException when a reload removed that pool meanwhile
      */
-    public synchronized Flip flipTo(String targetName, Function<Pool, Optional<RollbackWatch>> watchFor) {
+    public synchronized Flip flipTo(String targetName, BiFunction<Pool, Pool, Optional<RollbackWatch>> watchFor) {
         RoutingSnapshot before = current.get();
         Pool target = before.pool(targetName).orElseThrow(() -> new IllegalArgumentException(
                 "pool " + targetName + " was removed by a reload"));
         if (before.active() == target) {
             return new Flip(before, before);
         }
-        RoutingSnapshot after = before.flippedTo(target, watchFor.apply(target));
+        RoutingSnapshot after = before.flippedTo(target, watchFor.apply(before.active(), target));
         current.set(after);
         return new Flip(before, after);
     }
