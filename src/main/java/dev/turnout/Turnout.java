@@ -176,7 +176,7 @@ public final class Turnout implements Callable<Integer> {
                     c.retry().attempts(),
                     c.preview().header().isEmpty() && !c.preview().pathPrefix() ? "off"
                             : "header " + c.preview().header().orElse("(off)") + ", path prefix " + (c.preview().pathPrefix() ? "on" : "off"),
-                    c.rollback().auto() ? "automatic above " + c.rollback().maxErrorRate() + " errors over "
+                    c.rollback().auto() ? "automatic above the old pool's error rate + " + c.rollback().maxErrorRate() + " over "
                             + c.rollback().minRequests() + "+ requests from " + c.rollback().minClients() + "+ clients within "
                             + Durations.format(c.rollback().window()) : "manual only",
                     c.limits().maxRequestLine(), c.limits().maxHeaderBytes(), c.limits().maxHeaders(),
