@@ -58,6 +58,7 @@ final class ProxyExchange implements UpstreamListener {
     private final HttpRequest request;
     private final RoutingSnapshot snapshot;
     private final ProxyConfig.Upstream upstreamConfig;
+    private final long firstByteTimeoutNanos;
     private final long readTimeoutNanos;
     private final long writeTimeoutNanos;
     private final long clientIdleNanos;
@@ -89,6 +90,8 @@ final class ProxyExchange implements UpstreamListener {
     private boolean requestReceived;
     private boolean requestSent;
     private boolean responseStarted;
+    /** The final response head arrived: from here readTimeout bounds the backend's silences, before it firstByteTimeout the wait. */
+    private boolean headArrived;
     /** The backend framed the body by closing; an HTTP/1.1 client gets it in chunks we frame. */
     private boolean chunkEncode;
     private int responseStatus;
@@ -97,6 +100,7 @@ final class ProxyExchange implements UpstreamListener {
     private boolean ended;
 
     private long lastUpstreamActivity;
+    private long requestSentAt;
     private long lastClientActivity;
     private long stalledSince;
     /** When the client stopped taking the answer (its channel went unwritable), or 0. */
@@ -112,6 +116,7 @@ final class ProxyExchange implements UpstreamListener {
         this.request = request;
         this.snapshot = snapshot;
         this.upstreamConfig = snapshot.config().upstream();
+        this.firstByteTimeoutNanos = upstreamConfig.firstByteTimeout().toNanos();
         this.readTimeoutNanos = upstreamConfig.readTimeout().toNanos();
         this.writeTimeoutNanos = upstreamConfig.writeTimeout().toNanos();
         this.clientIdleNanos = snapshot.config().limits().idleTimeout().toNanos();
@@ -230,10 +235,11 @@ final class ProxyExchange implements UpstreamListener {
         }
         ch.flush();
         lastUpstreamActivity = System.nanoTime();
+        requestSentAt = lastUpstreamActivity;
         requestSent = bodyless || requestReceived;
         watched = true;
         // The connection's clock checks this exchange; it only needs moving when our first deadline comes before its tick.
-        front.tickWithin(Math.min(clientIdleNanos, Math.min(readTimeoutNanos, writeTimeoutNanos)));
+        front.tickWithin(Math.min(clientIdleNanos, Math.min(firstByteTimeoutNanos, writeTimeoutNanos)));
         ch.read();
         if (!requestSent) {
             resumeClientIfUpstreamWritable();
@@ -299,6 +305,7 @@ final class ProxyExchange implements UpstreamListener {
             if (last) {
                 requestSent = true;
                 lastUpstreamActivity = System.nanoTime();
+                requestSentAt = lastUpstreamActivity;
             } else {
                 resumeClientIfUpstreamWritable();
             }
@@ -357,6 +364,9 @@ final class ProxyExchange implements UpstreamListener {
             return;
         }
         responseStarted = true;
+        headArrived = true;
+        // The clock may be set for the end of firstByteTimeout; the first gap after the head may end sooner.
+        front.tickWithin(readTimeoutNanos);
         responseStatus = code;
         upstreamReusable = head.keepAlive();
         boolean chunked = false;
@@ -490,7 +500,7 @@ final class ProxyExchange implements UpstreamListener {
             return Long.MAX_VALUE;
         }
         long next;
-        if (requestSent) {
+        if (requestSent && headArrived) {
             if (clientStalledSince != 0) {
                 // We stopped reading because the client is slow; the backend's silence is ours. A client
                 // that takes nothing for as long as an idle connection may live is gone (nginx's send_timeout).
@@ -504,10 +514,19 @@ final class ProxyExchange implements UpstreamListener {
             }
             long silent = now - lastUpstreamActivity;
             if (silent >= readTimeoutNanos) {
-                timedOut("no response within " + Durations.format(upstreamConfig.readTimeout()));
+                // The head went out: a silent backend can only cut the answer short.
+                abort();
                 return Long.MAX_VALUE;
             }
             next = readTimeoutNanos - silent;
+        } else if (requestSent) {
+            // The whole head, not each of its bytes: a backend dripping it cannot hold the request longer.
+            long waited = now - requestSentAt;
+            if (waited >= firstByteTimeoutNanos) {
+                timedOut("no complete response head within " + Durations.format(upstreamConfig.firstByteTimeout()) + " (firstByteTimeout)");
+                return Long.MAX_VALUE;
+            }
+            next = firstByteTimeoutNanos - waited;
         } else if (stalledSince != 0) {
             long stalled = now - stalledSince;
             if (stalled >= writeTimeoutNanos) {

@@ -1,7 +1,9 @@
 package dev.turnout.upstream;
 
-import io.netty.buffer.ByteBuf;
 import dev.turnout.proxy.HeaderRules;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.util.AsciiString;
 import io.netty.util.ByteProcessor;
 import java.util.ArrayList;
@@ -15,8 +17,16 @@ import java.util.List;
  * is still walked, to find where a response ends and to refuse a broken one.
  *
  * <p>A backend is trusted more than a client but not blindly: a head must be well formed and at
- * most {@link #MAX_HEAD_BYTES}, a Transfer-Encoding must end in chunked, several Content-Length
- * values must agree, and a line folded over two lines is refused.
+ * most {@link #MAX_HEAD_BYTES}, leading empty lines included, a Transfer-Encoding must end in
+ * chunked, several Content-Length values must agree, and a line folded over two lines is refused.
+ * So is a bare CR, a bare LF or a NUL in a head or trailer line (as nginx does): a client's parser
+ * may split a line there where ours did not, and see a header the backend never sent as one.
+ *
+ * <p>The framing the client gets is Turnout's: one Content-Length line however many equal ones
+ * came, none beside a Transfer-Encoding, and none removed by a Connection header. Chunk framing
+ * in standard form ({@code HEX CRLF}, data, CRLF) goes on as read; any other (a bare LF, spaces or
+ * extensions after the size, trailer fields) is written again in standard form, extensions
+ * dropped and trailer fields filtered like header fields, as nginx re-frames a body.
  */
 public final class ResponseParser {
 
@@ -48,7 +58,19 @@ public final class ResponseParser {
     private ByteBuf partial;
     private long remaining;
     private int chunkDigits;
+    /** Bytes of a chunk extension or of the trailer section read so far; the trailer section is kept in {@link #scratch}. */
     private int trailerBytes;
+    /** The chunk-size line being read (with the trailer section, for the last) came in one buffer in standard form, so it can go on in that buffer's slice. */
+    private boolean framingAsRead;
+    /** The lines of the trailer section kept in {@link #lines}. */
+    private int trailerLines;
+    /** What the field lines read last said: see {@link #fields}. */
+    private long fieldLength;
+    private boolean fieldChunked;
+    private boolean fieldClose;
+    private boolean fieldKeepAlive;
+    /** The header names the response's Connection fields list, lower-case; null when they list none (usually). */
+    private List<String> named;
     /** Each head is copied here and parsed as an array: cheaper than reading a buffer a byte at a time. */
     private byte[] scratch = new byte[2048];
     /** The start and end of each end-to-end header line of the head being parsed; reused like {@link #scratch}. */
@@ -161,24 +183,22 @@ public final class ResponseParser {
     }
 
     private void readHead(ByteBuf in) {
-        int start = in.readerIndex();
+        int first = in.readerIndex();
         int limit = in.writerIndex();
-        // Empty lines before a status line are skipped, as RFC 9112 (2.2) allows.
+        int start = first;
+        // Empty lines before a status line are skipped, as RFC 9112 (2.2) allows, but they count
+        // against the limit: kept in a partial head, so that endless empty lines cannot hold a request.
         while (start < limit && (in.getByte(start) == '\r' || in.getByte(start) == '\n')) {
             start++;
         }
         int end = headEnd(in, start, limit);
-        if (end < 0) {
-            if (limit - start > MAX_HEAD_BYTES) {
-                invalid("head larger than " + MAX_HEAD_BYTES + " bytes");
-                return;
-            }
-            partial = in.alloc().buffer(Math.max(1024, 2 * (limit - start))).writeBytes(in, start, limit - start);
-            in.readerIndex(limit);
+        if ((end < 0 ? limit : end) - first > MAX_HEAD_BYTES) {
+            invalid("head larger than " + MAX_HEAD_BYTES + " bytes");
             return;
         }
-        if (end - start > MAX_HEAD_BYTES) {
-            invalid("head larger than " + MAX_HEAD_BYTES + " bytes");
+        if (end < 0) {
+            partial = in.alloc().buffer(Math.max(1024, 2 * (limit - first))).writeBytes(in, first, limit - first);
+            in.readerIndex(limit);
             return;
         }
         in.readerIndex(end);
@@ -200,10 +220,8 @@ public final class ResponseParser {
             l.onResponseHead(head);
             end(in.isReadable());
         } else if (head.chunked()) {
-            state = State.CHUNK_SIZE;
-            remaining = 0;
-            chunkDigits = 0;
-            trailerBytes = 0;
+            nextChunk();
+            framingAsRead = true;
             l.onResponseHead(head);
         } else if (head.framedByLength()) {
             remaining = head.contentLength();
@@ -227,8 +245,12 @@ public final class ResponseParser {
 
     /** Parses the head in {@code head[0, end)}; null after reporting it invalid. */
     private ResponseHead parseHead(byte[] in, int end) {
-        int lineEnd = indexOf(in, 0, end, '\n');
-        int statusEnd = trimCr(in, 0, lineEnd);
+        int lineEnd = lineFeed(in, 0, end);
+        if (lineEnd < 0) {
+            invalid("bare CR, bare LF or NUL in the status line");
+            return null;
+        }
+        int statusEnd = lineEnd - 1;
         // HTTP/1.x SP 3DIGIT [SP reason]
         if (statusEnd < 12 || !startsWithHttp1(in) || in[8] != ' ') {
             invalid("status line is not HTTP/1.x followed by a status code");
@@ -242,75 +264,86 @@ public final class ResponseParser {
         }
         boolean http11 = minor == '1';
         int reasonStart = Math.min(13, statusEnd);
+        named = null;
+        int count = fields(in, lineEnd + 1, end, false);
+        if (count < 0) {
+            return null;
+        }
+        boolean keepAlive = http11 ? !fieldClose : fieldKeepAlive && !fieldClose;
+        return new ResponseHead(in, end, status, keepAlive, fieldLength, fieldChunked,
+                reasonStart, statusEnd, lines, count);
+    }
 
+    /**
+     * Reads the field lines in {@code in[from, end)}, up to an empty line or {@code end}: keeps in
+     * {@link #lines} those that may cross the proxy, and notes framing and Connection in the
+     * {@code field*} fields and {@link #named} on the way. A trailer never frames anything: its
+     * Content-Length goes, like its hop-by-hop fields and those a Connection field names.
+     *
+     * @return the number of lines kept, or -1 after reporting them invalid
+     */
+    private int fields(byte[] in, int from, int end, boolean trailer) {
+        String kind = trailer ? "trailer" : "header";
+        fieldLength = -1;
+        fieldChunked = false;
+        fieldClose = false;
+        fieldKeepAlive = false;
         int count = 0;
-        long length = -1;
         int lengthLine = -1;
-        boolean chunked = false;
-        boolean close = false;
-        boolean keepAliveToken = false;
-        List<String> named = null;
-        int ls = lineEnd + 1;
-        while (true) {
-            int lf = indexOf(in, ls, end, '\n');
-            int le = trimCr(in, ls, lf);
+        int ls = from;
+        while (ls < end) {
+            int lf = lineFeed(in, ls, end);
+            if (lf < 0) {
+                invalid("bare CR, bare LF or NUL in a " + kind + " line");
+                return -1;
+            }
+            int le = lf - 1;
             if (le == ls) {
                 break;
             }
             byte first = in[ls];
             if (first == ' ' || first == '\t') {
-                invalid("obsolete line folding in a header");
-                return null;
+                invalid("obsolete line folding in a " + kind);
+                return -1;
             }
             int colon = indexOf(in, ls, le, ':');
             if (colon <= ls || !isToken(in, ls, colon)) {
-                invalid("malformed header line");
-                return null;
+                invalid("malformed " + kind + " line");
+                return -1;
             }
             int vs = skipSpace(in, colon + 1, le);
             int ve = trimSpace(in, vs, le);
             int nameLength = colon - ls;
-            boolean hopByHop = false;
+            boolean keep;
             if (is(in, ls, nameLength, CONTENT_LENGTH)) {
-                long value = parseLength(in, vs, ve);
-                if (value < 0 || (length >= 0 && value != length)) {
-                    invalid("bad Content-Length");
-                    return null;
+                keep = false;
+                if (!trailer) {
+                    long value = parseLength(in, vs, ve);
+                    if (value < 0 || (fieldLength >= 0 && value != fieldLength)) {
+                        invalid("bad Content-Length");
+                        return -1;
+                    }
+                    // Equal duplicates go on once, as the first of them.
+                    if (fieldLength < 0) {
+                        keep = true;
+                        lengthLine = count;
+                    }
+                    fieldLength = value;
                 }
-                length = value;
-                lengthLine = count;
-            } else if (is(in, ls, nameLength, TRANSFER_ENCODING)) {
-                hopByHop = true;
+            } else if (!trailer && is(in, ls, nameLength, TRANSFER_ENCODING)) {
+                keep = false;
                 if (!endsWithChunked(in, vs, ve)) {
                     invalid("Transfer-Encoding other than chunked");
-                    return null;
+                    return -1;
                 }
-                chunked = true;
+                fieldChunked = true;
             } else if (is(in, ls, nameLength, CONNECTION)) {
-                hopByHop = true;
-                // The usual values, close and keep-alive, are read in place; only a header name costs a String.
-                int t = vs;
-                while (t < ve) {
-                    int comma = indexOf(in, t, ve, ',');
-                    int te = comma < 0 ? ve : comma;
-                    int ts = skipSpace(in, t, te);
-                    int tl = trimSpace(in, ts, te);
-                    if (is(in, ts, tl - ts, CLOSE)) {
-                        close = true;
-                    } else if (is(in, ts, tl - ts, KEEP_ALIVE)) {
-                        keepAliveToken = true;
-                    } else if (tl > ts) {
-                        if (named == null) {
-                            named = new ArrayList<>(2);
-                        }
-                        named.add(lowerCase(in, ts, tl));
-                    }
-                    t = te + 1;
-                }
+                keep = false;
+                readConnection(in, vs, ve);
             } else {
-                hopByHop = isHopByHop(in, ls, nameLength);
+                keep = !isHopByHop(in, ls, nameLength);
             }
-            if (!hopByHop) {
+            if (keep) {
                 if (count * 2 == lines.length) {
                     lines = Arrays.copyOf(lines, lines.length * 2);
                 }
@@ -320,56 +353,126 @@ public final class ResponseParser {
             }
             ls = lf + 1;
         }
-        if (chunked && lengthLine >= 0) {
+        if (fieldChunked && lengthLine >= 0) {
             // RFC 9112, 6.3: chunked framing wins, and the length must not go on.
             count = drop(lines, count, lengthLine);
-            length = -1;
+            fieldLength = -1;
         }
-        if (named != null) {
-            count = dropNamed(in, lines, count, named);
+        return named == null ? count : dropNamed(in, lines, count, named);
+    }
+
+    /**
+     * The tokens of a Connection value: close and keep-alive, read in place; any other is a header
+     * name, which costs a String. Content-Length is never taken for one: Turnout frames by it, so
+     * its line must reach the client whatever the backend's Connection says.
+     */
+    private void readConnection(byte[] in, int from, int to) {
+        int t = from;
+        while (t < to) {
+            int comma = indexOf(in, t, to, ',');
+            int te = comma < 0 ? to : comma;
+            int ts = skipSpace(in, t, te);
+            int tl = trimSpace(in, ts, te);
+            if (is(in, ts, tl - ts, CLOSE)) {
+                fieldClose = true;
+            } else if (is(in, ts, tl - ts, KEEP_ALIVE)) {
+                fieldKeepAlive = true;
+            } else if (tl > ts && !is(in, ts, tl - ts, CONTENT_LENGTH)) {
+                if (named == null) {
+                    named = new ArrayList<>(2);
+                }
+                named.add(lowerCase(in, ts, tl));
+            }
+            t = te + 1;
         }
-        boolean keepAlive = http11 ? !close : keepAliveToken && !close;
-        return new ResponseHead(in, end, status, keepAlive, length, chunked,
-                reasonStart, statusEnd, lines, count);
     }
 
     private void readChunked(ByteBuf in) {
+        // [from, i) is what goes on in one slice: data with its CRLF, and size lines in standard form read whole here.
         int from = in.readerIndex();
         int limit = in.writerIndex();
         int i = from;
+        // Where the size line being read began in this buffer; one begun in an earlier buffer is no longer as read.
+        int framingStart = from;
         while (i < limit && state != State.DONE) {
-            switch (state) {
-                case CHUNK_DATA -> {
-                    int n = (int) Math.min(remaining, limit - i);
-                    if (dechunk) {
-                        listener.onResponseBody(in.retainedSlice(i, n));
-                        if (listener == null) {
-                            in.readerIndex(limit);
-                            return;
-                        }
-                    }
-                    remaining -= n;
-                    i += n;
-                    if (remaining == 0) {
-                        state = State.CHUNK_DATA_CR;
-                    }
+            if (state == State.CHUNK_DATA) {
+                int n = (int) Math.min(remaining, limit - i);
+                if (dechunk && !handOn(in.retainedSlice(i, n))) {
+                    in.readerIndex(limit);
+                    return;
                 }
-                default -> {
-                    if (!chunkFraming(in.getByte(i))) {
-                        in.readerIndex(limit);
-                        return;
-                    }
-                    i++;
+                remaining -= n;
+                i += n;
+                if (remaining == 0) {
+                    state = State.CHUNK_DATA_CR;
                 }
+                continue;
+            }
+            State before = state;
+            if (!chunkFraming(in.getByte(i))) {
+                in.readerIndex(limit);
+                return;
+            }
+            i++;
+            if (state == State.CHUNK_SIZE && before != State.CHUNK_SIZE) {
+                // A chunk's data ended; its CRLF goes on at once, so a client never waits for the next chunk to finish this one.
+                if (before == State.CHUNK_DATA_CR && !dechunk
+                        && !(handOn(in, from, i - 1) && handOn(in.alloc().buffer(2).writeShort(ResponseHead.CRLF)))) {
+                    in.readerIndex(limit);
+                    return;
+                }
+                if (before == State.CHUNK_DATA_CR) {
+                    // That was a bare LF, handed on as CRLF.
+                    from = i;
+                }
+                framingStart = i;
+                framingAsRead = true;
+            } else if (!framingAsRead && (state == State.CHUNK_DATA || state == State.DONE)) {
+                if (!dechunk && !(handOn(in, from, framingStart) && handOn(standardFraming(in.alloc())))) {
+                    in.readerIndex(limit);
+                    return;
+                }
+                from = i;
             }
         }
         in.readerIndex(i);
-        if (!dechunk && i > from) {
-            listener.onResponseBody(in.retainedSlice(from, i - from));
+        boolean inSizeLine = state != State.CHUNK_DATA && state != State.CHUNK_DATA_CR && state != State.CHUNK_DATA_LF && state != State.DONE;
+        if (inSizeLine && framingStart < i) {
+            // Its start stays here, unsent; the line goes on whole, written again, when it ends.
+            framingAsRead = false;
+        }
+        if (!dechunk && !handOn(in, from, inSizeLine ? framingStart : i)) {
+            return;
         }
         if (state == State.DONE) {
             end(in.isReadable());
         }
+    }
+
+    /** Hands on {@code in[from, to)}, if anything; false when the listener let go meanwhile. */
+    private boolean handOn(ByteBuf in, int from, int to) {
+        return to == from || handOn(in.retainedSlice(from, to - from));
+    }
+
+    /** Hands {@code bytes} on; false when the listener let go meanwhile (its client went away). */
+    private boolean handOn(ByteBuf bytes) {
+        listener.onResponseBody(bytes);
+        return listener != null;
+    }
+
+    /** The size line just read, in standard form; for the last chunk with the trailer fields kept and the final CRLF. */
+    private ByteBuf standardFraming(ByteBufAllocator alloc) {
+        boolean last = state == State.DONE;
+        ByteBuf out = alloc.buffer(18 + (last ? trailerBytes + 2 * trailerLines + 2 : 0));
+        ByteBufUtil.writeAscii(out, last ? "0" : Long.toHexString(remaining));
+        out.writeShort(ResponseHead.CRLF);
+        if (last) {
+            for (int k = 0; k < trailerLines * 2; k += 2) {
+                out.writeBytes(scratch, lines[k], lines[k + 1] - lines[k]).writeShort(ResponseHead.CRLF);
+            }
+            out.writeShort(ResponseHead.CRLF);
+        }
+        return out;
     }
 
     /** One byte of chunk framing; false after reporting the body broken. */
@@ -387,10 +490,12 @@ public final class ResponseParser {
                     invalid("chunk size is not hexadecimal");
                     return false;
                 } else if (b == ';' || b == ' ' || b == '\t') {
+                    framingAsRead = false;
                     state = State.CHUNK_EXTENSION;
                 } else if (b == '\r') {
                     state = State.CHUNK_SIZE_LF;
                 } else if (b == '\n') {
+                    framingAsRead = false;
                     chunkSizeRead();
                 } else {
                     invalid("chunk size is not hexadecimal");
@@ -433,25 +538,26 @@ public final class ResponseParser {
                 if (b == '\r') {
                     state = State.TRAILER_END_LF;
                 } else if (b == '\n') {
-                    state = State.DONE;
+                    framingAsRead = false;
+                    return trailersRead();
                 } else {
+                    framingAsRead = false;
                     state = State.TRAILER;
+                    return keepTrailerByte(b);
                 }
             }
             case TRAILER -> {
                 if (b == '\n') {
                     state = State.TRAILER_START;
-                } else if (++trailerBytes > MAX_HEAD_BYTES) {
-                    invalid("trailer larger than " + MAX_HEAD_BYTES + " bytes");
-                    return false;
                 }
+                return keepTrailerByte(b);
             }
             case TRAILER_END_LF -> {
                 if (b != '\n') {
                     invalid("trailer not ended by CRLF");
                     return false;
                 }
-                state = State.DONE;
+                return trailersRead();
             }
             default -> throw new IllegalStateException(state.name());
         }
@@ -461,6 +567,7 @@ public final class ResponseParser {
     private void chunkSizeRead() {
         if (remaining == 0) {
             trailerBytes = 0;
+            trailerLines = 0;
             state = State.TRAILER_START;
         } else {
             state = State.CHUNK_DATA;
@@ -472,6 +579,31 @@ public final class ResponseParser {
         remaining = 0;
         chunkDigits = 0;
         trailerBytes = 0;
+    }
+
+    /** Keeps a byte of the trailer section in {@link #scratch}, free since the head went on; false past the limit. */
+    private boolean keepTrailerByte(byte b) {
+        if (trailerBytes == MAX_HEAD_BYTES) {
+            invalid("trailer larger than " + MAX_HEAD_BYTES + " bytes");
+            return false;
+        }
+        if (trailerBytes == scratch.length) {
+            scratch = Arrays.copyOf(scratch, scratch.length * 2);
+        }
+        scratch[trailerBytes++] = b;
+        return true;
+    }
+
+    /** The trailer section ended: its fields are checked and filtered like a head's; false after reporting them invalid. */
+    private boolean trailersRead() {
+        if (trailerBytes > 0) {
+            trailerLines = fields(scratch, 0, trailerBytes, true);
+            if (trailerLines < 0) {
+                return false;
+            }
+        }
+        state = State.DONE;
+        return true;
     }
 
     // ---- bytes of a head ------------------------------------------------------------------
@@ -521,8 +653,26 @@ public final class ResponseParser {
         return b >= '0' && b <= '9' ? b - '0' : -1000;
     }
 
-    private static int trimCr(byte[] in, int from, int lf) {
-        return lf > from && in[lf - 1] == '\r' ? lf - 1 : lf;
+    /**
+     * The index of the LF of the CRLF that ends the line starting at {@code from}, or -1 when the
+     * line holds a NUL, or a CR or LF of its own: some clients end a line at a bare CR or LF, and
+     * would read what follows as a field the backend never sent as one. Walks each byte once, as
+     * the search for the line's end did anyway.
+     */
+    private static int lineFeed(byte[] in, int from, int to) {
+        for (int i = from; i < to; i++) {
+            byte b = in[i];
+            if (b > '\r' || b < 0) {
+                continue;
+            }
+            if (b == '\n') {
+                return i > from && in[i - 1] == '\r' ? i : -1;
+            }
+            if (b == 0 || (b == '\r' && (i + 1 == to || in[i + 1] != '\n'))) {
+                return -1;
+            }
+        }
+        return -1;
     }
 
     private static boolean isSpace(byte b) {

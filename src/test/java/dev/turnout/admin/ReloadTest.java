@@ -128,7 +128,7 @@ class ReloadTest {
             try (RawHttp client = proxy.client()) {
                 assertThat(client.get("/slow?ms=600").status()).isEqualTo(200);
             }
-            proxy.rewriteConfig(dir, "listen: 127.0.0.1:1\n" + pools(blue) + "upstream: { readTimeout: 200ms }\n");
+            proxy.rewriteConfig(dir, "listen: 127.0.0.1:1\n" + pools(blue) + "upstream: { firstByteTimeout: 200ms }\n");
             JsonNode r = proxy.admin("POST", "/admin/reload").json();
             assertThat(r.get("restartRequired").get(0).asText()).isEqualTo("listen: 127.0.0.1:0 -> 127.0.0.1:1");
             try (RawHttp client = proxy.client()) {

@@ -54,7 +54,7 @@ class FuzzTest {
         try (TestOrigin blue = TestOrigin.start("blue"); TestOrigin green = TestOrigin.start("green");
              ProxyHarness proxy = ProxyHarness.start(dir, ProxyHarness.twoPools(blue, green)
                      + "limits: { headerTimeout: 200ms, idleTimeout: 100ms, maxBodyBytes: 64KiB }\n"
-                     + "upstream: { readTimeout: 1s }\nhealth: { interval: 1h }\n")) {
+                     + "upstream: { firstByteTimeout: 1s, readTimeout: 1s }\nhealth: { interval: 1h }\n")) {
             Random random = new Random(SEED);
             List<byte[]> cases = new ArrayList<>();
             for (int i = 0; i < CASES; i++) {

@@ -24,7 +24,7 @@ class ProxyingTest extends BlueGreenTest {
 
     @BeforeEach
     void startProxy() throws Exception {
-        proxy = startProxy("upstream: { readTimeout: 500ms }\n");
+        proxy = startProxy("upstream: { firstByteTimeout: 2s, readTimeout: 500ms }\n");
     }
 
     @AfterEach
@@ -265,12 +265,13 @@ class ProxyingTest extends BlueGreenTest {
     }
 
     @Test
-    void silenceLongerThanReadTimeoutIs504() throws Exception {
+    void aBackendMayThinkLongerThanReadTimeoutBeforeItsHeadButNotLongerThanFirstByteTimeout() throws Exception {
         try (RawHttp client = proxy.client()) {
+            assertThat(client.get("/slow?ms=1000").status()).isEqualTo(200);
             RawHttp.Response r = client.get("/slow?ms=5000");
             assertThat(r.status()).isEqualTo(504);
             assertThat(ProxyHarness.json(r).get("error").asText()).isEqualTo("gateway_timeout");
-            assertThat(ProxyHarness.json(r).get("detail").asText()).isEqualTo("no response within 500ms");
+            assertThat(ProxyHarness.json(r).get("detail").asText()).isEqualTo("no complete response head within 2s (firstByteTimeout)");
         }
         await().untilAsserted(() -> assertThat(proxy.server().traffic().current().active().inFlight()).isZero());
     }

@@ -20,18 +20,23 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class ScriptedOrigin implements AutoCloseable {
 
-    /** What to send for a path: the bytes, whether one byte per write, and whether to close afterwards. */
-    public record Script(byte[] bytes, boolean dribble, boolean close) {
+    /** What to send for a path: the bytes, whether one byte per write and how long between them, and whether to close afterwards. */
+    public record Script(byte[] bytes, boolean dribble, long gapMillis, boolean close) {
         public static Script of(String raw) {
-            return new Script(raw.getBytes(StandardCharsets.ISO_8859_1), false, false);
+            return new Script(raw.getBytes(StandardCharsets.ISO_8859_1), false, 0, false);
         }
 
         public Script dribbled() {
-            return new Script(bytes, true, close);
+            return new Script(bytes, true, gapMillis, close);
+        }
+
+        /** One byte per write, {@code millis} apart: a backend that is never silent for long but never done either. */
+        public Script dribbledEvery(long millis) {
+            return new Script(bytes, true, millis, close);
         }
 
         public Script thenClose() {
-            return new Script(bytes, dribble, true);
+            return new Script(bytes, dribble, gapMillis, true);
         }
     }
 
@@ -113,6 +118,9 @@ public final class ScriptedOrigin implements AutoCloseable {
                     for (byte b : script.bytes()) {
                         out.write(b);
                         out.flush();
+                        if (script.gapMillis() > 0) {
+                            Thread.sleep(script.gapMillis());
+                        }
                     }
                 } else {
                     out.write(script.bytes());
@@ -124,6 +132,8 @@ public final class ScriptedOrigin implements AutoCloseable {
             }
         } catch (IOException ignored) {
             // the proxy closed the connection: nothing to answer any more
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         } finally {
             open.remove(socket);
         }
