@@ -32,8 +32,8 @@ class AdminConnectionTest extends BlueGreenTest {
                 assertThat(idle.closedByPeer()).isTrue();
             }
             blue.allowChunks(5);
-            assertThat(stream.readChunk()).isNotNull();
             RawHttp.Response answer = switching.read(false);
+            assertThat(stream.readChunk()).isNotNull();
             assertThat(answer.status()).isEqualTo(200);
             JsonNode body = ProxyHarness.json(answer);
             assertThat(body.get("to").asText()).isEqualTo("green");
