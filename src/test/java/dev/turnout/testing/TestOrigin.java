@@ -34,7 +34,6 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -67,7 +66,6 @@ public final class TestOrigin implements AutoCloseable {
     private final AtomicInteger requests = new AtomicInteger();
     private final AtomicInteger connections = new AtomicInteger();
     private final AtomicInteger openConnections = new AtomicInteger();
-    private final List<HttpRequest> seen = new CopyOnWriteArrayList<>();
     private final AtomicInteger allowance = new AtomicInteger();
     private final io.netty.channel.group.ChannelGroup children =
             new io.netty.channel.group.DefaultChannelGroup(io.netty.util.concurrent.GlobalEventExecutor.INSTANCE);
@@ -121,10 +119,6 @@ public final class TestOrigin implements AutoCloseable {
 
     public int openConnections() {
         return openConnections.get();
-    }
-
-    public List<HttpRequest> seen() {
-        return seen;
     }
 
     /** Every request but probes gets this status from now on; 0 restores normal answers. */
@@ -203,7 +197,6 @@ public final class TestOrigin implements AutoCloseable {
 
         private void countTraffic(ChannelHandlerContext ctx, HttpRequest r) {
             requests.incrementAndGet();
-            seen.add(r);
             if (!carriedTraffic) {
                 carriedTraffic = true;
                 connections.incrementAndGet();
