@@ -81,6 +81,11 @@ public final class HttpProbe {
                 finish(result, start, -1, f.cause() instanceof ConnectException ? "connection refused" : String.valueOf(f.cause().getMessage()));
                 return;
             }
+            if (ch.eventLoop().isShuttingDown()) {
+                // A connect completed while the loop is torn down: a request written now is never sent nor released.
+                finish(result, start, -1, "stopping");
+                return;
+            }
             DefaultFullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, method, path);
             request.headers()
                     .set(HttpHeaderNames.HOST, hostHeader)
