@@ -64,6 +64,7 @@ public final class TurnoutServer implements AutoCloseable {
     public static TurnoutServer start(ProxyConfig config, Optional<Path> configFile) throws StartupException {
         Optional<StateFile> state = config.state().file().map(StateFile::new);
         Optional<StateFile.Saved> saved = readState(state);
+        checkWritable(state);
         TrafficSwitch traffic = restore(config, saved);
         SwitchHistory history = new SwitchHistory(saved.map(StateFile.Saved::history).orElse(List.of()));
         Transport transport = Transport.best();
@@ -107,6 +108,17 @@ public final class TurnoutServer implements AutoCloseable {
             String reason = String.valueOf(e.getMessage()).lines().findFirst().orElse("");
             throw new StartupException("cannot read state file " + state.get().path() + ": " + reason
                     + " (fix or remove it; it remembers the active pool and the flip history)");
+        }
+    }
+
+    private static void checkWritable(Optional<StateFile> state) throws StartupException {
+        if (state.isPresent()) {
+            try {
+                state.get().checkWritable();
+            } catch (IOException e) {
+                throw new StartupException("state.file: cannot write " + state.get().path() + ": " + e.getMessage()
+                        + " (every flip saves the active pool there)");
+            }
         }
     }
 

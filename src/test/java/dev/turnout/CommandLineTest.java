@@ -1,6 +1,8 @@
 package dev.turnout;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -8,6 +10,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -74,6 +77,40 @@ class CommandLineTest {
             assertThat(r.err().lines()).containsExactly(
                     "turnout: listen: cannot listen on 127.0.0.1:" + taken.getLocalPort() + ": address already in use");
         }
+    }
+
+    /** A config on free ports with its state file at {@code state}; such a run only ends by failing to start. */
+    private Path configWithState(Path state) throws Exception {
+        return Files.writeString(dir.resolve("proxy.yaml"), "listen: 127.0.0.1:0\nadmin: { listen: 127.0.0.1:0 }\n"
+                + "state: { file: " + state + " }\n"
+                + "pools:\n  blue: { backends: [\"127.0.0.1:1\"] }\n  green: { backends: [\"127.0.0.1:2\"] }\n");
+    }
+
+    /** Guards against a start that succeeds and runs until stopped; no test asserts on time. */
+    private static Run runFailingStart(Path config) {
+        return assertTimeoutPreemptively(Duration.ofMinutes(1), () -> run("--config", config.toString()));
+    }
+
+    @Test
+    void aNullHistoryEntryInTheStateFileIsOneLineAndExit1() throws Exception {
+        Path state = Files.writeString(dir.resolve("state.json"), "{\"active\":\"green\",\"generation\":2,\"history\":[null]}");
+        Run r = runFailingStart(configWithState(state));
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err().lines()).containsExactly("turnout: cannot read state file " + state
+                + ": history[0] is null (expected: a flip, like {\"from\":\"blue\",\"to\":\"green\",...})"
+                + " (fix or remove it; it remembers the active pool and the flip history)");
+    }
+
+    @Test
+    void anUnwritableStateDirectoryIsOneLineAndExit1() throws Exception {
+        // sysfs refuses new files to root too, whom a chmod would not stop; reading finds no file there.
+        Path sys = Path.of("/sys");
+        assumeTrue(Files.isDirectory(sys), "needs Linux's /sys");
+        Path state = sys.resolve("turnout-test-state.json");
+        Run r = runFailingStart(configWithState(state));
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err().lines()).containsExactly(
+                "turnout: state.file: cannot write " + state + ": /sys: permission denied (every flip saves the active pool there)");
     }
 
     @Test

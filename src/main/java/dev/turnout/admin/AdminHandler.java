@@ -7,7 +7,8 @@ import dev.turnout.proxy.Lifecycle;
 import dev.turnout.routing.TrafficSwitch;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -16,6 +17,7 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.timeout.IdleStateEvent;
 import java.net.InetSocketAddress;
 import java.security.MessageDigest;
 import java.util.List;
@@ -26,8 +28,12 @@ import java.util.concurrent.CompletionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Routes of the admin listener. Switch work goes to the admin executor; the event loop only parses and writes. */
-final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+/**
+ * Routes of the admin listener. Switch work goes to the admin executor; the event loop only parses
+ * and writes. A connection handles one request at a time: the next is read once the answer before
+ * it is written, so pipelined calls are answered in order.
+ */
+final class AdminHandler extends ChannelInboundHandlerAdapter {
 
     private static final Logger log = LoggerFactory.getLogger(AdminHandler.class);
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -36,6 +42,11 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final SwitchService switches;
     private final ConfigReloader reloader;
     private final Lifecycle lifecycle;
+    /** Touched on the connection's event loop only. */
+    private Phase phase = Phase.AWAITING_REQUEST;
+
+    /** The idle timeout may close a connection only while it waits for its next request. */
+    private enum Phase { AWAITING_REQUEST, ANSWERING }
 
     AdminHandler(TrafficSwitch traffic, SwitchService switches, ConfigReloader reloader, Lifecycle lifecycle) {
         this.traffic = traffic;
@@ -45,7 +56,49 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
 
     @Override
-    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+    public void channelActive(ChannelHandlerContext ctx) {
+        ctx.read();
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        phase = Phase.ANSWERING;
+        if (msg == AdminBodyLimit.TooLarge.REQUEST) {
+            log.info("admin request from {} refused with 413: body over {} bytes", peer(ctx), AdminBodyLimit.MAX_BODY);
+            respond(ctx, false, error(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "body_too_large",
+                    "an admin request body may have at most " + AdminBodyLimit.MAX_BODY + " bytes"));
+            return;
+        }
+        FullHttpRequest request = (FullHttpRequest) msg;
+        try {
+            route(ctx, request);
+        } finally {
+            request.release();
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        // A read that brought part of a request, or none: ask for the rest.
+        if (phase == Phase.AWAITING_REQUEST) {
+            ctx.read();
+        }
+        ctx.fireChannelReadComplete();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof IdleStateEvent) {
+            if (phase == Phase.AWAITING_REQUEST) {
+                ctx.close();
+            }
+        } else {
+            ctx.fireUserEventTriggered(evt);
+        }
+    }
+
+    private void route(ChannelHandlerContext ctx, FullHttpRequest request) {
         boolean keepAlive = HttpUtil.isKeepAlive(request);
         if (request.decoderResult().isFailure()) {
             respond(ctx, false, error(HttpResponseStatus.BAD_REQUEST, "bad_request", "malformed request"));
@@ -53,7 +106,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         }
         QueryStringDecoder uri = new QueryStringDecoder(request.uri());
         Map<String, List<String>> query = uri.parameters();
-        String by = ctx.channel().remoteAddress() instanceof InetSocketAddress a ? a.getAddress().getHostAddress() : "unknown";
+        String by = peer(ctx);
         boolean wait = !"false".equals(first(query, "wait").orElse("true"));
         boolean force = "true".equals(first(query, "force").orElse("false"));
         if (uri.path().startsWith("/admin/") && !authorized(request)) {
@@ -151,6 +204,10 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         });
     }
 
+    private static String peer(ChannelHandlerContext ctx) {
+        return ctx.channel().remoteAddress() instanceof InetSocketAddress a ? a.getAddress().getHostAddress() : "unknown";
+    }
+
     private static Optional<String> first(Map<String, List<String>> query, String name) {
         List<String> values = query.get(name);
         return values == null || values.isEmpty() ? Optional.empty() : Optional.of(values.get(0));
@@ -172,18 +229,25 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         }
     }
 
-    private static void respond(ChannelHandlerContext ctx, boolean keepAlive, FullHttpResponse response) {
+    /** From any thread; the connection reads its next request once this answer is written. */
+    private void respond(ChannelHandlerContext ctx, boolean keepAlive, FullHttpResponse response) {
         if (!keepAlive) {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-            ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
-        } else {
-            ctx.writeAndFlush(response);
         }
+        ctx.writeAndFlush(response).addListener((ChannelFutureListener) written -> {
+            if (keepAlive && written.isSuccess()) {
+                phase = Phase.AWAITING_REQUEST;
+                ctx.read();
+            } else {
+                ctx.close();
+            }
+        });
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (!(cause instanceof java.io.IOException) && !(cause instanceof io.netty.handler.timeout.ReadTimeoutException)) {
+        // A client hanging up in the middle of its request body is not Turnout's failure.
+        if (!(cause instanceof java.io.IOException) && !(cause instanceof PrematureChannelClosureException)) {
             log.error("unexpected failure on an admin connection", cause);
         }
         ctx.close();

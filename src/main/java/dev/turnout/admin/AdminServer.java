@@ -8,17 +8,18 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.timeout.ReadTimeoutHandler;
+import io.netty.handler.flow.FlowControlHandler;
+import io.netty.handler.timeout.IdleStateHandler;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 
 /** The admin listener: its own small event loop, so that a flip is answered even when traffic saturates the proxy's loops. */
 public final class AdminServer {
 
-    private static final int MAX_BODY = 64 * 1024;
-    private static final int IDLE_SECONDS = 60;
+    /** Only tests set it, so as not to wait a minute for an idle connection to close. */
+    static final String IDLE_TIMEOUT_PROPERTY = "turnout.admin.idleTimeoutMillis";
+    private static final long IDLE_MILLIS = 60_000;
 
     private final Channel channel;
 
@@ -29,18 +30,24 @@ public final class AdminServer {
     public static AdminServer bind(Transport transport, EventLoopGroup group, InetSocketAddress address,
                                    TrafficSwitch traffic, SwitchService switches, ConfigReloader reloader,
                                    Lifecycle lifecycle) throws InterruptedException {
+        long idleMillis = Long.getLong(IDLE_TIMEOUT_PROPERTY, IDLE_MILLIS);
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(group)
                 .channel(transport.serverChannel())
                 .option(ChannelOption.SO_REUSEADDR, true)
+                // AdminHandler asks for each next request once the answer before it is written.
+                .childOption(ChannelOption.AUTO_READ, false)
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
                         ch.pipeline()
-                                // A silent or dribbling client is dropped: the admin port must not be held open for free.
-                                .addLast("timeout", new ReadTimeoutHandler(IDLE_SECONDS, TimeUnit.SECONDS))
+                                // Bytes read and answers written both count as activity. AdminHandler closes on
+                                // this only between requests: a switch waiting minutes for a drain is never cut.
+                                .addLast("idle", new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS))
                                 .addLast("http", new HttpServerCodec())
-                                .addLast("aggregate", new HttpObjectAggregator(MAX_BODY))
+                                .addLast("aggregate", new AdminBodyLimit())
+                                // Requests decoded from one read wait here until the answer before them is written.
+                                .addLast("one-at-a-time", new FlowControlHandler())
                                 .addLast("admin", new AdminHandler(traffic, switches, reloader, lifecycle));
                     }
                 });

@@ -11,12 +11,15 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * What a pool must pass before traffic moves to it: {@code switch.minHealthy} healthy backends,
- * then every smoke request answered as expected by every backend. A refusal names the reason.
+ * What a pool must pass before traffic moves to it: {@code switch.minHealthy} healthy backends, as
+ * the health checks saw them and as one fresh probe of each sees them now, then every smoke request
+ * answered as expected by every backend. A refusal names the reason.
  */
 public final class SwitchGate {
 
@@ -29,7 +32,8 @@ public final class SwitchGate {
     }
 
     /** Completes when {@code target} may take traffic; fails with {@link SwitchRefused} (409) when it may not. */
-    CompletableFuture<Void> check(Pool target, ProxyConfig.Gate gate) {
+    CompletableFuture<Void> check(Pool target, ProxyConfig config) {
+        ProxyConfig.Gate gate = config.gate();
         int healthy = target.healthyCount();
         if (healthy < gate.minHealthy()) {
             SwitchRefused refused = refused(target, "unhealthy", healthy + " of " + target.backends().size()
@@ -43,6 +47,42 @@ public final class SwitchGate {
             }
             return CompletableFuture.failedFuture(refused);
         }
+        return probeHealthy(target, gate, config.health()).thenCompose(probed -> smoke(target, gate));
+    }
+
+    /**
+     * One health probe of each backend counted healthy: the last check may be an interval old, and a
+     * backend killed since then must not take traffic until the checks notice.
+     */
+    private CompletableFuture<Void> probeHealthy(Pool target, ProxyConfig.Gate gate, ProxyConfig.Health health) {
+        if (gate.minHealthy() == 0) {
+            return CompletableFuture.completedFuture(null);
+        }
+        Map<Backend, CompletableFuture<HttpProbe.Result>> probes = new LinkedHashMap<>();
+        for (Backend b : target.backends()) {
+            if (b.health().healthy()) {
+                probes.put(b, probe.send(b.socketAddress(), b.address().toString(), HttpMethod.GET, health.path(), health.timeout()));
+            }
+        }
+        return CompletableFuture.allOf(probes.values().toArray(CompletableFuture[]::new)).thenRun(() -> {
+            Map<Backend, String> failed = new LinkedHashMap<>();
+            probes.forEach((b, result) -> {
+                if (!result.join().passed()) {
+                    failed.put(b, result.join().failure());
+                }
+            });
+            int passed = probes.size() - failed.size();
+            if (passed < gate.minHealthy()) {
+                SwitchRefused refused = refused(target, "probe", "GET " + health.path() + " probe at switch time: " + passed + " of "
+                        + target.backends().size() + " backends passed, switch.minHealthy is " + gate.minHealthy());
+                ArrayNode list = refused.body.putArray("probe");
+                failed.forEach((b, error) -> list.addObject().put("backend", b.toString()).put("error", error));
+                throw refused;
+            }
+        });
+    }
+
+    private CompletableFuture<Void> smoke(Pool target, ProxyConfig.Gate gate) {
         List<CompletableFuture<ObjectNode>> runs = new ArrayList<>();
         for (Backend b : target.backends()) {
             for (ProxyConfig.Smoke smoke : gate.smoke()) {

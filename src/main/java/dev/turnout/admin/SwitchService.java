@@ -115,7 +115,7 @@ public final class SwitchService {
         if (force || traffic.current().active() == target) {
             return CompletableFuture.completedFuture(flip(target.name(), reason, by, force, null));
         }
-        return gate.check(target, traffic.current().config().gate())
+        return gate.check(target, traffic.current().config())
                 .thenApplyAsync(ok -> flip(target.name(), reason, by, false, null), executor);
     }
 
@@ -135,19 +135,19 @@ public final class SwitchService {
         Pool old = flip.before().active();
         if (!flip.changed()) {
             log.info("{} to {} by {}: already active (generation {})", reason, target, by, after.generation());
-            SwitchResult same = new SwitchResult(old.name(), target, after.generation(), false, 0, null, null, null, null);
+            SwitchResult same = new SwitchResult(old.name(), target, after.generation(), false, 0, null, null, null, null, null);
             return new Flipped(same, CompletableFuture.completedFuture(same));
         }
         FlipRecord record = new FlipRecord(Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(), old.name(), target,
                 after.generation(), reason, forced, by, detail, null, null);
         history.add(record);
-        save();
+        boolean saved = save();
         for (Backend b : old.backends()) {
             b.idle().closeAll();
         }
         long startNanos = System.nanoTime();
         SwitchResult flipped = new SwitchResult(old.name(), target, after.generation(), true, old.inFlight(),
-                forced ? Boolean.TRUE : null, null, null, null);
+                forced ? Boolean.TRUE : null, saved, null, null, null);
         CompletableFuture<SwitchResult> drained = new CompletableFuture<>();
         watchDrain(old, startNanos, config.drain().timeout().toNanos(), flipped, drained);
         drained.thenAcceptAsync(r -> {
@@ -174,14 +174,18 @@ public final class SwitchService {
         }
     }
 
-    private void save() {
-        state.ifPresent(file -> {
-            try {
-                file.write(traffic.current(), history.records());
-            } catch (java.io.IOException | RuntimeException e) {
-                log.error("could not save the active pool to {}: {}; traffic moved, but a restart would not remember it",
-                        file.path(), e.toString());
-            }
-        });
+    /** False when there is no state file or writing it failed: the flip stands, but a restart would not remember it. */
+    private boolean save() {
+        if (state.isEmpty()) {
+            return false;
+        }
+        try {
+            state.get().write(traffic.current(), history.records());
+            return true;
+        } catch (java.io.IOException | RuntimeException e) {
+            log.warn("could not save the active pool to {}: {}; traffic moved, but a restart would not remember it",
+                    state.get().path(), e.toString());
+            return false;
+        }
     }
 }

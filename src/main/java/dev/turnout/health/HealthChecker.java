@@ -51,9 +51,7 @@ public final class HealthChecker {
     private void check(Backend backend, ProxyConfig.Health config) {
         probe.send(backend.socketAddress(), backend.address().toString(), HttpMethod.GET, config.path(), config.timeout())
                 .thenAccept(r -> {
-                    boolean pass = r.status() >= 200 && r.status() < 300;
-                    String error = pass ? null : r.error() != null ? r.error() : "status " + r.status();
-                    backend.health().record(pass, r.latencyMillis(), error, config.rise(), config.fall());
+                    backend.health().record(r.passed(), r.latencyMillis(), r.failure(), config.rise(), config.fall());
                     traffic.current().watch().ifPresent(w -> w.onHealthCheck(backend));
                 });
     }

@@ -32,7 +32,18 @@ import java.util.concurrent.TimeUnit;
 public final class HttpProbe {
 
     /** The status answered (or -1 when there was none) and, on failure, why. */
-    public record Result(int status, long latencyMillis, String error) {}
+    public record Result(int status, long latencyMillis, String error) {
+
+        /** What a health probe must answer to pass: a 2xx. */
+        public boolean passed() {
+            return status >= 200 && status < 300;
+        }
+
+        /** Why a health probe did not pass, for the status page and the gate; null when it passed. */
+        public String failure() {
+            return passed() ? null : error != null ? error : "status " + status;
+        }
+    }
 
     private final Bootstrap template;
 
@@ -68,6 +79,11 @@ public final class HttpProbe {
         connect.addListener(f -> {
             if (!f.isSuccess()) {
                 finish(result, start, -1, f.cause() instanceof ConnectException ? "connection refused" : String.valueOf(f.cause().getMessage()));
+                return;
+            }
+            if (ch.eventLoop().isShuttingDown()) {
+                // A connect completed while the loop is torn down: a request written now is never sent nor released.
+                finish(result, start, -1, "stopping");
                 return;
             }
             DefaultFullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, method, path);

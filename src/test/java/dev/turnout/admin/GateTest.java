@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.turnout.testing.BlueGreenTest;
 import dev.turnout.testing.ProxyHarness;
 import dev.turnout.testing.RawHttp;
+import dev.turnout.testing.TestOrigin;
 import org.junit.jupiter.api.Test;
 
 class GateTest extends BlueGreenTest {
@@ -49,6 +50,27 @@ class GateTest extends BlueGreenTest {
     }
 
     @Test
+    void aBackendKilledSinceItsLastCheckFailsTheProbeAtSwitchTime() throws Exception {
+        // An hour between checks: only the gate's own probe can notice that green went away.
+        try (ProxyHarness proxy = startProxy("health: { interval: 1h }\n")) {
+            String address = green.address();
+            green.close();
+            ProxyHarness.Admin refused = proxy.admin("POST", "/admin/switch");
+            assertThat(refused.status()).isEqualTo(409);
+            assertThat(refused.json().get("reason").asText()).isEqualTo("probe");
+            assertThat(refused.json().get("detail").asText())
+                    .isEqualTo("GET /health probe at switch time: 0 of 1 backends passed, switch.minHealthy is 1");
+            assertThat(refused.json().get("probe").get(0).get("backend").asText()).isEqualTo(address);
+            assertThat(refused.json().get("probe").get(0).get("error").asText()).isEqualTo("connection refused");
+            assertThat(servedBy(proxy)).isEqualTo("blue");
+
+            green = TestOrigin.startOn("green", Integer.parseInt(address.substring(address.lastIndexOf(':') + 1)));
+            assertThat(proxy.admin("POST", "/admin/switch").status()).isEqualTo(200);
+            assertThat(servedBy(proxy)).isEqualTo("green");
+        }
+    }
+
+    @Test
     void smokeRequestsMustAllPassOnEveryBackend() throws Exception {
         String config = ProxyHarness.twoPools(blue, green) + CHECKS + """
                 switch:
@@ -75,7 +97,8 @@ class GateTest extends BlueGreenTest {
             blue.close();
             ProxyHarness.Admin dead = proxy.admin("POST", "/admin/rollback");
             assertThat(dead.status()).isEqualTo(409);
-            assertThat(dead.json().get("smoke").get(0).get("error").asText()).isEqualTo("connection refused");
+            assertThat(dead.json().get("reason").asText()).isEqualTo("probe");
+            assertThat(dead.json().get("probe").get(0).get("error").asText()).isEqualTo("connection refused");
 
             ProxyHarness.Admin forced = proxy.admin("POST", "/admin/rollback?force=true");
             assertThat(forced.status()).isEqualTo(200);

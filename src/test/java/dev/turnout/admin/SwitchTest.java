@@ -4,10 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.turnout.testing.BlueGreenTest;
+import dev.turnout.testing.LogCapture;
 import dev.turnout.testing.ProxyHarness;
 import dev.turnout.testing.RawHttp;
 import dev.turnout.testing.TestOrigin;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -42,6 +44,7 @@ class SwitchTest extends BlueGreenTest {
             assertThat(body.get("generation").asLong()).isEqualTo(2);
             assertThat(body.get("changed").asBoolean()).isTrue();
             assertThat(body.get("inFlightAtSwitch").asInt()).isZero();
+            assertThat(body.get("saved").asBoolean()).isTrue();
             assertThat(body.get("drained").asBoolean()).isTrue();
             assertThat(body.get("drainMillis").asLong()).isGreaterThanOrEqualTo(0);
             assertThat(servedBy(client)).isEqualTo("green");
@@ -119,6 +122,21 @@ class SwitchTest extends BlueGreenTest {
             assertThat(servedBy(client)).isEqualTo("green");
         }
         assertThat(proxy.admin("POST", "/admin/rollback").json().get("to").asText()).isEqualTo("blue");
+    }
+
+    @Test
+    void aFlipWhoseSaveFailedSaysSoAndStillStands() throws Exception {
+        Path state = dir.resolve("state.json");
+        // A directory where the file goes: the rename onto it fails, also for root, whom chmod does not stop.
+        Files.createDirectories(state.resolve("in-the-way"));
+        ProxyHarness.Admin flip = proxy.admin("POST", "/admin/switch");
+        assertThat(flip.status()).isEqualTo(200);
+        assertThat(flip.json().get("changed").asBoolean()).isTrue();
+        assertThat(flip.json().get("saved").asBoolean()).isFalse();
+        try (RawHttp client = proxy.client()) {
+            assertThat(servedBy(client)).isEqualTo("green");
+        }
+        assertThat(LogCapture.lines()).anyMatch(l -> l.startsWith("WARN SwitchService: could not save the active pool to " + state));
     }
 
     @Test
