@@ -5,7 +5,7 @@ import dev.turnout.config.ConfigLoader;
 import dev.turnout.config.Durations;
 import dev.turnout.config.ProxyConfig;
 import dev.turnout.demo.DemoBackend;
-import dev.turnout.proxy.Transport;
+import dev.turnout.base.Transport;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.ResourceLeakDetector;
 import java.io.PrintWriter;

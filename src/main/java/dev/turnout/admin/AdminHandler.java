@@ -2,8 +2,8 @@ package dev.turnout.admin;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.turnout.proxy.JsonResponse;
-import dev.turnout.proxy.Lifecycle;
+import dev.turnout.base.JsonResponse;
+import dev.turnout.base.Lifecycle;
 import dev.turnout.routing.TrafficSwitch;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;

@@ -1,7 +1,7 @@
 package dev.turnout.admin;
 
-import dev.turnout.proxy.Lifecycle;
-import dev.turnout.proxy.Transport;
+import dev.turnout.base.Lifecycle;
+import dev.turnout.base.Transport;
 import dev.turnout.routing.TrafficSwitch;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;

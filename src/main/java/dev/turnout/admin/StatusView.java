@@ -3,7 +3,7 @@ package dev.turnout.admin;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.turnout.health.BackendHealth;
+import dev.turnout.routing.BackendHealth;
 import dev.turnout.routing.Backend;
 import dev.turnout.routing.Pool;
 import dev.turnout.routing.RollbackWatch;

@@ -1,6 +1,6 @@
 package dev.turnout.demo;
 
-import dev.turnout.proxy.Transport;
+import dev.turnout.base.Transport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;

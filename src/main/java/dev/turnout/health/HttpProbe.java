@@ -1,6 +1,6 @@
 package dev.turnout.health;
 
-import dev.turnout.proxy.Transport;
+import dev.turnout.base.Transport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;

@@ -1,5 +1,6 @@
 package dev.turnout.proxy;
 
+import dev.turnout.base.JsonResponse;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.netty.handler.codec.http.FullHttpResponse;

@@ -1,5 +1,6 @@
 package dev.turnout.proxy;
 
+import dev.turnout.base.HopByHop;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
@@ -14,25 +15,12 @@ import java.util.Map;
  */
 public final class HeaderRules {
 
-    private static final AsciiString PROXY_CONNECTION = AsciiString.cached("proxy-connection");
     private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
     private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
     private static final AsciiString X_FORWARDED_HOST = AsciiString.cached("x-forwarded-host");
     private static final AsciiString X_REAL_IP = AsciiString.cached("x-real-ip");
     private static final AsciiString X_FORWARDED_PREFIX = AsciiString.cached("x-forwarded-");
     private static final AsciiString HTTP = AsciiString.cached("http");
-
-    private static final AsciiString[] HOP_BY_HOP = {
-        HttpHeaderNames.CONNECTION,
-        HttpHeaderNames.KEEP_ALIVE,
-        PROXY_CONNECTION,
-        HttpHeaderNames.PROXY_AUTHENTICATE,
-        HttpHeaderNames.PROXY_AUTHORIZATION,
-        HttpHeaderNames.TE,
-        HttpHeaderNames.TRAILER,
-        HttpHeaderNames.TRANSFER_ENCODING,
-        HttpHeaderNames.UPGRADE,
-    };
 
     /** Besides every X-Forwarded-*: what backends and frameworks take for the client's address or scheme. */
     private static final AsciiString[] CLIENT_CLAIMS = {
@@ -43,11 +31,6 @@ public final class HeaderRules {
     };
 
     private HeaderRules() {}
-
-    /** The hop-by-hop header names (RFC 9110, 7.6.1), lower-case; responses are stripped of the same ones. */
-    public static List<AsciiString> hopByHop() {
-        return List.of(HOP_BY_HOP);
-    }
 
     /**
      * Removes, before a request is forwarded, the hop-by-hop headers and every header named in a
@@ -64,7 +47,7 @@ public final class HeaderRules {
         while (it.hasNext()) {
             Map.Entry<CharSequence, CharSequence> header = it.next();
             CharSequence name = header.getKey();
-            boolean hopByHop = isHopByHop(name);
+            boolean hopByHop = HopByHop.is(name);
             if (hopByHop || (!allowUnderscores && AsciiString.indexOf(name, '_', 0) >= 0) || (!trustedPeer && claimsClient(name))) {
                 if (found == null) {
                     found = new ArrayList<>(4);
@@ -104,19 +87,6 @@ public final class HeaderRules {
             }
             start = end + 1;
         }
-    }
-
-    private static boolean isHopByHop(CharSequence name) {
-        int length = name.length();
-        if (length != 2 && length != 7 && length != 10 && (length < 16 || length > 19)) {
-            return false;
-        }
-        for (AsciiString hop : HOP_BY_HOP) {
-            if (hop.length() == length && hop.contentEqualsIgnoreCase(name)) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private static boolean claimsClient(CharSequence name) {

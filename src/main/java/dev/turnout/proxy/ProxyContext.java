@@ -1,5 +1,6 @@
 package dev.turnout.proxy;
 
+import dev.turnout.base.Lifecycle;
 import dev.turnout.routing.TrafficSwitch;
 import dev.turnout.upstream.UpstreamConnector;
 

@@ -180,7 +180,7 @@ final class ProxyExchange implements UpstreamListener {
             connected(pooled);
             return;
         }
-        context.connector().connect(backend, client.channel().eventLoop(), upstreamConfig.connectTimeout()).addListener((ChannelFutureListener) this::onConnect);
+        context.connector().connect(backend.socketAddress(), backend.idle(), client.channel().eventLoop(), upstreamConfig.connectTimeout()).addListener((ChannelFutureListener) this::onConnect);
     }
 
     /** Whether another backend of the same pool may still be tried; never across pools, never after the answer began. */

@@ -1,5 +1,7 @@
 package dev.turnout.proxy;
 
+import dev.turnout.base.Lifecycle;
+import dev.turnout.base.Transport;
 import dev.turnout.upstream.UpstreamConnector;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;

@@ -2,7 +2,6 @@ package dev.turnout.routing;
 
 import dev.turnout.config.HostPort;
 import dev.turnout.config.ProxyConfig;
-import dev.turnout.health.BackendHealth;
 import dev.turnout.upstream.IdleConnections;
 import java.net.InetSocketAddress;
 import java.util.concurrent.atomic.AtomicInteger;

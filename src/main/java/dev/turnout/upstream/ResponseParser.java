@@ -1,6 +1,6 @@
 package dev.turnout.upstream;
 
-import dev.turnout.proxy.HeaderRules;
+import dev.turnout.base.HopByHop;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
@@ -615,7 +615,7 @@ public final class ResponseParser {
     private static final byte[] CLOSE = ascii("close");
     private static final byte[] KEEP_ALIVE = ascii("keep-alive");
     /** The same hop-by-hop names the request side strips; Connection and Transfer-Encoding are read before they are dropped. */
-    private static final byte[][] HOP_BY_HOP = HeaderRules.hopByHop().stream().map(AsciiString::toByteArray).toArray(byte[][]::new);
+    private static final byte[][] HOP_BY_HOP = HopByHop.names().stream().map(AsciiString::toByteArray).toArray(byte[][]::new);
     private static final boolean[] TOKEN = new boolean[128];
 
     static {

@@ -1,6 +1,5 @@
 package dev.turnout.upstream;
 
-import dev.turnout.routing.Backend;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -16,15 +15,16 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
 
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(UpstreamConnection.class);
 
-    private final Backend backend;
+    /** The idle pool of the backend this connection goes to: where it waits between requests. */
+    private final IdleConnections home;
     private final ResponseParser parser = new ResponseParser();
     private Channel channel;
     private UpstreamListener listener;
     private int requests;
     private long idleSinceNanos;
 
-    UpstreamConnection(Backend backend) {
-        this.backend = backend;
+    UpstreamConnection(IdleConnections home) {
+        this.home = home;
     }
 
     public Channel channel() {
@@ -50,7 +50,7 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
         listener = null;
         boolean inStep = parser.clean();
         parser.stop();
-        if (!reusable || !inStep || requests >= maxRequests || !channel.isActive() || !backend.idle().offer(this)) {
+        if (!reusable || !inStep || requests >= maxRequests || !channel.isActive() || !home.offer(this)) {
             channel.close();
         }
     }
@@ -116,14 +116,14 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
         if (l != null) {
             l.onUpstreamClosed(null);
         } else {
-            backend.idle().remove(this);
+            home.remove(this);
         }
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (!(cause instanceof java.io.IOException)) {
-            log.error("unexpected failure on a connection to {}", backend, cause);
+            log.error("unexpected failure on a connection to {}", ctx.channel().remoteAddress(), cause);
         }
         UpstreamListener l = listener;
         listener = null;

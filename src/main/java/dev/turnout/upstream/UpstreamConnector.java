@@ -1,14 +1,14 @@
 package dev.turnout.upstream;
 
-import java.time.Duration;
-import dev.turnout.proxy.Transport;
-import dev.turnout.routing.Backend;
+import dev.turnout.base.Transport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.WriteBufferWaterMark;
+import java.net.InetSocketAddress;
+import java.time.Duration;
 
 /** Opens new upstream connections, always on the event loop of the client connection that needs one. */
 public final class UpstreamConnector {
@@ -29,12 +29,15 @@ public final class UpstreamConnector {
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK);
     }
 
-    /** Connects to {@code backend} on {@code loop}; the future's channel carries an {@link UpstreamConnection}. */
-    public ChannelFuture connect(Backend backend, EventLoop loop, Duration connectTimeout) {
+    /**
+     * Connects to {@code address} on {@code loop}; the future's channel carries an {@link UpstreamConnection}
+     * that waits in {@code home} between requests.
+     */
+    public ChannelFuture connect(InetSocketAddress address, IdleConnections home, EventLoop loop, Duration connectTimeout) {
         return template.clone(loop)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()))
-                .handler(new UpstreamConnection(backend))
-                .connect(backend.socketAddress());
+                .handler(new UpstreamConnection(home))
+                .connect(address);
     }
 
     public static UpstreamConnection connectionOf(Channel channel) {

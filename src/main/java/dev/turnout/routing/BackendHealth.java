@@ -1,4 +1,4 @@
-package dev.turnout.health;
+package dev.turnout.routing;
 
 import java.time.Instant;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -53,7 +53,7 @@ public final class BackendHealth {
     }
 
     /** From the checker's thread only: one active check's outcome, with the thresholds in force. */
-    void record(boolean pass, long latencyMillis, String error, int rise, int fall) {
+    public void record(boolean pass, long latencyMillis, String error, int rise, int fall) {
         if (passivelyMarked.getAndSet(false)) {
             passes = 0;
             healthy = false;

@@ -1,4 +1,4 @@
-package dev.turnout.proxy;
+package dev.turnout.base;
 
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;

@@ -1,4 +1,4 @@
-package dev.turnout.proxy;
+package dev.turnout.base;
 
 /** Whether Turnout is stopping: connections then close after their answer instead of waiting for another request. */
 public final class Lifecycle {

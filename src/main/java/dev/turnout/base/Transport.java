@@ -1,4 +1,4 @@
-package dev.turnout.proxy;
+package dev.turnout.base;
 
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;

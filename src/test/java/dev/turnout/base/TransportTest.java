@@ -1,4 +1,4 @@
-package dev.turnout.proxy;
+package dev.turnout.base;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

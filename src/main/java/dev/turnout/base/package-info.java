@@ -1,0 +1,2 @@
+/** What every layer shares: the socket transport, the lifecycle, hop-by-hop header names, JSON answers. */
+package dev.turnout.base;

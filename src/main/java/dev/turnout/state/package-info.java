@@ -1,0 +1,2 @@
+/** The state file (active pool, generation, flip history), written atomically on every flip. */
+package dev.turnout.state;

@@ -1,0 +1,47 @@
+package dev.turnout;
+
+import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import org.junit.jupiter.api.Test;
+
+/** Keeps the rule of {@code package-info.java} in {@code dev.turnout}: packages depend downwards only. */
+class ArchitectureTest {
+
+    private static final JavaClasses TURNOUT = new ClassFileImporter()
+            .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+            .importPackages("dev.turnout");
+
+    @Test
+    void packagesDependDownwardsOnly() {
+        layeredArchitecture().consideringOnlyDependenciesInLayers()
+                .layer("command line").definedBy("dev.turnout")
+                .layer("admin").definedBy("dev.turnout.admin..")
+                .layer("demo").definedBy("dev.turnout.demo..")
+                .layer("proxy").definedBy("dev.turnout.proxy..")
+                .layer("health").definedBy("dev.turnout.health..")
+                .layer("state").definedBy("dev.turnout.state..")
+                .layer("routing").definedBy("dev.turnout.routing..")
+                .layer("upstream").definedBy("dev.turnout.upstream..")
+                .layer("config").definedBy("dev.turnout.config..")
+                .layer("base").definedBy("dev.turnout.base..")
+                .whereLayer("command line").mayNotBeAccessedByAnyLayer()
+                .whereLayer("admin").mayOnlyBeAccessedByLayers("command line")
+                .whereLayer("demo").mayOnlyBeAccessedByLayers("command line")
+                .whereLayer("proxy").mayOnlyBeAccessedByLayers("admin", "command line")
+                .whereLayer("health").mayOnlyBeAccessedByLayers("admin", "command line")
+                .whereLayer("state").mayOnlyBeAccessedByLayers("admin", "command line")
+                .whereLayer("routing").mayOnlyBeAccessedByLayers("proxy", "health", "state", "admin", "command line")
+                .whereLayer("upstream").mayOnlyBeAccessedByLayers("routing", "proxy", "health", "state", "admin", "command line")
+                .whereLayer("config").mayOnlyBeAccessedByLayers("upstream", "routing", "proxy", "health", "state", "admin", "command line")
+                .check(TURNOUT);
+    }
+
+    @Test
+    void packagesFormNoCycle() {
+        slices().matching("dev.turnout.(*)..").should().beFreeOfCycles().check(TURNOUT);
+    }
+}
