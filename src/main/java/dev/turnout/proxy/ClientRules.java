@@ -20,9 +20,6 @@ import java.util.Iterator;
  */
 final class ClientRules {
 
-    /** Why a request is refused, as the answer the client gets. */
-    record Refusal(HttpResponseStatus status, String error, String detail) {}
-
     private ClientRules() {}
 
     /** Null when the request may go on. */
@@ -30,27 +27,27 @@ final class ClientRules {
         HttpHeaders headers = request.headers();
         HttpVersion version = request.protocolVersion();
         if (!version.equals(HttpVersion.HTTP_1_1) && !version.equals(HttpVersion.HTTP_1_0)) {
-            return new Refusal(HttpResponseStatus.HTTP_VERSION_NOT_SUPPORTED, "http_version_not_supported",
+            return Refusal.of(HttpResponseStatus.HTTP_VERSION_NOT_SUPPORTED, "http_version_not_supported",
                     version.text() + " is not supported (expected: HTTP/1.1 or HTTP/1.0)");
         }
         if (headers.size() > limits.maxHeaders()) {
-            return new Refusal(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "header_fields_too_large",
+            return Refusal.of(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "header_fields_too_large",
                     "more than limits.maxHeaders (" + limits.maxHeaders() + ") header fields");
         }
         HttpMethod method = request.method();
         if (method.equals(HttpMethod.CONNECT) || method.equals(HttpMethod.TRACE)) {
             // CONNECT would make the edge a tunnel to anywhere; TRACE echoes credentials back to a script.
-            return new Refusal(HttpResponseStatus.METHOD_NOT_ALLOWED, "method_not_allowed", method.name() + " is not proxied");
+            return Refusal.of(HttpResponseStatus.METHOD_NOT_ALLOWED, "method_not_allowed", method.name() + " is not proxied");
         }
         if (version.equals(HttpVersion.HTTP_1_1)) {
             // RFC 9112, 3.2: a request without exactly one Host is answered 400.
             Iterator<String> hosts = headers.valueStringIterator(HttpHeaderNames.HOST);
             if (!hosts.hasNext()) {
-                return new Refusal(HttpResponseStatus.BAD_REQUEST, "bad_request", "missing Host header");
+                return Refusal.of(HttpResponseStatus.BAD_REQUEST, "bad_request", "missing Host header");
             }
             hosts.next();
             if (hosts.hasNext()) {
-                return new Refusal(HttpResponseStatus.BAD_REQUEST, "bad_request", "more than one Host header");
+                return Refusal.of(HttpResponseStatus.BAD_REQUEST, "bad_request", "more than one Host header");
             }
         }
         Refusal target = toOriginForm(request);
@@ -59,7 +56,7 @@ final class ClientRules {
         }
         String expect = headers.get(HttpHeaderNames.EXPECT);
         if (expect != null && !expect.trim().equalsIgnoreCase("100-continue")) {
-            return new Refusal(HttpResponseStatus.EXPECTATION_FAILED, "expectation_failed",
+            return Refusal.of(HttpResponseStatus.EXPECTATION_FAILED, "expectation_failed",
                     "only Expect: 100-continue is supported");
         }
         long max = limits.maxBodyBytes();
@@ -107,26 +104,26 @@ final class ClientRules {
     }
 
     private static Refusal badTarget(String why) {
-        return new Refusal(HttpResponseStatus.BAD_REQUEST, "bad_request", "request target " + why);
+        return Refusal.of(HttpResponseStatus.BAD_REQUEST, "bad_request", "request target " + why);
     }
 
     /** The answer to a request the decoder could not accept; the decoder's own words go in the detail. */
     static Refusal malformed(Throwable cause) {
         String detail = "malformed request: " + cause.getMessage();
         if (cause instanceof TooLongHttpLineException) {
-            return new Refusal(HttpResponseStatus.REQUEST_URI_TOO_LONG, "uri_too_long", detail);
+            return Refusal.of(HttpResponseStatus.REQUEST_URI_TOO_LONG, "uri_too_long", detail);
         }
         if (cause instanceof TooLongHttpHeaderException) {
-            return new Refusal(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "header_fields_too_large", detail);
+            return Refusal.of(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "header_fields_too_large", detail);
         }
         if (cause instanceof TooLongFrameException) {
-            return new Refusal(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "payload_too_large", detail);
+            return Refusal.of(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "payload_too_large", detail);
         }
-        return new Refusal(HttpResponseStatus.BAD_REQUEST, "bad_request", detail);
+        return Refusal.of(HttpResponseStatus.BAD_REQUEST, "bad_request", detail);
     }
 
     static Refusal tooLarge(long max) {
-        return new Refusal(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "payload_too_large",
+        return Refusal.of(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "payload_too_large",
                 "request body larger than limits.maxBodyBytes (" + max + " bytes)");
     }
 }

@@ -8,7 +8,6 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpResponseStatus;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -30,8 +29,7 @@ final class ConnectionLimiter extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         if (open.incrementAndGet() > traffic.current().config().limits().maxConnections()) {
-            FullHttpResponse tooMany = ErrorAnswers.of(HttpResponseStatus.SERVICE_UNAVAILABLE, "service_unavailable", null, null,
-                    "too many connections", true);
+            FullHttpResponse tooMany = ErrorAnswers.of(Refusal.serviceUnavailable("too many connections"), true);
             tooMany.headers().set(HttpHeaderNames.RETRY_AFTER, 1);
             ctx.writeAndFlush(AnswerBytes.of(ctx.alloc(), tooMany)).addListener(ChannelFutureListener.CLOSE);
             return;

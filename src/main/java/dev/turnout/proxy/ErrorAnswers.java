@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
-import io.netty.handler.codec.http.HttpResponseStatus;
 
 /** The answers the proxy writes itself: a status and a small JSON body, never a stack trace. */
 final class ErrorAnswers {
@@ -15,20 +14,17 @@ final class ErrorAnswers {
 
     private ErrorAnswers() {}
 
-    /**
-     * @param pool    the pool the request was routed to, or null before routing
-     * @param backend the backend that failed, or null when no single backend is to blame
-     */
-    static FullHttpResponse of(HttpResponseStatus status, String error, String pool, String backend, String detail, boolean close) {
-        ObjectNode body = JSON.createObjectNode().put("error", error);
-        if (pool != null) {
-            body.put("pool", pool);
+    /** The answer to {@code refusal}; {@code close} adds {@code Connection: close}. */
+    static FullHttpResponse of(Refusal refusal, boolean close) {
+        ObjectNode body = JSON.createObjectNode().put("error", refusal.error());
+        if (refusal.pool() != null) {
+            body.put("pool", refusal.pool());
         }
-        if (backend != null) {
-            body.put("backend", backend);
+        if (refusal.backend() != null) {
+            body.put("backend", refusal.backend());
         }
-        body.put("detail", detail);
-        FullHttpResponse response = JsonResponse.of(status, body.toString());
+        body.put("detail", refusal.detail());
+        FullHttpResponse response = JsonResponse.of(refusal.status(), body.toString());
         if (close) {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         }

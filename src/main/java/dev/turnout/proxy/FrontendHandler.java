@@ -30,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * {@code limits.headerTimeout}, an idle keep-alive connection closes after {@code limits.idleTimeout},
  * and a connection whose last answer the client does not take within that time is dropped.
  */
-final class FrontendHandler extends ChannelInboundHandlerAdapter {
+final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http1ClientStream.Connection {
 
     private static final Logger log = LoggerFactory.getLogger(FrontendHandler.class);
     private static final byte[] CONTINUE = "HTTP/1.1 100 Continue\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
@@ -38,6 +38,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private final ProxyContext context;
     private final StrictRequestDecoder decoder;
     private ChannelHandlerContext ctx;
+    /** The client side of each exchange on this connection, one at a time. */
+    private Http1ClientStream stream;
     private InetAddress peer;
     /** AsciiString: it is written into every forwarded request, and the encoder copies these fastest. */
     private AsciiString clientIp;
@@ -58,6 +60,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        this.stream = new Http1ClientStream(this, ctx);
         if (ctx.channel().remoteAddress() instanceof InetSocketAddress a) {
             peer = a.getAddress();
             clientIp = AsciiString.of(peer.getHostAddress());
@@ -98,10 +101,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         firstRequest = false;
         RoutingSnapshot snapshot = context.traffic().current();
         ProxyConfig config = snapshot.config();
-        ClientRules.Refusal refusal = ClientRules.check(request, config.limits());
+        Refusal refusal = ClientRules.check(request, config.limits());
         Router.Route route = refusal == null ? Router.route(request, snapshot) : null;
         if (refusal == null && route == null) {
-            refusal = new ClientRules.Refusal(HttpResponseStatus.BAD_REQUEST, "unknown_pool",
+            refusal = Refusal.of(HttpResponseStatus.BAD_REQUEST, "unknown_pool",
                     config.preview().header().orElse("") + " names no pool (pools: " + String.join(", ", snapshot.poolNames()) + ")");
         }
         if (refusal != null) {
@@ -114,7 +117,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             ctx.writeAndFlush(Unpooled.wrappedBuffer(CONTINUE));
         }
         boolean trusted = isTrusted(config);
-        exchange = new ProxyExchange(this, ctx, context, request, snapshot, route, clientIp, trusted);
+        stream.begin(request);
+        exchange = new ProxyExchange(stream, context, request, snapshot, route, clientIp, trusted);
         exchange.start();
     }
 
@@ -140,24 +144,27 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     /** Answers a request refused before routing; its body, if any, is not read, so the connection ends with the answer. */
-    private void refuse(ClientRules.Refusal refusal) {
-        answer(ErrorAnswers.of(refusal.status(), refusal.error(), null, null, refusal.detail(), true), true);
+    private void refuse(Refusal refusal) {
+        answer(ErrorAnswers.of(refusal, true), true);
     }
 
     /** Reads on while a request body streams, and once more after it to notice a client that hangs up while it waits. */
-    void readMore() {
+    @Override
+    public void readMore() {
         if (!decoder.holdsBytes()) {
             ctx.read();
         }
     }
 
     /** Writes an answer of the proxy's own and ends the current exchange with it. */
-    void answer(FullHttpResponse response, boolean close) {
+    @Override
+    public void answer(FullHttpResponse response, boolean close) {
         ctx.write(AnswerBytes.of(ctx.alloc(), response));
         exchangeComplete(close);
     }
 
-    void exchangeComplete(boolean close) {
+    @Override
+    public void exchangeComplete(boolean close) {
         exchange = null;
         idleSinceNanos = System.nanoTime();
         if (close || context.lifecycle().stopping()) {
@@ -197,7 +204,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    void closeAfterFlush() {
+    @Override
+    public void closeAfterFlush() {
         exchange = null;
         if (closing) {
             return;
@@ -215,7 +223,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     /** Makes the clock tick within {@code nanos}, for an exchange whose first deadline is closer than the next tick. */
-    void tickWithin(long nanos) {
+    @Override
+    public void tickWithin(long nanos) {
         long due = System.nanoTime() + nanos;
         if (clock != null && due - clockDueNanos < 0) {
             clock.cancel(false);
@@ -264,8 +273,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             long since = firstRequest ? idleSinceNanos : headStart;
             long left = since + headerTimeout - now;
             if (left <= 0) {
-                answer(ErrorAnswers.of(HttpResponseStatus.REQUEST_TIMEOUT, "request_timeout", null, null,
-                        "no complete request head within " + limits.headerTimeout().toMillis() + "ms", true), true);
+                refuse(Refusal.requestTimeout("no complete request head within " + limits.headerTimeout().toMillis() + "ms"));
             }
             return left;
         }

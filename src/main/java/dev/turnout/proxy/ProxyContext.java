@@ -5,7 +5,12 @@ import dev.turnout.routing.TrafficSwitch;
 import dev.turnout.upstream.UpstreamConnector;
 
 /**
- * What every client connection shares: the switch to route by, the connector and the lifecycle.
- * Settings are not here: each request takes them from the snapshot it routes with.
+ * What every client connection shares: the switch to route by, the connector, the lifecycle and
+ * where outcomes go. Settings are not here: each request takes them from the snapshot it routes with.
  */
-public record ProxyContext(TrafficSwitch traffic, UpstreamConnector connector, Lifecycle lifecycle) {}
+public record ProxyContext(TrafficSwitch traffic, UpstreamConnector connector, Lifecycle lifecycle, ExchangeOutcomes outcomes) {
+
+    public ProxyContext(TrafficSwitch traffic, UpstreamConnector connector, Lifecycle lifecycle) {
+        this(traffic, connector, lifecycle, new ExchangeOutcomes());
+    }
+}

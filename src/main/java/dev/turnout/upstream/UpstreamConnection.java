@@ -4,6 +4,8 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.util.ReferenceCountUtil;
 
 /**
@@ -27,7 +29,7 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
         this.home = home;
     }
 
-    public Channel channel() {
+    Channel channel() {
         return channel;
     }
 
@@ -43,6 +45,30 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
 
     public int requests() {
         return requests;
+    }
+
+    /** Writes the request head, as HTTP/1.1; nothing is flushed until {@link #flush}. */
+    public void sendHead(HttpRequest request) {
+        channel.write(RequestBytes.head(channel.alloc(), request), channel.voidPromise());
+    }
+
+    /** Writes one part of the request body, which is handed over; in chunks of our framing when {@code chunked}. */
+    public void send(HttpContent part, boolean chunked) {
+        RequestBytes.write(channel, part, chunked);
+    }
+
+    public void flush() {
+        channel.flush();
+    }
+
+    /** Whether the backend takes request bytes: false pauses reading the client's body. */
+    public boolean writable() {
+        return channel.isWritable();
+    }
+
+    /** Asks for the next bytes of the response, once the client takes what came before. */
+    public void read() {
+        channel.read();
     }
 
     /** Ends the exchange's hold: back to the idle pool when reusable, else closed. */

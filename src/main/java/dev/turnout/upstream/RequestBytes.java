@@ -1,5 +1,6 @@
-package dev.turnout.proxy;
+package dev.turnout.upstream;
 
+import dev.turnout.base.Framing;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;

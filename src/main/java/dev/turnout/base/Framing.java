@@ -1,4 +1,4 @@
-package dev.turnout.proxy;
+package dev.turnout.base;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -12,14 +12,14 @@ import java.util.Map;
  * The bytes of HTTP/1.1 framing that Turnout writes itself: header lines, and chunks for the
  * bodies it frames (a request body that came chunked, a response body the backend ended by closing).
  */
-final class Framing {
+public final class Framing {
 
-    static final short CRLF = ('\r' << 8) | '\n';
+    public static final short CRLF = ('\r' << 8) | '\n';
 
     private Framing() {}
 
     /** Writes {@code data} as one chunk. An empty buffer is released unwritten: an empty chunk would end the body. */
-    static void writeChunk(ChannelOutboundInvoker out, ByteBufAllocator alloc, ByteBuf data) {
+    public static void writeChunk(ChannelOutboundInvoker out, ByteBufAllocator alloc, ByteBuf data) {
         int size = data.readableBytes();
         if (size == 0) {
             data.release();
@@ -33,7 +33,7 @@ final class Framing {
     }
 
     /** The last chunk, with trailer fields if there are any. */
-    static ByteBuf lastChunk(ByteBufAllocator alloc, HttpHeaders trailers) {
+    public static ByteBuf lastChunk(ByteBufAllocator alloc, HttpHeaders trailers) {
         ByteBuf end = alloc.buffer(trailers.isEmpty() ? 5 : 128);
         end.writeByte('0').writeShort(CRLF);
         writeHeaders(end, trailers);
@@ -41,7 +41,7 @@ final class Framing {
     }
 
     /** Each header as {@code name: value} and CRLF; names and values are ISO-8859-1, as Netty decoded them. */
-    static void writeHeaders(ByteBuf out, HttpHeaders headers) {
+    public static void writeHeaders(ByteBuf out, HttpHeaders headers) {
         Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence();
         while (it.hasNext()) {
             Map.Entry<CharSequence, CharSequence> header = it.next();

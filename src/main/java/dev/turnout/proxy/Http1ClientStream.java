@@ -1,0 +1,170 @@
+package dev.turnout.proxy;
+
+import dev.turnout.base.Framing;
+import dev.turnout.upstream.ResponseHead;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The client stream of an HTTP/1.x connection, one exchange at a time. The answer goes out as the
+ * backend's bytes: its head copied line by line without the hop-by-hop headers (the parser left
+ * them out), with framing and connection lines of our own; its body as read, chunk framing and all.
+ * A body the backend ends by closing goes to an HTTP/1.1 client in chunks framed here; an HTTP/1.0
+ * client, which knows no chunks, gets the data alone and the end of the connection as its end.
+ */
+final class Http1ClientStream implements ClientStream {
+
+    /** The connection the stream writes on: it decides when the next request is read, and keeps the clock. */
+    interface Connection {
+        /** The answer is written; {@code close}: the connection ends with it. */
+        void exchangeComplete(boolean close);
+
+        /** Writes Turnout's own answer and ends the exchange with it. */
+        void answer(FullHttpResponse response, boolean close);
+
+        void closeAfterFlush();
+
+        void readMore();
+
+        void tickWithin(long nanos);
+    }
+
+    private static final byte[] CHUNKED_LINE = "Transfer-Encoding: chunked\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] CLOSE_LINE = "Connection: close\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] KEEP_ALIVE_LINE = "Connection: keep-alive\r\n".getBytes(StandardCharsets.US_ASCII);
+
+    private final Connection connection;
+    private final ChannelHandlerContext ctx;
+
+    private boolean keepAlive;
+    private boolean http11;
+    private boolean headRequest;
+    /** The backend framed the body by closing; an HTTP/1.1 client gets it in chunks we frame. */
+    private boolean chunkEncode;
+    /** The connection ends with this answer. */
+    private boolean closeAfter;
+
+    Http1ClientStream(Connection connection, ChannelHandlerContext ctx) {
+        this.connection = connection;
+        this.ctx = ctx;
+    }
+
+    /** The next exchange on this connection begins with {@code request}. */
+    void begin(HttpRequest request) {
+        keepAlive = HttpUtil.isKeepAlive(request);
+        http11 = request.protocolVersion().equals(HttpVersion.HTTP_1_1);
+        headRequest = HttpMethod.HEAD.equals(request.method());
+        chunkEncode = false;
+        closeAfter = !keepAlive;
+    }
+
+    @Override
+    public EventLoop eventLoop() {
+        return ctx.channel().eventLoop();
+    }
+
+    @Override
+    public boolean takesChunkedBytes() {
+        return http11;
+    }
+
+    @Override
+    public void interim(ResponseHead head) {
+        ctx.write(headLines(head, 0).writeShort(Framing.CRLF), ctx.voidPromise());
+    }
+
+    @Override
+    public void head(ResponseHead head, boolean requestBodyPending) {
+        boolean chunked = false;
+        if (!head.framedByLength() && mayHaveBody(head.status())) {
+            if (http11) {
+                chunked = true;
+                chunkEncode = !head.chunked();
+            } else {
+                // An HTTP/1.0 client knows no chunks: the end of the body is the end of the connection.
+                closeAfter = true;
+            }
+        }
+        if (requestBodyPending) {
+            // A request whose body is still coming cannot be followed by another on this connection.
+            closeAfter = true;
+        }
+        ByteBuf out = headLines(head, CHUNKED_LINE.length + KEEP_ALIVE_LINE.length);
+        if (chunked) {
+            out.writeBytes(CHUNKED_LINE);
+        }
+        if (closeAfter) {
+            out.writeBytes(CLOSE_LINE);
+        } else if (!http11) {
+            out.writeBytes(KEEP_ALIVE_LINE);
+        }
+        ctx.write(out.writeShort(Framing.CRLF), ctx.voidPromise());
+    }
+
+    /** The status line and end-to-end header lines in a buffer with room for {@code extra} more bytes and the final CRLF. */
+    private ByteBuf headLines(ResponseHead head, int extra) {
+        ByteBuf out = ctx.alloc().buffer(head.size() + extra + 2);
+        head.writeTo(out);
+        return out;
+    }
+
+    private boolean mayHaveBody(int status) {
+        return !headRequest && status != 204 && status != 304;
+    }
+
+    @Override
+    public void body(ByteBuf part) {
+        if (chunkEncode) {
+            Framing.writeChunk(ctx, ctx.alloc(), part);
+        } else {
+            ctx.write(part, ctx.voidPromise());
+        }
+    }
+
+    @Override
+    public void end() {
+        if (chunkEncode) {
+            ctx.write(Framing.lastChunk(ctx.alloc(), EmptyHttpHeaders.INSTANCE), ctx.voidPromise());
+        }
+        connection.exchangeComplete(closeAfter);
+    }
+
+    @Override
+    public void answer(Refusal refusal, boolean requestBodyPending) {
+        boolean close = closeAfter || requestBodyPending;
+        connection.answer(ErrorAnswers.of(refusal, close), close);
+    }
+
+    @Override
+    public void abort() {
+        connection.closeAfterFlush();
+    }
+
+    @Override
+    public void flush() {
+        ctx.flush();
+    }
+
+    @Override
+    public boolean writable() {
+        return ctx.channel().isWritable();
+    }
+
+    @Override
+    public void readRequest() {
+        connection.readMore();
+    }
+
+    @Override
+    public void checkWithin(long nanos) {
+        connection.tickWithin(nanos);
+    }
+}
