@@ -1,5 +1,6 @@
 package dev.turnout.proxy;
 
+import dev.turnout.upstream.HopByHop;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
@@ -14,7 +15,6 @@ import java.util.Map;
  */
 public final class HeaderRules {
 
-    private static final AsciiString PROXY_CONNECTION = AsciiString.cached("proxy-connection");
     private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
     private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
     private static final AsciiString X_FORWARDED_HOST = AsciiString.cached("x-forwarded-host");
@@ -22,17 +22,10 @@ public final class HeaderRules {
     private static final AsciiString X_FORWARDED_PREFIX = AsciiString.cached("x-forwarded-");
     private static final AsciiString HTTP = AsciiString.cached("http");
 
-    private static final AsciiString[] HOP_BY_HOP = {
-        HttpHeaderNames.CONNECTION,
-        HttpHeaderNames.KEEP_ALIVE,
-        PROXY_CONNECTION,
-        HttpHeaderNames.PROXY_AUTHENTICATE,
-        HttpHeaderNames.PROXY_AUTHORIZATION,
-        HttpHeaderNames.TE,
-        HttpHeaderNames.TRAILER,
-        HttpHeaderNames.TRANSFER_ENCODING,
-        HttpHeaderNames.UPGRADE,
-    };
+    /** The same names the response side strips: {@link HopByHop} is the one list. */
+    private static final AsciiString[] HOP_BY_HOP = HopByHop.standard().names().stream().map(AsciiString::cached).toArray(AsciiString[]::new);
+    /** Bit n is set when a hop-by-hop name is n characters long: most names are ruled out by their length alone. */
+    private static final long HOP_BY_HOP_LENGTHS = HopByHop.standard().names().stream().mapToLong(n -> 1L << n.length()).reduce(0, (a, b) -> a | b);
 
     /** Besides every X-Forwarded-*: what backends and frameworks take for the client's address or scheme. */
     private static final AsciiString[] CLIENT_CLAIMS = {
@@ -43,11 +36,6 @@ public final class HeaderRules {
     };
 
     private HeaderRules() {}
-
-    /** The hop-by-hop header names (RFC 9110, 7.6.1), lower-case; responses are stripped of the same ones. */
-    public static List<AsciiString> hopByHop() {
-        return List.of(HOP_BY_HOP);
-    }
 
     /**
      * Removes, before a request is forwarded, the hop-by-hop headers and every header named in a
@@ -108,7 +96,7 @@ public final class HeaderRules {
 
     private static boolean isHopByHop(CharSequence name) {
         int length = name.length();
-        if (length != 2 && length != 7 && length != 10 && (length < 16 || length > 19)) {
+        if (length > 63 || (HOP_BY_HOP_LENGTHS & (1L << length)) == 0) {
             return false;
         }
         for (AsciiString hop : HOP_BY_HOP) {

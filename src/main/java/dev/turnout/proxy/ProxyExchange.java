@@ -6,6 +6,7 @@ import dev.turnout.routing.Backend;
 import dev.turnout.routing.Pool;
 import dev.turnout.routing.RollbackWatch;
 import dev.turnout.routing.RoutingSnapshot;
+import dev.turnout.upstream.BodyFraming;
 import dev.turnout.upstream.ResponseHead;
 import dev.turnout.upstream.UpstreamConnection;
 import dev.turnout.upstream.UpstreamConnector;
@@ -368,12 +369,13 @@ final class ProxyExchange implements UpstreamListener {
         // The clock may be set for the end of firstByteTimeout; the first gap after the head may end sooner.
         front.tickWithin(readTimeoutNanos);
         responseStatus = code;
-        upstreamReusable = head.keepAlive();
+        upstreamReusable = head.reusable();
+        BodyFraming framing = head.framing();
         boolean chunked = false;
-        if (!head.framedByLength() && mayHaveBody(code)) {
+        if (framing == BodyFraming.CHUNKED || framing == BodyFraming.UNTIL_CLOSE) {
             if (clientHttp11) {
                 chunked = true;
-                chunkEncode = !head.chunked();
+                chunkEncode = framing == BodyFraming.UNTIL_CLOSE;
             } else {
                 // An HTTP/1.0 client knows no chunks: the end of the body is the end of the connection.
                 closeClient = true;
@@ -413,10 +415,6 @@ final class ProxyExchange implements UpstreamListener {
 
     private boolean bodyStillComing() {
         return !bodyless && !requestReceived;
-    }
-
-    private boolean mayHaveBody(int code) {
-        return !headRequest && code != 204 && code != 304;
     }
 
     @Override

@@ -17,7 +17,7 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(UpstreamConnection.class);
 
     private final Backend backend;
-    private final ResponseParser parser = new ResponseParser();
+    private final ResponseParser parser = new ResponseParser(HopByHop.standard());
     private Channel channel;
     private UpstreamListener listener;
     private int requests;
