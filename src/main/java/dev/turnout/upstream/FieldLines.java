@@ -147,6 +147,10 @@ final class FieldLines {
                 if (!endsWithChunked(in, vs, ve)) {
                     throw new MalformedResponse("Transfer-Encoding other than chunked");
                 }
+                if (chunked || chunkedBefore(in, vs, ve - CHUNKED.length)) {
+                    // RFC 9112, 6.1: one parser would take the data for chunks, another for chunk framing.
+                    throw new MalformedResponse("chunked applied more than once");
+                }
                 chunked = true;
             } else if (is(in, ls, nameLength, CONNECTION)) {
                 keep = false;
@@ -236,6 +240,19 @@ final class FieldLines {
             value = value * 10 + d;
         }
         return value;
+    }
+
+    /** Whether a coding in {@code in[from, to)}, a Transfer-Encoding value but for its last coding, is chunked. */
+    private static boolean chunkedBefore(byte[] in, int from, int to) {
+        for (int ts = skipSpace(in, from, to); ts < to; ) {
+            int comma = indexOf(in, ts, to, ',');
+            int end = comma < 0 ? to : comma;
+            if (is(in, ts, trimSpace(in, ts, end) - ts, CHUNKED)) {
+                return true;
+            }
+            ts = comma < 0 ? to : skipSpace(in, comma + 1, to);
+        }
+        return false;
     }
 
     /** Whether the last coding of a Transfer-Encoding value is chunked. */

@@ -44,6 +44,10 @@ final class HeadParser {
         }
         fields.readHeader(in, lineEnd + 1, length);
         boolean http11 = minor == '1';
+        if (!http11 && fields.chunked()) {
+            // An HTTP/1.0 recipient knows no chunks: it would read the framing as data.
+            throw new MalformedResponse("Transfer-Encoding in an HTTP/1.0 response");
+        }
         boolean keepAlive = http11 ? !fields.close() : fields.keepAlive() && !fields.close();
         return new ResponseHead(in, length, status, framing(status, headRequest), keepAlive, fields.ambiguous(),
                 fields.contentLength(), reasonStart, statusEnd, fields.lines(), fields.count());
