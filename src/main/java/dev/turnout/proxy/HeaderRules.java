@@ -47,7 +47,7 @@ public final class HeaderRules {
         while (it.hasNext()) {
             Map.Entry<CharSequence, CharSequence> header = it.next();
             CharSequence name = header.getKey();
-            boolean hopByHop = HopByHop.is(name);
+            boolean hopByHop = HopByHop.standard().matches(name);
             if (hopByHop || (!allowUnderscores && AsciiString.indexOf(name, '_', 0) >= 0) || (!trustedPeer && claimsClient(name))) {
                 if (found == null) {
                     found = new ArrayList<>(4);

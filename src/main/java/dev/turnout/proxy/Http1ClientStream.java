@@ -1,13 +1,13 @@
 package dev.turnout.proxy;
 
 import dev.turnout.base.Framing;
+import dev.turnout.upstream.BodyFraming;
 import dev.turnout.upstream.ResponseHead;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
@@ -46,7 +46,6 @@ final class Http1ClientStream implements ClientStream {
 
     private boolean keepAlive;
     private boolean http11;
-    private boolean headRequest;
     /** The backend framed the body by closing; an HTTP/1.1 client gets it in chunks we frame. */
     private boolean chunkEncode;
     /** The connection ends with this answer. */
@@ -61,7 +60,6 @@ final class Http1ClientStream implements ClientStream {
     void begin(HttpRequest request) {
         keepAlive = HttpUtil.isKeepAlive(request);
         http11 = request.protocolVersion().equals(HttpVersion.HTTP_1_1);
-        headRequest = HttpMethod.HEAD.equals(request.method());
         chunkEncode = false;
         closeAfter = !keepAlive;
     }
@@ -83,11 +81,12 @@ final class Http1ClientStream implements ClientStream {
 
     @Override
     public void head(ResponseHead head, boolean requestBodyPending) {
+        BodyFraming framing = head.framing();
         boolean chunked = false;
-        if (!head.framedByLength() && mayHaveBody(head.status())) {
+        if (framing == BodyFraming.CHUNKED || framing == BodyFraming.UNTIL_CLOSE) {
             if (http11) {
                 chunked = true;
-                chunkEncode = !head.chunked();
+                chunkEncode = framing == BodyFraming.UNTIL_CLOSE;
             } else {
                 // An HTTP/1.0 client knows no chunks: the end of the body is the end of the connection.
                 closeAfter = true;
@@ -114,10 +113,6 @@ final class Http1ClientStream implements ClientStream {
         ByteBuf out = ctx.alloc().buffer(head.size() + extra + 2);
         head.writeTo(out);
         return out;
-    }
-
-    private boolean mayHaveBody(int status) {
-        return !headRequest && status != 204 && status != 304;
     }
 
     @Override

@@ -5,6 +5,7 @@ import dev.turnout.config.ProxyConfig;
 import dev.turnout.routing.Pool;
 import dev.turnout.routing.RollbackWatch;
 import dev.turnout.routing.RoutingSnapshot;
+import dev.turnout.upstream.BodyFraming;
 import dev.turnout.upstream.ResponseHead;
 import dev.turnout.upstream.UpstreamConnection;
 import dev.turnout.upstream.UpstreamConnector;
@@ -327,7 +328,7 @@ final class ProxyExchange implements UpstreamListener {
         // The clock may be set for the end of firstByteTimeout; the first gap after the head may end sooner.
         client.checkWithin(readTimeoutNanos);
         responseStatus = code;
-        upstreamReusable = head.keepAlive();
+        upstreamReusable = head.reusable();
         client.head(head, requestBodyPending());
     }
 

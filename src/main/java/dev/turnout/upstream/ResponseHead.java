@@ -17,23 +17,25 @@ public final class ResponseHead {
     private final byte[] bytes;
     private final int length;
     private final int status;
+    private final BodyFraming framing;
     private final boolean keepAlive;
+    private final boolean ambiguous;
     private final long contentLength;
-    private final boolean chunked;
     private final int reasonStart;
     private final int reasonEnd;
     /** Start and end offsets in {@link #bytes} of each end-to-end header line, CRLF excluded. */
     private final int[] lines;
     private final int lineCount;
 
-    ResponseHead(byte[] bytes, int length, int status, boolean keepAlive, long contentLength, boolean chunked,
-                 int reasonStart, int reasonEnd, int[] lines, int lineCount) {
+    ResponseHead(byte[] bytes, int length, int status, BodyFraming framing, boolean keepAlive, boolean ambiguous,
+                 long contentLength, int reasonStart, int reasonEnd, int[] lines, int lineCount) {
         this.bytes = bytes;
         this.length = length;
         this.status = status;
+        this.framing = framing;
         this.keepAlive = keepAlive;
+        this.ambiguous = ambiguous;
         this.contentLength = contentLength;
-        this.chunked = chunked;
         this.reasonStart = reasonStart;
         this.reasonEnd = reasonEnd;
         this.lines = lines;
@@ -44,23 +46,31 @@ public final class ResponseHead {
         return status;
     }
 
+    public BodyFraming framing() {
+        return framing;
+    }
+
     /** Whether the backend lets this connection carry another request after this response. */
     public boolean keepAlive() {
         return keepAlive;
     }
 
-    /** Whether Content-Length frames the body (Transfer-Encoding: chunked overrides it and then it is not kept). */
-    public boolean framedByLength() {
-        return contentLength >= 0;
+    /** Whether the head framed its body in a way another parser could read otherwise: see {@link FieldLines#ambiguous}. */
+    public boolean ambiguous() {
+        return ambiguous;
     }
 
-    /** The body's length, or -1 when Content-Length does not frame it. */
-    public long contentLength() {
+    /**
+     * Whether the connection may go back to the pool once this response ends: the backend keeps it,
+     * its framing was unambiguous, and the end of the body is not the end of the connection.
+     */
+    public boolean reusable() {
+        return keepAlive && !ambiguous && framing != BodyFraming.UNTIL_CLOSE;
+    }
+
+    /** The Content-Length value kept, or -1; it frames the body only when {@link #framing} says LENGTH. */
+    long contentLength() {
         return contentLength;
-    }
-
-    public boolean chunked() {
-        return chunked;
     }
 
     /** An upper bound of the bytes {@link #writeTo} writes before the caller's own header lines. */

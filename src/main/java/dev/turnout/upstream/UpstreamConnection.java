@@ -1,5 +1,6 @@
 package dev.turnout.upstream;
 
+import dev.turnout.base.HopByHop;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -19,7 +20,7 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
 
     /** The idle pool of the backend this connection goes to: where it waits between requests. */
     private final IdleConnections home;
-    private final ResponseParser parser = new ResponseParser();
+    private final ResponseParser parser = new ResponseParser(HopByHop.standard());
     private Channel channel;
     private UpstreamListener listener;
     private int requests;

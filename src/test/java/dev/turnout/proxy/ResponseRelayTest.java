@@ -192,8 +192,9 @@ class ResponseRelayTest {
             assertThat(ProxyHarness.json(disagree).get("detail").asText()).isEqualTo("invalid response: bad Content-Length");
             assertThat(client.get("/twice").text()).isEqualTo("ok");
         }
-        // One connection for the answers in step, and a new one after the refused answer.
-        assertThat(origin.connections()).isEqualTo(2);
+        // Framing another parser could read otherwise (/both, each /twice) and the refused answer each
+        // take their connection with them; only /named's carries the next request.
+        assertThat(origin.connections()).isEqualTo(5);
     }
 
     @Test
