@@ -1,6 +1,6 @@
 package dev.turnout.admin;
 
-import dev.turnout.config.Durations;
+import dev.turnout.config.ConfigKeys;
 import dev.turnout.config.ProxyConfig;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -54,44 +54,7 @@ final class ConfigDiff {
 
     private static Map<String, String> flatten(ProxyConfig c) {
         Map<String, String> m = new LinkedHashMap<>();
-        m.put("listen", c.listen().toString());
-        m.put("admin.listen", c.admin().listen().toString());
-        m.put("admin.token", c.admin().token().isPresent() ? "(set)" : "(not set)");
-        m.put("state.file", c.state().file().map(Object::toString).orElse("(none)"));
-        ProxyConfig.Upstream up = c.upstream();
-        m.put("upstream.connectTimeout", Durations.format(up.connectTimeout()));
-        m.put("upstream.firstByteTimeout", Durations.format(up.firstByteTimeout()));
-        m.put("upstream.readTimeout", Durations.format(up.readTimeout()));
-        m.put("upstream.writeTimeout", Durations.format(up.writeTimeout()));
-        m.put("upstream.keepalive.maxIdlePerBackend", String.valueOf(up.keepalive().maxIdlePerBackend()));
-        m.put("upstream.keepalive.idleTimeout", Durations.format(up.keepalive().idleTimeout()));
-        m.put("upstream.keepalive.maxRequestsPerConnection", String.valueOf(up.keepalive().maxRequestsPerConnection()));
-        m.put("drain.timeout", Durations.format(c.drain().timeout()));
-        m.put("health.path", c.health().path());
-        m.put("health.interval", Durations.format(c.health().interval()));
-        m.put("health.timeout", Durations.format(c.health().timeout()));
-        m.put("health.rise", String.valueOf(c.health().rise()));
-        m.put("health.fall", String.valueOf(c.health().fall()));
-        m.put("switch.minHealthy", String.valueOf(c.gate().minHealthy()));
-        m.put("switch.smoke", c.gate().smoke().toString());
-        m.put("retry.attempts", String.valueOf(c.retry().attempts()));
-        m.put("preview.header", c.preview().header().orElse("(off)"));
-        m.put("preview.pathPrefix", String.valueOf(c.preview().pathPrefix()));
-        m.put("rollback.auto", String.valueOf(c.rollback().auto()));
-        m.put("rollback.window", Durations.format(c.rollback().window()));
-        m.put("rollback.maxErrorRate", String.valueOf(c.rollback().maxErrorRate()));
-        m.put("rollback.minRequests", String.valueOf(c.rollback().minRequests()));
-        m.put("rollback.minClients", String.valueOf(c.rollback().minClients()));
-        ProxyConfig.Limits l = c.limits();
-        m.put("limits.maxRequestLine", String.valueOf(l.maxRequestLine()));
-        m.put("limits.maxHeaderBytes", String.valueOf(l.maxHeaderBytes()));
-        m.put("limits.maxHeaders", String.valueOf(l.maxHeaders()));
-        m.put("limits.maxBodyBytes", String.valueOf(l.maxBodyBytes()));
-        m.put("limits.headerTimeout", Durations.format(l.headerTimeout()));
-        m.put("limits.idleTimeout", Durations.format(l.idleTimeout()));
-        m.put("limits.maxConnections", String.valueOf(l.maxConnections()));
-        m.put("headers.allowUnderscores", String.valueOf(c.headers().allowUnderscores()));
-        m.put("trustedProxies", c.trustedProxies().toString());
+        ConfigKeys.ALL.forEach(key -> key.shownIn(c).ifPresent(value -> m.put(key.path(), value)));
         return m;
     }
 }

@@ -1,6 +1,7 @@
 package dev.turnout.admin;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.turnout.config.ProxyConfig;
 import dev.turnout.routing.BackendHealth;
@@ -8,7 +9,6 @@ import dev.turnout.health.HttpProbe;
 import dev.turnout.routing.Backend;
 import dev.turnout.routing.Pool;
 import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpResponseStatus;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -36,16 +36,15 @@ public final class SwitchGate {
         ProxyConfig.Gate gate = config.gate();
         int healthy = target.healthyCount();
         if (healthy < gate.minHealthy()) {
-            SwitchRefused refused = refused(target, "unhealthy", healthy + " of " + target.backends().size()
-                    + " backends healthy, switch.minHealthy is " + gate.minHealthy());
-            ArrayNode list = refused.body.putArray("unhealthy");
+            ArrayNode unhealthy = JsonNodeFactory.instance.arrayNode();
             for (Backend b : target.backends()) {
                 BackendHealth h = b.health();
                 if (!h.healthy()) {
-                    list.addObject().put("backend", b.toString()).put("error", h.lastError());
+                    unhealthy.addObject().put("backend", b.toString()).put("error", h.lastError());
                 }
             }
-            return CompletableFuture.failedFuture(refused);
+            return CompletableFuture.failedFuture(SwitchRefused.gateFailed(target.name(), "unhealthy", healthy + " of "
+                    + target.backends().size() + " backends healthy, switch.minHealthy is " + gate.minHealthy(), unhealthy));
         }
         return probeHealthy(target, gate, config.health()).thenCompose(probed -> smoke(target, gate));
     }
@@ -73,11 +72,10 @@ public final class SwitchGate {
             });
             int passed = probes.size() - failed.size();
             if (passed < gate.minHealthy()) {
-                SwitchRefused refused = refused(target, "probe", "GET " + health.path() + " probe at switch time: " + passed + " of "
-                        + target.backends().size() + " backends passed, switch.minHealthy is " + gate.minHealthy());
-                ArrayNode list = refused.body.putArray("probe");
+                ArrayNode list = JsonNodeFactory.instance.arrayNode();
                 failed.forEach((b, error) -> list.addObject().put("backend", b.toString()).put("error", error));
-                throw refused;
+                throw SwitchRefused.gateFailed(target.name(), "probe", "GET " + health.path() + " probe at switch time: " + passed
+                        + " of " + target.backends().size() + " backends passed, switch.minHealthy is " + gate.minHealthy(), list);
             }
         });
     }
@@ -94,18 +92,16 @@ public final class SwitchGate {
             List<ObjectNode> failures = runs.stream().map(CompletableFuture::join).filter(f -> f != null).toList();
             if (!failures.isEmpty()) {
                 ObjectNode first = failures.get(0);
-                SwitchRefused refused = refused(target, "smoke", first.get("method").asText() + " " + first.get("path").asText()
+                throw SwitchRefused.gateFailed(target.name(), "smoke", first.get("method").asText() + " " + first.get("path").asText()
                         + " on " + first.get("backend").asText() + " got " + (first.hasNonNull("status")
                         ? first.get("status").asText() : first.get("error").asText())
-                        + " (expected: " + first.get("expect") + ")");
-                refused.body.putArray("smoke").addAll(failures);
-                throw refused;
+                        + " (expected: " + first.get("expect") + ")", JsonNodeFactory.instance.arrayNode().addAll(failures));
             }
         });
     }
 
     private static ObjectNode failure(Backend b, ProxyConfig.Smoke smoke, HttpProbe.Result r) {
-        ObjectNode node = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode()
+        ObjectNode node = JsonNodeFactory.instance.objectNode()
                 .put("backend", b.toString())
                 .put("method", smoke.method())
                 .put("path", smoke.path());
@@ -118,11 +114,5 @@ public final class SwitchGate {
         ArrayNode expect = node.putArray("expect");
         smoke.expect().forEach(expect::add);
         return node;
-    }
-
-    private static SwitchRefused refused(Pool target, String reason, String detail) {
-        SwitchRefused refused = new SwitchRefused(HttpResponseStatus.CONFLICT, "gate_failed", detail);
-        refused.body.put("pool", target.name()).put("reason", reason);
-        return refused;
     }
 }

@@ -1,5 +1,6 @@
 package dev.turnout.admin;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -10,9 +11,34 @@ final class SwitchRefused extends RuntimeException {
     final HttpResponseStatus status;
     final ObjectNode body;
 
-    SwitchRefused(HttpResponseStatus status, String error, String detail) {
+    private SwitchRefused(HttpResponseStatus status, String error, String detail) {
         super(detail, null, false, false);
         this.status = status;
         this.body = JsonNodeFactory.instance.objectNode().put("error", error).put("detail", detail);
+    }
+
+    static SwitchRefused unknownPool(String detail) {
+        return new SwitchRefused(HttpResponseStatus.NOT_FOUND, "unknown_pool", detail);
+    }
+
+    /** A switch without {@code ?to=} when there are more than two pools to choose from. */
+    static SwitchRefused targetRequired(String detail) {
+        return new SwitchRefused(HttpResponseStatus.BAD_REQUEST, "target_required", detail);
+    }
+
+    static SwitchRefused noPreviousPool(String detail) {
+        return new SwitchRefused(HttpResponseStatus.CONFLICT, "no_previous_pool", detail);
+    }
+
+    /** A reload removed the target between the call and the flip. */
+    static SwitchRefused poolRemoved(String detail) {
+        return new SwitchRefused(HttpResponseStatus.CONFLICT, "pool_removed", detail);
+    }
+
+    /** The target failed the gate's {@code check}; {@code failures} are listed under the check's name. */
+    static SwitchRefused gateFailed(String pool, String check, String detail, ArrayNode failures) {
+        SwitchRefused refused = new SwitchRefused(HttpResponseStatus.CONFLICT, "gate_failed", detail);
+        refused.body.put("pool", pool).put("reason", check).set(check, failures);
+        return refused;
     }
 }

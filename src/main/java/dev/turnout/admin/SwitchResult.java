@@ -1,11 +1,13 @@
 package dev.turnout.admin;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import dev.turnout.state.FlipRecord;
 
 /**
- * The answer of a switch or rollback. {@code drained}, {@code drainMillis} and {@code remaining}
- * are absent when the caller did not wait for the drain, or when nothing changed; {@code forced}
- * appears only on a forced flip; {@code saved} (whether the state file holds the flip) only on a flip.
+ * The answer of a switch or rollback, made by {@link #unchanged} or {@link #flipped}.
+ * {@code drained}, {@code drainMillis} and {@code remaining} are absent when the caller did not
+ * wait for the drain, or when nothing changed; {@code forced} appears only on a forced flip;
+ * {@code saved} (whether the state file holds the flip) only on a flip.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 record SwitchResult(
@@ -19,6 +21,17 @@ record SwitchResult(
         Boolean drained,
         Long drainMillis,
         Integer remaining) {
+
+    /** The target was active already: nothing moved, so nothing drains. */
+    static SwitchResult unchanged(String active, long generation) {
+        return new SwitchResult(active, active, generation, false, 0, null, null, null, null, null);
+    }
+
+    /** The answer to the flip {@code record} tells of, right after it. */
+    static SwitchResult flipped(FlipRecord record, int inFlightAtSwitch, boolean saved) {
+        return new SwitchResult(record.from(), record.to(), record.generation(), true, inFlightAtSwitch,
+                record.forced() ? Boolean.TRUE : null, saved, null, null, null);
+    }
 
     SwitchResult withDrain(boolean wasDrained, long millis, int stillInFlight) {
         return new SwitchResult(from, to, generation, changed, inFlightAtSwitch, forced, saved, wasDrained, millis,

@@ -6,12 +6,11 @@ import dev.turnout.routing.Pool;
 import dev.turnout.routing.RollbackWatch;
 import dev.turnout.routing.RoutingSnapshot;
 import dev.turnout.routing.TrafficSwitch;
+import dev.turnout.state.FlipReason;
 import dev.turnout.state.FlipRecord;
 import dev.turnout.state.StateFile;
 import dev.turnout.state.SwitchHistory;
-import io.netty.handler.codec.http.HttpResponseStatus;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
@@ -29,10 +28,6 @@ public final class SwitchService {
 
     private static final Logger log = LoggerFactory.getLogger(SwitchService.class);
     private static final long DRAIN_POLL_MILLIS = 5;
-
-    static final String MANUAL = "manual";
-    static final String ROLLBACK = "rollback";
-    static final String AUTO_ROLLBACK = "auto-rollback";
 
     private final TrafficSwitch traffic;
     private final Optional<StateFile> state;
@@ -61,24 +56,24 @@ public final class SwitchService {
             RoutingSnapshot now = traffic.current();
             Pool target;
             if (to.isPresent()) {
-                target = now.pool(to.get()).orElseThrow(() -> new SwitchRefused(HttpResponseStatus.NOT_FOUND, "unknown_pool",
+                target = now.pool(to.get()).orElseThrow(() -> SwitchRefused.unknownPool(
                         "no pool named \"" + to.get() + "\" (pools: " + String.join(", ", now.poolNames()) + ")"));
             } else if (now.pools().size() == 2) {
                 target = now.pools().get(0) == now.active() ? now.pools().get(1) : now.pools().get(0);
             } else {
-                throw new SwitchRefused(HttpResponseStatus.BAD_REQUEST, "target_required",
+                throw SwitchRefused.targetRequired(
                         "there are " + now.pools().size() + " pools; name one with ?to= (pools: " + String.join(", ", now.poolNames()) + ")");
             }
-            return gated(target, MANUAL, by, force);
+            return gated(target, FlipReason.MANUAL, by, force);
         }, waitForDrain);
     }
 
     /** Flips back to the pool that was active before the last flip. */
     CompletableFuture<SwitchResult> rollback(String by, boolean waitForDrain, boolean force) {
         return serialized(() -> {
-            Pool target = traffic.current().previous().orElseThrow(() -> new SwitchRefused(HttpResponseStatus.CONFLICT,
-                    "no_previous_pool", "nothing to roll back to: no flip has happened yet"));
-            return gated(target, ROLLBACK, by, force);
+            Pool target = traffic.current().previous().orElseThrow(() -> SwitchRefused.noPreviousPool(
+                    "nothing to roll back to: no flip has happened yet"));
+            return gated(target, FlipReason.ROLLBACK, by, force);
         }, waitForDrain);
     }
 
@@ -90,7 +85,7 @@ public final class SwitchService {
                 return CompletableFuture.completedFuture(null);
             }
             log.warn("auto-rollback of {} to {}: {}", watch.pool().name(), now.previous().get().name(), why);
-            return CompletableFuture.completedFuture(flip(now.previous().get().name(), AUTO_ROLLBACK, "turnout", false, why));
+            return CompletableFuture.completedFuture(flip(now.previous().get().name(), FlipReason.AUTO_ROLLBACK, "turnout", false, why));
         }, false);
     }
 
@@ -111,7 +106,7 @@ public final class SwitchService {
                 : waitForDrain ? f.drained() : CompletableFuture.completedFuture(f.result()));
     }
 
-    private CompletableFuture<Flipped> gated(Pool target, String reason, String by, boolean force) {
+    private CompletableFuture<Flipped> gated(Pool target, FlipReason reason, String by, boolean force) {
         if (force || traffic.current().active() == target) {
             return CompletableFuture.completedFuture(flip(target.name(), reason, by, force, null));
         }
@@ -119,35 +114,42 @@ public final class SwitchService {
                 .thenApplyAsync(ok -> flip(target.name(), reason, by, false, null), executor);
     }
 
-    private Flipped flip(String target, String reason, String by, boolean forced, String detail) {
+    private Flipped flip(String target, FlipReason reason, String by, boolean forced, String detail) {
         // An automatic rollback is not watched in turn: it must never flap back to the pool it fled.
         ProxyConfig config = traffic.current().config();
         TrafficSwitch.Flip flip;
         try {
-            flip = traffic.flipTo(target, (from, to) -> config.rollback().auto() && !reason.equals(AUTO_ROLLBACK)
+            flip = traffic.flipTo(target, (from, to) -> config.rollback().auto() && reason != FlipReason.AUTO_ROLLBACK
                     ? Optional.of(new RollbackWatch(to, from.outcomes().tally(), forced, config.rollback(), config.health().fall(),
                             this::autoRollback))
                     : Optional.empty());
         } catch (IllegalArgumentException e) {
-            throw new SwitchRefused(HttpResponseStatus.CONFLICT, "pool_removed", e.getMessage());
+            throw SwitchRefused.poolRemoved(e.getMessage());
         }
         RoutingSnapshot after = flip.after();
         Pool old = flip.before().active();
         if (!flip.changed()) {
             log.info("{} to {} by {}: already active (generation {})", reason, target, by, after.generation());
-            SwitchResult same = new SwitchResult(old.name(), target, after.generation(), false, 0, null, null, null, null, null);
+            SwitchResult same = SwitchResult.unchanged(target, after.generation());
             return new Flipped(same, CompletableFuture.completedFuture(same));
         }
-        FlipRecord record = new FlipRecord(Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(), old.name(), target,
-                after.generation(), reason, forced, by, detail, null, null);
+        FlipRecord record = FlipRecord.builder()
+                .at(Instant.now())
+                .from(old.name())
+                .to(target)
+                .generation(after.generation())
+                .reason(reason)
+                .forced(forced)
+                .by(by)
+                .detail(detail)
+                .build();
         history.add(record);
         boolean saved = save();
         for (Backend b : old.backends()) {
             b.idle().closeAll();
         }
         long startNanos = System.nanoTime();
-        SwitchResult flipped = new SwitchResult(old.name(), target, after.generation(), true, old.inFlight(),
-                forced ? Boolean.TRUE : null, saved, null, null, null);
+        SwitchResult flipped = SwitchResult.flipped(record, old.inFlight(), saved);
         CompletableFuture<SwitchResult> drained = new CompletableFuture<>();
         watchDrain(old, startNanos, config.drain().timeout().toNanos(), flipped, drained);
         drained.thenAcceptAsync(r -> {

@@ -27,7 +27,10 @@ public final class StateFile {
     /** What a restart takes over from the last run. */
     public record Saved(String active, Optional<String> previous, long generation, List<FlipRecord> history) {}
 
-    private static final ObjectMapper JSON = new ObjectMapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    /** Lenient in what it reads: a history entry with a field or a reason it does not know still loads. */
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(DeserializationFeature.READ_UNKNOWN_ENUM_VALUES_AS_NULL);
 
     private final Path file;
 

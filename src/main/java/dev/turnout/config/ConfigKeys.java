@@ -1,0 +1,204 @@
+package dev.turnout.config;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * Every key of proxy.yaml, in the order of the reference. The reload change report is made from
+ * this table; {@link ConfigLoader}, {@code turnout check}'s summary and docs/configuration.md are
+ * tested against it, so a key cannot be added to one of them and forgotten in another.
+ */
+public final class ConfigKeys {
+
+    public static final List<ConfigKey> ALL = List.of(
+            reported("listen", "`0.0.0.0:8080`", "`host:port` or `[v6]:port`",
+                    c -> c.listen().toString(),
+                    "The client-facing listener; all interfaces, because it is the edge."),
+            reported("admin.listen", "`127.0.0.1:9090`", "`host:port`",
+                    c -> c.admin().listen().toString(),
+                    "Whoever reaches the admin API can move your traffic, so by default only the local machine can. Any address "
+                    + "that is not loopback (`127.0.0.0/8`, `::1`, `localhost`) needs `admin.token`, or the config is refused (see "
+                    + "[Admin token](security.md#admin-token))."),
+            reported("admin.token", "none", "a string, normally `${TURNOUT_ADMIN_TOKEN}`",
+                    c -> c.admin().token().isPresent() ? "(set)" : "(not set)",
+                    "When set, every `/admin/*` call needs `Authorization: Bearer <token>`; `/health` stays open. None by default, "
+                    + "because the default listener is loopback only. Take it from the environment rather than writing it into the "
+                    + "file; an empty value means no token."),
+            documented("pools", "required", "mapping of name to `{ backends: [host:port, ...] }`",
+                    "Two or more pools, each with one or more backends. Names: letters, digits, `-` and `_`, starting with a letter"
+                    + " or digit. A backend listed twice in a pool is an error."),
+            documented("active", "the first pool", "a pool name",
+                    "Used only when there is no state file yet (or it names a pool the config no longer has). After that the state "
+                    + "file decides."),
+            reported("state.file", "`turnout-state.json`", "a path, relative to the working directory",
+                    c -> c.state().file().map(Object::toString).orElse("(none)"),
+                    "Remembers the active pool, the previous pool, the generation and the last 100 flips (`history`), so a restart "
+                    + "does not silently flip back or forget what happened. It is always on; missing directories are created. Turnout"
+                    + " does not start when it cannot create a file in that directory, rather than find out at the first flip."),
+            reported("upstream.connectTimeout", "`10s`", "duration",
+                    c -> Durations.format(c.upstream().connectTimeout()),
+                    "A backend that has not accepted a TCP connection in 10 s is down; fail the request rather than hold it."),
+            reported("upstream.firstByteTimeout", "`60s`", "duration",
+                    c -> Durations.format(c.upstream().firstByteTimeout()),
+                    "From the request written upstream to the end of the (final) response head: the whole head, not each gap in it."
+                    + " A reasoning model may think for a minute before its first token; this allows that without raising "
+                    + "`readTimeout` for every stream, and a backend that drips its head a byte at a time cannot hold the request "
+                    + "longer. Past it: 504, or a cut-off answer if a `1xx` already went to the client."),
+            reported("upstream.readTimeout", "`30s`", "duration",
+                    c -> Durations.format(c.upstream().readTimeout()),
+                    "The longest silence from a backend after its response head, between parts of the body. It is a gap, not a "
+                    + "total: a stream that sends something at least every 30 s can run for hours. Before the head, "
+                    + "`firstByteTimeout` applies instead."),
+            reported("upstream.writeTimeout", "`30s`", "duration",
+                    c -> Durations.format(c.upstream().writeTimeout()),
+                    "The longest a backend may refuse to accept request bytes (a stalled upload)."),
+            reported("upstream.keepalive.maxIdlePerBackend", "`32`", "whole number, `0` or more",
+                    c -> String.valueOf(c.upstream().keepalive().maxIdlePerBackend()),
+                    "Idle connections kept per backend **per event loop**, like nginx's `keepalive 32` per worker. Turnout runs one"
+                    + " event loop per CPU, so the total per backend is up to 32 × CPUs. `0` turns pooling off."),
+            reported("upstream.keepalive.idleTimeout", "`60s`", "duration",
+                    c -> Durations.format(c.upstream().keepalive().idleTimeout()),
+                    "nginx's upstream `keepalive_timeout` default. Keep it below your backend's own keep-alive timeout (see below)."),
+            reported("upstream.keepalive.maxRequestsPerConnection", "`1000`", "whole number, `1` or more",
+                    c -> String.valueOf(c.upstream().keepalive().maxRequestsPerConnection()),
+                    "nginx's `keepalive_requests` default; closing a connection now and then frees what the backend holds per "
+                    + "connection."),
+            reported("drain.timeout", "`120s`", "duration",
+                    c -> Durations.format(c.drain().timeout()),
+                    "How long a switch call waits for the old pool to empty before it answers `\"drained\":false`. Two minutes covers"
+                    + " long streamed answers without leaving a deploy script hanging. It kills nothing."),
+            reported("health.path", "`/health`", "a path starting with `/`",
+                    c -> c.health().path(),
+                    "The path most apps and container health checks already serve. Every backend must answer it with a 2xx (see the"
+                    + " warning below)."),
+            reported("health.interval", "`2s`", "duration",
+                    c -> Durations.format(c.health().interval()),
+                    "How often each backend is checked. With `fall: 3` a dead backend is out within about 6 s, for one small "
+                    + "request per backend every 2 s."),
+            reported("health.timeout", "`1s`", "duration, at most `health.interval`",
+                    c -> Durations.format(c.health().timeout()),
+                    "A health endpoint that needs more than a second to answer is as good as down. It may not be longer than the "
+                    + "interval, so the checks of one backend never overlap."),
+            reported("health.rise", "`2`", "whole number, `1` or more",
+                    c -> String.valueOf(c.health().rise()),
+                    "Passing checks in a row before an unhealthy backend counts as healthy again. Two, so that one lucky answer "
+                    + "from a backend that is still starting does not bring it back."),
+            reported("health.fall", "`3`", "whole number, `1` or more",
+                    c -> String.valueOf(c.health().fall()),
+                    "Failing checks in a row before a healthy backend counts as unhealthy. Three, so that one slow check (a GC "
+                    + "pause, a lost packet) does not take a backend out. Live traffic that cannot connect takes it out at once "
+                    + "anyway."),
+            reported("switch.minHealthy", "`1`", "whole number, `0` or more",
+                    c -> String.valueOf(c.gate().minHealthy()),
+                    "Healthy backends the target pool needs, or the switch is refused. One means a pool with no healthy backend "
+                    + "never gets traffic by a plain switch; raise it for pools with several backends to refuse a half-started pool. "
+                    + "`0` turns this part of the gate off. A value above the pool's number of backends refuses every switch to it "
+                    + "that is not forced."),
+            reported("switch.smoke", "none", "list of `{ method, path, expect }`",
+                    c -> c.gate().smoke().toString(),
+                    "Requests sent to every backend of the target pool before a flip; all must pass. None by default, because "
+                    + "Turnout cannot guess which paths your app serves. A health check says the process is up; a smoke request says "
+                    + "the API answers."),
+            documented("switch.smoke[].method", "`GET`", "an HTTP method in capitals",
+                    "Sent with no body (`Content-Length: 0`)."),
+            documented("switch.smoke[].path", "required", "a path starting with `/`, query allowed",
+                    "For example `/v1/models`."),
+            documented("switch.smoke[].expect", "`[200]`", "list of statuses, `200` to `599`",
+                    "The statuses that count as a pass. An API that wants a key may pass with `[200, 401]`: the route exists and "
+                    + "the app answers."),
+            reported("retry.attempts", "`2`", "whole number, `1` or more",
+                    c -> String.valueOf(c.retry().attempts()),
+                    "Total tries per request, the first included, each on another backend of the same pool (see "
+                    + "[Retries](switching.md#retries)). One retry covers the usual case, one dead or restarting backend, without "
+                    + "multiplying the load on a pool that is failing as a whole. `1` turns retries off."),
+            documented("preview", "off", "mapping, or absent",
+                    "Preview routing is off when the section is absent: on the open internet nobody should reach the standby pool "
+                    + "by accident. An empty `preview: {}` turns it on with the defaults below."),
+            reported("preview.header", "`X-Environment`", "a header name, or `none`",
+                    c -> c.preview().header().orElse("(off)"),
+                    "A request with `X-Environment: green` goes to the pool `green`, whatever is active. `none` turns header "
+                    + "routing off."),
+            reported("preview.pathPrefix", "`false`", "`true` or `false`",
+                    c -> String.valueOf(c.preview().pathPrefix()),
+                    "When `true`, `/green/...` goes to `green` with `/green` removed. Off by default, because it takes over every "
+                    + "path that begins with a pool name, which your app may use itself."),
+            reported("rollback.auto", "`true`", "`true` or `false`",
+                    c -> String.valueOf(c.rollback().auto()),
+                    "A bad release should not keep the traffic while nobody is looking. The watch only runs for `rollback.window` "
+                    + "after a switch or rollback you made. `false`: no watch, no automatic rollback."),
+            reported("rollback.window", "`5m`", "duration",
+                    c -> Durations.format(c.rollback().window()),
+                    "How long the new active pool is watched after a flip. Most bad releases show within minutes; after that, "
+                    + "rolling back is a decision for a person."),
+            reported("rollback.maxErrorRate", "`0.05`", "a number from `0` to `1`",
+                    c -> String.valueOf(c.rollback().maxErrorRate()),
+                    "One error in twenty requests more than the old pool had: a healthy service is far below it, a broken release "
+                    + "far above. The pool is rolled back when errors are *more* than the old pool's error rate before the flip plus "
+                    + "this share of its requests (see [Automatic rollback](switching.md#automatic-rollback)), so `1` turns the "
+                    + "error-rate rule off (the no-healthy-backend rule stays)."),
+            reported("rollback.minRequests", "`20`", "whole number, `1` or more",
+                    c -> String.valueOf(c.rollback().minRequests()),
+                    "No decision on a handful of requests: one 500 among the first three is not a trend. With the defaults, a pool "
+                    + "that answers only 500s to three or more clients is rolled back at its 20th request, and 2 errors among the "
+                    + "first 20 requests are enough when the old pool had none."),
+            reported("rollback.minClients", "`3`", "whole number, `1` or more",
+                    c -> String.valueOf(c.rollback().minClients()),
+                    "Errors count towards a rollback only once they come from this many distinct client addresses (as "
+                    + "`trustedProxies` resolves them), so one client hitting a failing path cannot roll a healthy release back (see "
+                    + "[Automatic rollback](switching.md#automatic-rollback))."),
+            reported("limits.maxRequestLine", "`8KiB`", "size, at most `1MiB`",
+                    c -> String.valueOf(c.limits().maxRequestLine()),
+                    "The longest request line (method, target, version). Past it: 414. nginx's default header buffers hold a "
+                    + "request line of 8 KB too; a longer URL is almost always a bug or an attack."),
+            reported("limits.maxHeaderBytes", "`32KiB`", "size, at most `16MiB`",
+                    c -> String.valueOf(c.limits().maxHeaderBytes()),
+                    "All header lines of a request together. Past it: 431. Room for large cookies and bearer tokens (nginx's "
+                    + "default header buffers total 32 KB as well), while a client cannot make Turnout hold megabytes per connection."),
+            reported("limits.maxHeaders", "`100`", "whole number, `1` or more",
+                    c -> String.valueOf(c.limits().maxHeaders()),
+                    "Header fields in a request. Past it: 431. HAProxy's default is 101; real clients send a few dozen at most, and"
+                    + " each field costs the backend a lookup."),
+            reported("limits.maxBodyBytes", "`0`", "size; `0` = unlimited",
+                    c -> String.valueOf(c.limits().maxBodyBytes()),
+                    "Past it: 413, checked on `Content-Length` before anything is forwarded and counted while a chunked body "
+                    + "streams. Unlimited by default because Turnout streams bodies and never holds one whole, so a large body costs "
+                    + "it no memory, and only you know how large an upload your API takes."),
+            reported("limits.headerTimeout", "`10s`", "duration",
+                    c -> Durations.format(c.limits().headerTimeout()),
+                    "A client must send a whole request head within this, or it gets 408 and the connection closes. A real client "
+                    + "sends its head at once; ten seconds covers a slow mobile link and stops a client that drips header bytes "
+                    + "(Slowloris) from holding a connection."),
+            reported("limits.idleTimeout", "`60s`", "duration",
+                    c -> Durations.format(c.limits().idleTimeout()),
+                    "A keep-alive client connection with no request for this long is closed; a client that goes silent this long in"
+                    + " the middle of its request body gets 408; a client that takes no byte of its answer for this long is dropped. "
+                    + "A minute lets clients reuse connections between requests without idle ones piling up."),
+            reported("limits.maxConnections", "`10000`", "whole number, `1` or more",
+                    c -> String.valueOf(c.limits().maxConnections()),
+                    "Open client connections. Past it a new connection gets 503 and is closed at once, so a flood of connections "
+                    + "cannot exhaust file descriptors or memory. Keep the open-file limit (`ulimit -n`) well above it: each busy "
+                    + "client connection also holds a backend connection."),
+            reported("headers.allowUnderscores", "`false`", "`true` or `false`",
+                    c -> String.valueOf(c.headers().allowUnderscores()),
+                    "Request header names containing `_` are dropped before forwarding, as nginx's `underscores_in_headers off` "
+                    + "does: a CGI or WSGI backend reads `X_Forwarded_For` and `X-Forwarded-For` as the same `HTTP_X_FORWARDED_FOR`, "
+                    + "so a client could smuggle a forwarded address past Turnout. `true` forwards them."),
+            reported("trustedProxies", "`[]`", "list of address ranges: `10.0.0.0/8`, `192.168.1.7`, `fd00::/8`",
+                    c -> c.trustedProxies().toString(),
+                    "Peers whose `X-Forwarded-*` headers Turnout believes: from them it appends to `X-Forwarded-For` and keeps the "
+                    + "other forwarded headers; from anyone else it replaces them all (see [Trusted "
+                    + "proxies](security.md#trusted-proxies)). Empty by default: at the edge, a client's claim about who it is proves"
+                    + " nothing.")
+);
+
+    private ConfigKeys() {}
+
+    private static ConfigKey reported(String path, String defaultValue, String form, Function<ProxyConfig, String> shown, String why) {
+        return new ConfigKey(path, defaultValue, form, Optional.of(shown), why);
+    }
+
+    private static ConfigKey documented(String path, String defaultValue, String form, String why) {
+        return new ConfigKey(path, defaultValue, form, Optional.empty(), why);
+    }
+}

@@ -1,0 +1,44 @@
+package dev.turnout.admin;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.turnout.config.ConfigKey;
+import dev.turnout.config.ConfigKeys;
+import dev.turnout.config.ProxyConfig;
+import dev.turnout.testing.ConfigSamples;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** A reload reports a change of any key of the table, each on the line of the key it changed. */
+class ConfigDiffTest {
+
+    @Test
+    void everyKeyTheReportShowsIsReportedByItsPath() throws Exception {
+        for (ConfigKey key : ConfigKeys.ALL) {
+            ProxyConfig before = ConfigSamples.load(ConfigSamples.around(key));
+            ProxyConfig after = ConfigSamples.load(ConfigSamples.withSample(key));
+            List<String> lines = lines(ConfigDiff.between(before, after));
+            if (key.shown().isPresent()) {
+                assertThat(lines).as(key.path())
+                        .containsExactly(key.path() + ": " + key.shownIn(before).orElseThrow() + " -> " + key.shownIn(after).orElseThrow());
+            } else if (!key.path().equals("active")) {  // only a start without a state file reads it: a reload has nothing to report
+                assertThat(lines).as("%s, through its pools or its parent", key.path()).isNotEmpty();
+            }
+        }
+    }
+
+    @Test
+    void linesSayKeyOldAndNew() throws Exception {
+        ConfigKey readTimeout = ConfigKeys.ALL.stream().filter(k -> k.path().equals("upstream.readTimeout")).findFirst().orElseThrow();
+        assertThat(ConfigDiff.between(ConfigSamples.load(ConfigSamples.around(readTimeout)),
+                ConfigSamples.load(ConfigSamples.withSample(readTimeout))).changes())
+                .containsExactly("upstream.readTimeout: 30s -> 1m");
+    }
+
+    private static List<String> lines(ConfigDiff.Result result) {
+        List<String> lines = new ArrayList<>(result.changes());
+        lines.addAll(result.restartRequired());
+        return lines;
+    }
+}

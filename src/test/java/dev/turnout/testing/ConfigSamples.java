@@ -1,0 +1,143 @@
+package dev.turnout.testing;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.turnout.config.ConfigException;
+import dev.turnout.config.ConfigKey;
+import dev.turnout.config.ConfigLoader;
+import dev.turnout.config.ProxyConfig;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * proxy.yaml files that set one key of {@link dev.turnout.config.ConfigKeys} at a time, for the
+ * tests that hold the loader, {@code check} and the reload report to that table.
+ */
+public final class ConfigSamples {
+
+    /** A valid value for every key of the table that is not its default, in YAML. */
+    public static final Map<String, String> SAMPLES = samples();
+
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+    private static final ConfigLoader LOADER = new ConfigLoader(name -> null);
+
+    private ConfigSamples() {}
+
+    private static Map<String, String> samples() {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("listen", "127.0.0.1:8081");
+        m.put("admin.listen", "127.0.0.2:9091");
+        m.put("admin.token", "s3cret");
+        m.put("pools", "{ blue: { backends: [\"127.0.0.1:8001\"] }, green: { backends: [\"127.0.0.1:8003\"] } }");
+        m.put("active", "green");
+        m.put("state.file", "other-state.json");
+        m.put("upstream.connectTimeout", "3s");
+        m.put("upstream.firstByteTimeout", "2m");
+        m.put("upstream.readTimeout", "1m");
+        m.put("upstream.writeTimeout", "10s");
+        m.put("upstream.keepalive.maxIdlePerBackend", "8");
+        m.put("upstream.keepalive.idleTimeout", "4s");
+        m.put("upstream.keepalive.maxRequestsPerConnection", "100");
+        m.put("drain.timeout", "30s");
+        m.put("health.path", "/ready");
+        m.put("health.interval", "5s");
+        m.put("health.timeout", "500ms");
+        m.put("health.rise", "1");
+        m.put("health.fall", "5");
+        m.put("switch.minHealthy", "0");
+        m.put("switch.smoke", "[{ path: /v1/models }]");
+        m.put("switch.smoke[].method", "HEAD");
+        m.put("switch.smoke[].path", "/v1/chat/completions");
+        m.put("switch.smoke[].expect", "[200, 401]");
+        m.put("retry.attempts", "1");
+        m.put("preview", "{}");
+        m.put("preview.header", "X-Pool");
+        m.put("preview.pathPrefix", "true");
+        m.put("rollback.auto", "false");
+        m.put("rollback.window", "10m");
+        m.put("rollback.maxErrorRate", "0.1");
+        m.put("rollback.minRequests", "50");
+        m.put("rollback.minClients", "1");
+        m.put("limits.maxRequestLine", "4KiB");
+        m.put("limits.maxHeaderBytes", "16KiB");
+        m.put("limits.maxHeaders", "50");
+        m.put("limits.maxBodyBytes", "1MiB");
+        m.put("limits.headerTimeout", "5s");
+        m.put("limits.idleTimeout", "2m");
+        m.put("limits.maxConnections", "500");
+        m.put("headers.allowUnderscores", "true");
+        m.put("trustedProxies", "[10.0.0.0/8]");
+        return Map.copyOf(m);
+    }
+
+    /** Two pools, and the mappings above {@code key} (a smoke request has its required path), but not the key itself. */
+    public static String around(ConfigKey key) {
+        ObjectNode root = twoPools();
+        parentOf(root, key.path());
+        return write(root);
+    }
+
+    /** {@link #around} with {@code key} set to {@code yamlValue}. */
+    public static String with(ConfigKey key, String yamlValue) {
+        ObjectNode root = twoPools();
+        String[] segments = key.path().split("\\.");
+        parentOf(root, key.path()).set(field(segments[segments.length - 1]), read(yamlValue));
+        return write(root);
+    }
+
+    /** {@link #around} with {@code key} set to its sample. */
+    public static String withSample(ConfigKey key) {
+        return with(key, SAMPLES.get(key.path()));
+    }
+
+    public static ProxyConfig load(String yaml) throws ConfigException {
+        return LOADER.parse(yaml, "proxy.yaml");
+    }
+
+    private static ObjectNode twoPools() {
+        return (ObjectNode) read("pools: { blue: { backends: [\"127.0.0.1:8001\"] }, green: { backends: [\"127.0.0.1:8002\"] } }");
+    }
+
+    /** {@code smoke[]} stands for the first item of the list {@code smoke}. */
+    private static ObjectNode parentOf(ObjectNode root, String path) {
+        String[] segments = path.split("\\.");
+        ObjectNode node = root;
+        for (int i = 0; i < segments.length - 1; i++) {
+            String segment = segments[i];
+            if (segment.endsWith("[]")) {
+                ArrayNode list = node.withArray(field(segment));
+                if (list.isEmpty()) {
+                    list.addObject().put("path", "/ready");
+                }
+                node = (ObjectNode) list.get(0);
+            } else {
+                node = node.withObject("/" + segment);
+            }
+        }
+        return node;
+    }
+
+    private static String field(String segment) {
+        return segment.endsWith("[]") ? segment.substring(0, segment.length() - 2) : segment;
+    }
+
+    private static JsonNode read(String yaml) {
+        try {
+            return YAML.readTree(yaml);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("not YAML: " + yaml, e);
+        }
+    }
+
+    private static String write(JsonNode root) {
+        try {
+            return YAML.writeValueAsString(root);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
