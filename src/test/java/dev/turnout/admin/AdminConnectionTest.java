@@ -82,7 +82,7 @@ class AdminConnectionTest extends BlueGreenTest {
         }
         // Closed: every admin connection has ended, so whatever they logged is in.
         assertThat(LogCapture.errors()).isEmpty();
-        assertThat(LogCapture.lines()).filteredOn(l -> l.contains("413")).hasSize(3)
+        assertThat(LogCapture.lines()).filteredOn(l -> l.contains("refused with 413")).hasSize(3)
                 .allMatch(l -> l.startsWith("INFO AdminHandler: admin request from 127.0.0.1 refused with 413: body over 65536 bytes"));
     }
 
