@@ -9,6 +9,7 @@ import dev.turnout.testing.ProxyHarness;
 import dev.turnout.testing.RawHttp;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 class DrainTest extends BlueGreenTest {
@@ -23,6 +24,7 @@ class DrainTest extends BlueGreenTest {
             assertThat(head.header("X-Origin")).contains("blue");
             assertThat(chunk(stream)).isEqualTo("data: blue 1\n\n");
 
+            long callStart = System.nanoTime();
             CompletableFuture<ProxyHarness.Admin> flip = CompletableFuture.supplyAsync(() -> call(proxy, "/admin/switch"));
             await().untilAsserted(() -> assertThat(proxy.server().traffic().current().active().name()).isEqualTo("green"));
             try (RawHttp fresh = proxy.client()) {
@@ -40,11 +42,21 @@ class DrainTest extends BlueGreenTest {
             assertThat(stream.readChunk()).isNull();
 
             JsonNode answer = flip.get().json();
+            long callMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - callStart);
             assertThat(answer.get("from").asText()).isEqualTo("blue");
             assertThat(answer.get("to").asText()).isEqualTo("green");
             assertThat(answer.get("inFlightAtSwitch").asInt()).isEqualTo(1);
             assertThat(answer.get("drained").asBoolean()).isTrue();
-            assertThat(answer.get("drainMillis").asLong()).isGreaterThanOrEqualTo(0);
+            assertThat(answer.has("remaining")).isFalse();
+            assertThat(answer.get("drainMillis").isIntegralNumber()).isTrue();
+            assertThat(answer.get("drainMillis").asLong()).isBetween(0L, callMillis);
+            // The flip's history entry gets the same drain result once the drain has ended.
+            await().untilAsserted(() -> {
+                JsonNode entry = proxy.admin("GET", "/admin/history").json().get(0);
+                assertThat(entry.get("generation").asLong()).isEqualTo(answer.get("generation").asLong());
+                assertThat(entry.get("drained").asBoolean()).isTrue();
+                assertThat(entry.get("drainMillis").asLong()).isEqualTo(answer.get("drainMillis").asLong());
+            });
             // The connection that carried the stream is closed, not pooled: blue is retired.
             await().untilAsserted(() -> assertThat(blue.openConnections()).isZero());
         }
@@ -59,8 +71,11 @@ class DrainTest extends BlueGreenTest {
             assertThat(chunk(stream)).isEqualTo("data: blue 1\n\n");
 
             JsonNode answer = proxy.admin("POST", "/admin/switch").json();
+            assertThat(answer.get("inFlightAtSwitch").asInt()).isEqualTo(1);
             assertThat(answer.get("drained").asBoolean()).isFalse();
             assertThat(answer.get("remaining").asInt()).isEqualTo(1);
+            // The stream is still held: the call answered at the timeout, not at the end of the stream.
+            assertThat(proxy.server().traffic().current().pool("blue").orElseThrow().inFlight()).isEqualTo(1);
 
             blue.allowChunks(5);
             assertThat(chunk(stream)).isEqualTo("data: blue 2\n\n");

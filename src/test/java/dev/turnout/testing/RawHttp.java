@@ -110,26 +110,76 @@ public final class RawHttp implements AutoCloseable {
         return new Head(parts[0], Integer.parseInt(parts[1]), headers);
     }
 
+    /**
+     * Reads the body the head announces. A connection that ends before the last byte of a
+     * Content-Length body or before the last chunk throws {@link CutShort}: a test that reads a
+     * body fails when it is short. A test that expects a cut-off body uses {@link #readCutShortBody}.
+     */
     public byte[] readBody(Head head, boolean headRequest) throws IOException {
         if (headRequest || head.status() == 204 || head.status() == 304) {
             return new byte[0];
         }
         ByteArrayOutputStream body = new ByteArrayOutputStream();
+        readBodyInto(head, body);
+        return body.toByteArray();
+    }
+
+    /**
+     * Reads a body the test expects to be cut off by the end of the connection and returns the
+     * bytes that came before it; fails the test when the whole body arrived, or when the body has
+     * no framing that could show a cut (it is read until the connection ends).
+     */
+    public byte[] readCutShortBody(Head head) throws IOException {
+        if (!head.chunked() && head.header("content-length").isEmpty()) {
+            throw new AssertionError("a body without Content-Length or chunked framing cannot be seen cut short");
+        }
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        try {
+            readBodyInto(head, body);
+        } catch (CutShort expected) {
+            return body.toByteArray();
+        }
+        throw new AssertionError("expected the body to be cut short, but all of it arrived (" + body.size() + " bytes)");
+    }
+
+    /** The connection ended before the end of the body its head announced. */
+    public static final class CutShort extends EOFException {
+        CutShort(String message) {
+            super(message);
+        }
+    }
+
+    private void readBodyInto(Head head, ByteArrayOutputStream body) throws IOException {
         if (head.chunked()) {
-            byte[] chunk;
-            while ((chunk = readChunk()) != null) {
-                body.write(chunk);
+            try {
+                while (readChunkInto(body)) {
+                    // next chunk
+                }
+            } catch (CutShort e) {
+                throw e;
+            } catch (EOFException e) {
+                throw new CutShort("chunked body cut short after " + body.size() + " bytes: " + e.getMessage());
             }
         } else if (head.header("content-length").isPresent()) {
-            body.write(in.readNBytes(Integer.parseInt(head.header("content-length").get())));
+            int length = Integer.parseInt(head.header("content-length").get());
+            byte[] data = in.readNBytes(length);
+            body.write(data);
+            if (data.length < length) {
+                throw new CutShort("body cut short: " + data.length + " of " + length + " bytes (Content-Length) before the connection ended");
+            }
         } else {
             body.write(in.readAllBytes());
         }
-        return body.toByteArray();
     }
 
     /** The next chunk of a chunked body, or null after the last one (trailers are skipped). */
     public byte[] readChunk() throws IOException {
+        ByteArrayOutputStream chunk = new ByteArrayOutputStream();
+        return readChunkInto(chunk) ? chunk.toByteArray() : null;
+    }
+
+    /** Appends the next chunk's data (as much as arrived, when cut off); false after the last chunk. */
+    private boolean readChunkInto(ByteArrayOutputStream into) throws IOException {
         String sizeLine = readLine();
         int semi = sizeLine.indexOf(';');
         int size = Integer.parseInt((semi < 0 ? sizeLine : sizeLine.substring(0, semi)).trim(), 16);
@@ -137,14 +187,15 @@ public final class RawHttp implements AutoCloseable {
             while (!readLine().isEmpty()) {
                 // trailer lines
             }
-            return null;
+            return false;
         }
         byte[] data = in.readNBytes(size);
+        into.write(data);
         if (data.length < size) {
-            throw new EOFException("chunk cut short: " + data.length + " of " + size + " bytes");
+            throw new CutShort("chunk cut short: " + data.length + " of " + size + " bytes");
         }
         readLine();
-        return data;
+        return true;
     }
 
     public InputStream input() {
