@@ -103,6 +103,7 @@ public final class Turnout implements Callable<Integer> {
         Signal.handle(new Signal("TERM"), stop);
         Signal.handle(new Signal("INT"), stop);
         Signal.handle(new Signal("HUP"), signal -> server.reload());
+        server.announce();
         stopped.await();
         return 0;
     }

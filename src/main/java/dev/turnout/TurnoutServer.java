@@ -93,12 +93,19 @@ public final class TurnoutServer implements AutoCloseable {
             server.close();
             throw e;
         }
+        return server;
+    }
+
+    /**
+     * Logs the line that says Turnout is ready. The command line calls it once its signal handlers
+     * are in place, so that whoever waits for this line may signal the process at once.
+     */
+    public void announce() {
         RoutingSnapshot s = traffic.current();
         log.info("turnout listening on {} ({}), admin on {}; pools {}; active {} (generation {})",
-                hostPort(server.proxyAddress()), transport.name(), hostPort(server.adminAddress()),
+                hostPort(proxyAddress()), transport.name(), hostPort(adminAddress()),
                 s.pools().stream().map(p -> p.name() + " " + p.backends()).collect(Collectors.joining(", ")),
                 s.active().name(), s.generation());
-        return server;
     }
 
     private static Optional<StateFile.Saved> readState(Optional<StateFile> state) throws StartupException {

@@ -26,7 +26,9 @@ public final class ProxyHarness implements AutoCloseable {
         Path file = dir.resolve("proxy.yaml");
         java.nio.file.Files.createDirectories(dir);
         java.nio.file.Files.writeString(file, fullYaml(dir, yaml));
-        return new ProxyHarness(TurnoutServer.start(config(dir, yaml), Optional.of(file)));
+        TurnoutServer server = TurnoutServer.start(config(dir, yaml), Optional.of(file));
+        server.announce();
+        return new ProxyHarness(server);
     }
 
     public static ProxyConfig config(Path dir, String yaml) throws Exception {
