@@ -1,7 +1,7 @@
 package dev.turnout.admin;
 
 import dev.turnout.config.ProxyConfig;
-import dev.turnout.routing.Backend;
+import dev.turnout.routing.Drain;
 import dev.turnout.routing.Pool;
 import dev.turnout.routing.RollbackWatch;
 import dev.turnout.routing.RoutingSnapshot;
@@ -15,20 +15,18 @@ import java.time.temporal.ChronoUnit;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Flips traffic between pools: checks the gate, publishes the new snapshot (with a rollback watch
- * on the new pool), records and saves the flip, retires the old pool's idle connections and
- * watches it drain. Runs on the admin executor, never on an event loop.
+ * on the new pool), records and saves the flip, and waits on the old pool's drain. Runs on the
+ * admin executor, never on an event loop.
  */
 public final class SwitchService {
 
     private static final Logger log = LoggerFactory.getLogger(SwitchService.class);
-    private static final long DRAIN_POLL_MILLIS = 5;
 
     static final String MANUAL = "manual";
     static final String ROLLBACK = "rollback";
@@ -126,7 +124,7 @@ public final class SwitchService {
         try {
             flip = traffic.flipTo(target, (from, to) -> config.rollback().auto() && !reason.equals(AUTO_ROLLBACK)
                     ? Optional.of(new RollbackWatch(to, from.outcomes().tally(), forced, config.rollback(), config.health().fall(),
-                            this::autoRollback))
+                            this::autoRollback, traffic.time()))
                     : Optional.empty());
         } catch (IllegalArgumentException e) {
             throw new SwitchRefused(HttpResponseStatus.CONFLICT, "pool_removed", e.getMessage());
@@ -142,14 +140,11 @@ public final class SwitchService {
                 after.generation(), reason, forced, by, detail, null, null);
         history.add(record);
         boolean saved = save();
-        for (Backend b : old.backends()) {
-            b.idle().closeAll();
-        }
-        long startNanos = System.nanoTime();
-        SwitchResult flipped = new SwitchResult(old.name(), target, after.generation(), true, old.inFlight(),
+        Drain drain = flip.drain().orElseThrow();
+        SwitchResult flipped = new SwitchResult(old.name(), target, after.generation(), true, drain.inFlightAtStart(),
                 forced ? Boolean.TRUE : null, saved, null, null, null);
-        CompletableFuture<SwitchResult> drained = new CompletableFuture<>();
-        watchDrain(old, startNanos, config.drain().timeout().toNanos(), flipped, drained);
+        CompletableFuture<SwitchResult> drained = drain.await(config.drain().timeout(), executor)
+                .thenApply(d -> flipped.withDrain(d.drained(), d.millis(), d.remaining()));
         drained.thenAcceptAsync(r -> {
             history.update(record.withDrain(r.drained(), r.drainMillis()));
             save();
@@ -158,20 +153,6 @@ public final class SwitchService {
                             : "drain incomplete after " + r.drainMillis() + "ms, " + r.remaining() + " still in flight");
         }, executor);
         return new Flipped(flipped, drained);
-    }
-
-    /** Polls the old pool's in-flight count until it is zero, the pool is active again, or the drain timeout passes. */
-    private void watchDrain(Pool old, long startNanos, long timeoutNanos, SwitchResult flipped, CompletableFuture<SwitchResult> done) {
-        int remaining = old.inFlight();
-        long elapsedNanos = System.nanoTime() - startNanos;
-        long millis = TimeUnit.NANOSECONDS.toMillis(elapsedNanos);
-        if (remaining == 0) {
-            done.complete(flipped.withDrain(true, millis, 0));
-        } else if (traffic.current().active() == old || elapsedNanos >= timeoutNanos) {
-            done.complete(flipped.withDrain(false, millis, remaining));
-        } else {
-            executor.schedule(() -> watchDrain(old, startNanos, timeoutNanos, flipped, done), DRAIN_POLL_MILLIS, TimeUnit.MILLISECONDS);
-        }
     }
 
     /** False when there is no state file or writing it failed: the flip stands, but a restart would not remember it. */
