@@ -13,6 +13,7 @@ import dev.turnout.base.Lifecycle;
 import dev.turnout.proxy.ProxyContext;
 import dev.turnout.proxy.ProxyServer;
 import dev.turnout.base.Transport;
+import dev.turnout.routing.Drain;
 import dev.turnout.routing.RoutingSnapshot;
 import dev.turnout.routing.TrafficSwitch;
 import dev.turnout.state.StateFile;
@@ -22,6 +23,7 @@ import io.netty.channel.EventLoopGroup;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.List;
 import java.util.Optional;
@@ -176,27 +178,24 @@ public final class TurnoutServer implements AutoCloseable {
 
     /**
      * Stops without dropping a request: no new connections, admin /health answers 503, idle
-     * keep-alive connections close, busy ones close after their answer; returns once all are gone
-     * or drain.timeout has passed, with everything closed.
+     * keep-alive connections close, busy ones close after their answer, every pool drains; returns
+     * once all connections are gone or drain.timeout has passed, with everything closed.
      */
     public void stopGracefully() {
         lifecycle.beginStopping();
         proxy.stopAccepting();
         proxy.closeIdleConnections();
-        long deadline = System.nanoTime() + traffic.current().config().drain().timeout().toNanos();
-        int left;
-        while ((left = proxy.openConnections()) > 0 && System.nanoTime() < deadline) {
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-        }
-        if (left > 0) {
-            log.warn("stopping with {} connection(s) still busy after drain.timeout", left);
-        } else {
+        Duration timeout = traffic.current().config().drain().timeout();
+        List<Drain> drains = traffic.retireAll();
+        CompletableFuture<?>[] drained = drains.stream().map(d -> d.await(timeout, adminExecutor)).toArray(CompletableFuture[]::new);
+        // The drains end with the last exchange; its connection closes a moment later, after its last bytes.
+        boolean finished = CompletableFuture.allOf(CompletableFuture.allOf(drained), proxy.allClosed())
+                .thenApply(all -> true).completeOnTimeout(false, timeout.toNanos(), TimeUnit.NANOSECONDS).join();
+        if (finished) {
             log.info("stopped: every connection finished");
+        } else {
+            log.warn("stopping with {} connection(s) still busy after drain.timeout, {} request(s) in flight",
+                    proxy.openConnections(), drains.stream().mapToInt(d -> d.report().remaining()).sum());
         }
         close();
     }
@@ -222,6 +221,13 @@ public final class TurnoutServer implements AutoCloseable {
             proxy.close();
         }
         adminExecutor.shutdownNow();
+        try {
+            // A drain that the closing connections ended may be answering its switch call right now;
+            // the admin loop that writes the answer must outlive that.
+            adminExecutor.awaitTermination(2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         healthLoop.shutdownGracefully(0, 2, TimeUnit.SECONDS);
         boss.shutdownGracefully(0, 2, TimeUnit.SECONDS);
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS);

@@ -80,7 +80,6 @@ public final class ConfigReloader {
         ConfigDiff.Result diff = ConfigDiff.between(before, next);
         List<String> changes = new ArrayList<>(diff.changes());
         for (Backend b : reload.removed()) {
-            b.remove();
             changes.add("pools." + b.pool() + ".backends: removed " + b + " (" + b.inFlight() + " in flight, draining)");
         }
         diff.restartRequired().forEach(r -> log.warn("reload: {} needs a restart to take effect", r));

@@ -42,7 +42,7 @@ final class StatusView {
                         .put("address", b.address().toString())
                         .put("inFlight", inFlight)
                         .put("idleConnections", b.idle().count())
-                        .put("draining", !active && inFlight > 0)
+                        .put("draining", b.draining())
                         .put("healthy", h.healthy())
                         .put("passes", h.consecutivePasses())
                         .put("failures", h.consecutiveFailures());
@@ -58,7 +58,7 @@ final class StatusView {
             p.put("active", active);
             p.put("healthy", healthy);
             p.put("inFlight", poolInFlight);
-            p.put("draining", !active && poolInFlight > 0);
+            p.put("draining", pool.draining());
             p.set("backends", backends);
         }
         return root;

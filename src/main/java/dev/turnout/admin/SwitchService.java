@@ -1,7 +1,7 @@
 package dev.turnout.admin;
 
 import dev.turnout.config.ProxyConfig;
-import dev.turnout.routing.Backend;
+import dev.turnout.routing.Drain;
 import dev.turnout.routing.Pool;
 import dev.turnout.routing.RollbackWatch;
 import dev.turnout.routing.RoutingSnapshot;
@@ -14,20 +14,18 @@ import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Flips traffic between pools: checks the gate, publishes the new snapshot (with a rollback watch
- * on the new pool), records and saves the flip, retires the old pool's idle connections and
- * watches it drain. Runs on the admin executor, never on an event loop.
+ * on the new pool), records and saves the flip, and waits on the old pool's drain. Runs on the
+ * admin executor, never on an event loop.
  */
 public final class SwitchService {
 
     private static final Logger log = LoggerFactory.getLogger(SwitchService.class);
-    private static final long DRAIN_POLL_MILLIS = 5;
 
     private final TrafficSwitch traffic;
     private final Optional<StateFile> state;
@@ -121,7 +119,7 @@ public final class SwitchService {
         try {
             flip = traffic.flipTo(target, (from, to) -> config.rollback().auto() && reason != FlipReason.AUTO_ROLLBACK
                     ? Optional.of(new RollbackWatch(to, from.outcomes().tally(), forced, config.rollback(), config.health().fall(),
-                            this::autoRollback))
+                            this::autoRollback, traffic.time()))
                     : Optional.empty());
         } catch (IllegalArgumentException e) {
             throw SwitchRefused.poolRemoved(e.getMessage());
@@ -145,13 +143,10 @@ public final class SwitchService {
                 .build();
         history.add(record);
         boolean saved = save();
-        for (Backend b : old.backends()) {
-            b.idle().closeAll();
-        }
-        long startNanos = System.nanoTime();
-        SwitchResult flipped = SwitchResult.flipped(record, old.inFlight(), saved);
-        CompletableFuture<SwitchResult> drained = new CompletableFuture<>();
-        watchDrain(old, startNanos, config.drain().timeout().toNanos(), flipped, drained);
+        Drain drain = flip.drain().orElseThrow();
+        SwitchResult flipped = SwitchResult.flipped(record, drain.inFlightAtStart(), saved);
+        CompletableFuture<SwitchResult> drained = drain.await(config.drain().timeout(), executor)
+                .thenApply(d -> flipped.withDrain(d.drained(), d.millis(), d.remaining()));
         drained.thenAcceptAsync(r -> {
             history.update(record.withDrain(r.drained(), r.drainMillis()));
             save();
@@ -160,20 +155,6 @@ public final class SwitchService {
                             : "drain incomplete after " + r.drainMillis() + "ms, " + r.remaining() + " still in flight");
         }, executor);
         return new Flipped(flipped, drained);
-    }
-
-    /** Polls the old pool's in-flight count until it is zero, the pool is active again, or the drain timeout passes. */
-    private void watchDrain(Pool old, long startNanos, long timeoutNanos, SwitchResult flipped, CompletableFuture<SwitchResult> done) {
-        int remaining = old.inFlight();
-        long elapsedNanos = System.nanoTime() - startNanos;
-        long millis = TimeUnit.NANOSECONDS.toMillis(elapsedNanos);
-        if (remaining == 0) {
-            done.complete(flipped.withDrain(true, millis, 0));
-        } else if (traffic.current().active() == old || elapsedNanos >= timeoutNanos) {
-            done.complete(flipped.withDrain(false, millis, remaining));
-        } else {
-            executor.schedule(() -> watchDrain(old, startNanos, timeoutNanos, flipped, done), DRAIN_POLL_MILLIS, TimeUnit.MILLISECONDS);
-        }
     }
 
     /** False when there is no state file or writing it failed: the flip stands, but a restart would not remember it. */

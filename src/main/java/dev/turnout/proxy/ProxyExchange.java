@@ -341,8 +341,7 @@ final class ProxyExchange implements UpstreamListener {
     @Override
     public void onResponseEnd() {
         // The request must have gone out whole for the connection to be in step; a retired pool's connections close as their requests end.
-        boolean reusable = upstreamReusable && !requestBodyPending() && !attempt.backend().removed()
-                && (preview || context.traffic().current().active().name().equals(pool.name()));
+        boolean reusable = upstreamReusable && !requestBodyPending() && !attempt.backend().retired();
         upstream.release(reusable, upstreamConfig.keepalive().maxRequestsPerConnection());
         upstream = null;
         finish(ExchangeOutcome.Ending.RELAYED, responseStatus);

@@ -12,6 +12,7 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
+import java.util.concurrent.CompletableFuture;
 
 /** The client-facing listener, the pipeline each client connection gets, and the connections it holds. */
 public final class ProxyServer {
@@ -74,6 +75,22 @@ public final class ProxyServer {
 
     public int openConnections() {
         return clients.size();
+    }
+
+    /** Completes once no client connection is open, also those accepted just before {@link #stopAccepting()}. */
+    public CompletableFuture<Void> allClosed() {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        completeWhenClosed(done);
+        return done;
+    }
+
+    private void completeWhenClosed(CompletableFuture<Void> done) {
+        if (clients.isEmpty()) {
+            done.complete(null);
+        } else {
+            // The group's close future covers the connections open now; one that joined meanwhile gets the next round.
+            clients.newCloseFuture().addListener(f -> completeWhenClosed(done));
+        }
     }
 
     public void close() {

@@ -18,15 +18,21 @@ public final class Backend {
     private final String label;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final IdleConnections idle;
-    private final BackendHealth health = new BackendHealth();
-    private volatile boolean removed;
+    private final BackendHealth health;
+    /**
+     * The last drain of this backend, kept after it ended: set when the backend stopped serving (its
+     * pool stopped being active, a reload removed it, Turnout is stopping), null while it serves.
+     * Written on the admin side only, under the lock of {@link TrafficSwitch}.
+     */
+    private volatile Drain drain;
 
-    Backend(String pool, HostPort address, ProxyConfig.Keepalive keepalive) {
+    Backend(String pool, HostPort address, ProxyConfig.Keepalive keepalive, TimeSource time) {
         this.pool = pool;
         this.address = address;
         this.socketAddress = address.toUnresolvedUnlessLiteral();
         this.label = address.toString();
         this.idle = new IdleConnections(keepalive);
+        this.health = new BackendHealth(time);
     }
 
     public String pool() {
@@ -49,18 +55,50 @@ public final class Backend {
         inFlight.incrementAndGet();
     }
 
+    /** The end of a request, on its event loop: only the last one of a draining backend pays for more than the decrement. */
     public void requestEnded() {
-        inFlight.decrementAndGet();
+        if (inFlight.decrementAndGet() == 0) {
+            Drain d = drain;
+            if (d != null) {
+                d.check();
+            }
+        }
     }
 
-    /** True once a reload took this backend out of every pool: its connections close as their requests end. */
-    public boolean removed() {
-        return removed;
+    /**
+     * Whether a connection that finished a request here must close instead of going back to the idle
+     * pool: the backend stopped serving, and its connections go as their requests end. Read at the
+     * end of every request, after its in-flight decrement: the last request of a drain closes its
+     * connection too.
+     */
+    public boolean retired() {
+        return drain != null;
     }
 
-    public void remove() {
-        removed = true;
+    /** True while a drain waits for this backend's requests. */
+    public boolean draining() {
+        return runningDrain() != null;
+    }
+
+    /** The drain waiting here, or null. */
+    Drain runningDrain() {
+        Drain d = drain;
+        return d != null && d.live() ? d : null;
+    }
+
+    /** From {@link Drain#start}: connections close from now on, the idle ones at once. */
+    void retire(Drain by) {
+        drain = by;
         idle.closeAll();
+    }
+
+    /** Its pool is active again: a drain still waiting here is cancelled, and connections are pooled again. */
+    void reactivate() {
+        Drain d = drain;
+        drain = null;
+        if (d != null) {
+            d.cancel();
+        }
     }
 
     public BackendHealth health() {

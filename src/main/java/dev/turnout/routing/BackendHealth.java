@@ -14,12 +14,17 @@ public final class BackendHealth {
     /** What the last active check saw, for the status page. */
     public record LastCheck(Instant at, long latencyMillis, String error) {}
 
+    private final TimeSource time;
     private volatile boolean healthy = true;
     private final AtomicBoolean passivelyMarked = new AtomicBoolean();
     private volatile String passiveReason;
     private volatile int passes;
     private volatile int failures;
     private volatile LastCheck last;
+
+    BackendHealth(TimeSource time) {
+        this.time = time;
+    }
 
     /** True until checks say otherwise: a restart must not blackhole traffic before the first check. */
     public boolean healthy() {
@@ -58,7 +63,7 @@ public final class BackendHealth {
             passes = 0;
             healthy = false;
         }
-        last = new LastCheck(Instant.now(), latencyMillis, error);
+        last = new LastCheck(time.now(), latencyMillis, error);
         if (pass) {
             passes = passes + 1;
             failures = 0;

@@ -19,14 +19,17 @@ public final class OutcomeHistory {
 
     private final Duration span;
     private final long slotNanos;
-    private final long originNanos = System.nanoTime();
+    private final TimeSource time;
+    private final long originNanos;
     /** The slot number each entry counts for; an entry whose number is a whole ring behind is reused. */
     private final AtomicLongArray stamps;
     private final AtomicLongArray requests;
     private final AtomicLongArray errors;
 
-    OutcomeHistory(Duration span) {
+    OutcomeHistory(Duration span, TimeSource time) {
         this.span = span;
+        this.time = time;
+        this.originNanos = time.nanoTime();
         long spanNanos = span.toNanos();
         this.slotNanos = Math.max(TimeUnit.SECONDS.toNanos(1), ceilDiv(spanNanos, MAX_SLOTS));
         int slots = (int) ceilDiv(spanNanos, slotNanos);
@@ -44,7 +47,7 @@ public final class OutcomeHistory {
     }
 
     private long slotNow() {
-        return (System.nanoTime() - originNanos) / slotNanos;
+        return (time.nanoTime() - originNanos) / slotNanos;
     }
 
     /** One finished request routed to the pool; {@code failed} as the rollback watch counts it. */

@@ -21,12 +21,13 @@ public final class Pool {
      *
      * @param window {@code rollback.window}: how far back the pool's outcomes are kept
      */
-    Pool(ProxyConfig.PoolSpec spec, ProxyConfig.Keepalive keepalive, Map<HostPort, Backend> keep, Duration window) {
+    Pool(ProxyConfig.PoolSpec spec, ProxyConfig.Keepalive keepalive, Map<HostPort, Backend> keep, Duration window,
+         TimeSource time) {
         this.name = spec.name();
         this.backends = spec.backends().stream()
-                .map(a -> keep.containsKey(a) ? keep.get(a) : new Backend(name, a, keepalive))
+                .map(a -> keep.containsKey(a) ? keep.get(a) : new Backend(name, a, keepalive, time))
                 .toList();
-        this.outcomes = new OutcomeHistory(window);
+        this.outcomes = new OutcomeHistory(window, time);
     }
 
     /** Whether a reload to {@code spec} and {@code window} can keep this pool as it is, its outcome counts included. */
@@ -95,6 +96,35 @@ public final class Pool {
             sum += b.inFlight();
         }
         return sum;
+    }
+
+    /** True while a drain waits for requests on any of its backends: the pool stopped being active and they have not all ended. */
+    public boolean draining() {
+        return runningDrain() != null;
+    }
+
+    /**
+     * Its running drain, else a new one over its backends. A pool stops taking requests once, however
+     * many reasons it gets (a flip away from the active pool during a graceful stop).
+     */
+    Drain retire(TimeSource time) {
+        Drain running = runningDrain();
+        return running != null ? running : Drain.start(backends, time);
+    }
+
+    /** The pool is active again: a drain still running on it is cancelled, its requests are current traffic. */
+    void reactivate() {
+        backends.forEach(Backend::reactivate);
+    }
+
+    private Drain runningDrain() {
+        for (Backend b : backends) {
+            Drain d = b.runningDrain();
+            if (d != null) {
+                return d;
+            }
+        }
+        return null;
     }
 
     @Override

@@ -18,6 +18,7 @@ import java.util.function.BiConsumer;
 public final class RollbackWatch {
 
     private final Pool pool;
+    private final TimeSource time;
     private final long deadlineNanos;
     private final ProxyConfig.Rollback policy;
     private final double baseline;
@@ -37,11 +38,13 @@ public final class RollbackWatch {
      *                 of them say nothing about it, and make a baseline of 0
      * @param forced   a forced flip overrode the health verdict, so only the answers judge the pool
      * @param rollback called with this watch and the reason, once, from whichever thread saw the threshold pass
+     * @param time     where the window is measured
      */
     public RollbackWatch(Pool pool, OutcomeHistory.Tally before, boolean forced, ProxyConfig.Rollback policy, int fall,
-                         BiConsumer<RollbackWatch, String> rollback) {
+                         BiConsumer<RollbackWatch, String> rollback, TimeSource time) {
         this.pool = pool;
-        this.deadlineNanos = System.nanoTime() + policy.window().toNanos();
+        this.time = time;
+        this.deadlineNanos = time.nanoTime() + policy.window().toNanos();
         this.policy = policy;
         this.baseline = before.requests() >= policy.minRequests() ? (double) before.errors() / before.requests() : 0;
         this.threshold = baseline + policy.maxErrorRate();
@@ -61,7 +64,7 @@ public final class RollbackWatch {
     }
 
     public long remainingMillis() {
-        return Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()));
+        return Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - time.nanoTime()));
     }
 
     public long requests() {
@@ -93,7 +96,7 @@ public final class RollbackWatch {
      * @param client the client's address as {@code trustedProxies} resolves it
      */
     public void record(boolean failed, CharSequence client) {
-        if (tripped.get() || System.nanoTime() - deadlineNanos > 0) {
+        if (tripped.get() || time.nanoTime() - deadlineNanos > 0) {
             return;
         }
         long n = requests.incrementAndGet();
@@ -125,7 +128,7 @@ public final class RollbackWatch {
 
     /** From the health checker's thread, after it checked one backend of any pool. */
     public void onHealthCheck(Backend checked) {
-        if (forced || !checked.pool().equals(pool.name()) || tripped.get() || System.nanoTime() - deadlineNanos > 0) {
+        if (forced || !checked.pool().equals(pool.name()) || tripped.get() || time.nanoTime() - deadlineNanos > 0) {
             return;
         }
         if (pool.healthyCount() > 0) {

@@ -15,17 +15,22 @@ import java.util.function.BiFunction;
 /** The one AtomicReference that holds the routing snapshot, and the only place that replaces it. */
 public final class TrafficSwitch {
 
-    /** The outcome of one flip: the snapshot before and the one now published (the same when nothing changed). */
-    public record Flip(RoutingSnapshot before, RoutingSnapshot after) {
+    /**
+     * The outcome of one flip: the snapshot before and the one now published (the same when nothing
+     * changed), and the drain of the pool that stopped being active (empty when nothing changed).
+     */
+    public record Flip(RoutingSnapshot before, RoutingSnapshot after, Optional<Drain> drain) {
         public boolean changed() {
             return before != after;
         }
     }
 
     private final AtomicReference<RoutingSnapshot> current;
+    private final TimeSource time;
 
-    private TrafficSwitch(RoutingSnapshot initial) {
+    private TrafficSwitch(RoutingSnapshot initial, TimeSource time) {
         this.current = new AtomicReference<>(initial);
+        this.time = time;
     }
 
     /**
@@ -33,11 +38,22 @@ public final class TrafficSwitch {
      * remembered from the last run when they still name pools of this config.
      */
     public static TrafficSwitch start(ProxyConfig config, String active, Optional<String> previous, long generation) {
+        return start(config, active, previous, generation, TimeSource.SYSTEM);
+    }
+
+    /** As {@link #start(ProxyConfig, String, Optional, long)}, with the time the pools, drains and watches read. */
+    public static TrafficSwitch start(ProxyConfig config, String active, Optional<String> previous, long generation,
+                                      TimeSource time) {
         List<Pool> pools = config.pools().stream().map(spec -> new Pool(spec, config.upstream().keepalive(), Map.of(),
-                config.rollback().window())).toList();
+                config.rollback().window(), time)).toList();
         Pool activePool = RoutingSnapshot.named(pools, active).orElseThrow(() -> new IllegalArgumentException("no pool " + active));
         Optional<Pool> previousPool = previous.flatMap(name -> RoutingSnapshot.named(pools, name));
-        return new TrafficSwitch(new RoutingSnapshot(pools, activePool, previousPool, generation, Optional.empty(), config));
+        return new TrafficSwitch(new RoutingSnapshot(pools, activePool, previousPool, generation, Optional.empty(), config), time);
+    }
+
+    /** The time routing reads, for the rollback watches the admin side makes. */
+    public TimeSource time() {
+        return time;
     }
 
     /** The outcome of a reload: the snapshots before and after, and the backends no pool has any more. */
@@ -46,8 +62,9 @@ public final class TrafficSwitch {
     /**
      * Publishes {@code next} with the pools it describes, keeping the active pool, the previous pool
      * (when it still exists) and the generation. Backends that stay keep their live state: in-flight
-     * counts, idle connections and health. A pool keeps its outcome history unless its backends or
-     * {@code rollback.window} changed: its old counts would describe other servers or another span.
+     * counts, idle connections, health and a running drain. A pool keeps its outcome history unless
+     * its backends or {@code rollback.window} changed: its old counts would describe other servers or
+     * another span. Removed backends drain: their connections close as their requests end.
      *
      * @throws IllegalArgumentException when {@code next} has no pool of the active pool's name
      */
@@ -63,7 +80,7 @@ public final class TrafficSwitch {
             } else {
                 Map<HostPort, Backend> reusable = new HashMap<>();
                 old.ifPresent(p -> p.backends().forEach(b -> reusable.put(b.address(), b)));
-                pool = new Pool(spec, next.upstream().keepalive(), reusable, next.rollback().window());
+                pool = new Pool(spec, next.upstream().keepalive(), reusable, next.rollback().window(), time);
             }
             kept.addAll(pool.backends());
             pools.add(pool);
@@ -76,6 +93,8 @@ public final class TrafficSwitch {
         RoutingSnapshot after = new RoutingSnapshot(pools, active, previous, before.generation(), before.watch(), next);
         current.set(after);
         List<Backend> removed = before.pools().stream().flatMap(p -> p.backends().stream()).filter(b -> !kept.contains(b)).toList();
+        // Those of a draining pool are counted by its drain already: a backend reports to one drain.
+        Drain.start(removed.stream().filter(b -> !b.draining()).toList(), time);
         return new Reload(before, after, removed);
     }
 
@@ -98,10 +117,19 @@ public final class TrafficSwitch {
         Pool target = before.pool(targetName).orElseThrow(() -> new IllegalArgumentException(
                 "pool " + targetName + " was removed by a reload"));
         if (before.active() == target) {
-            return new Flip(before, before);
+            return new Flip(before, before, Optional.empty());
         }
         RoutingSnapshot after = before.flippedTo(target, watchFor.apply(before.active(), target));
+        target.reactivate();
         current.set(after);
-        return new Flip(before, after);
+        return new Flip(before, after, Optional.of(before.active().retire(time)));
+    }
+
+    /**
+     * A graceful stop: every pool, the active one included, stops taking connections back. One drain
+     * per pool: a running one as it is, a new one for each other pool (preview traffic counts too).
+     */
+    public synchronized List<Drain> retireAll() {
+        return current.get().pools().stream().map(p -> p.retire(time)).toList();
     }
 }

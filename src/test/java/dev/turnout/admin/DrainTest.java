@@ -95,6 +95,64 @@ class DrainTest extends BlueGreenTest {
         }
     }
 
+    @Test
+    void previewStreamsOnTheStandbyPoolAreInFlightNotDrainingWhileARetiredPoolsStreamIsDraining() throws Exception {
+        try (ProxyHarness proxy = startProxy("preview: { header: X-Environment }\n");
+             RawHttp preview = proxy.client();
+             RawHttp stream = proxy.client()) {
+            preview.send("GET /stream?chunks=2&intervalMs=1&gated=true HTTP/1.1\r\nHost: t\r\nX-Environment: green\r\n\r\n");
+            preview.readHead();
+            assertThat(chunk(preview)).isEqualTo("data: green 1\n\n");
+            JsonNode standby = proxy.admin("GET", "/admin/status").json().get("pools").get("green");
+            assertThat(standby.get("inFlight").asInt()).isEqualTo(1);
+            assertThat(standby.get("draining").asBoolean()).isFalse();
+            assertThat(standby.get("backends").get(0).get("draining").asBoolean()).isFalse();
+
+            stream.send("GET /stream?chunks=2&intervalMs=1&gated=true HTTP/1.1\r\nHost: t\r\n\r\n");
+            stream.readHead();
+            assertThat(chunk(stream)).isEqualTo("data: blue 1\n\n");
+            proxy.admin("POST", "/admin/switch?wait=false");
+            JsonNode pools = proxy.admin("GET", "/admin/status").json().get("pools");
+            assertThat(pools.get("blue").get("draining").asBoolean()).isTrue();
+            assertThat(pools.get("blue").get("backends").get(0).get("draining").asBoolean()).isTrue();
+            assertThat(pools.get("green").get("draining").asBoolean()).isFalse();
+
+            blue.allowChunks(5);
+            assertThat(chunk(stream)).isEqualTo("data: blue 2\n\n");
+            assertThat(stream.readChunk()).isNull();
+            await().untilAsserted(() -> assertThat(proxy.admin("GET", "/admin/status").json()
+                    .get("pools").get("blue").get("draining").asBoolean()).isFalse());
+            green.allowChunks(5);
+            assertThat(chunk(preview)).isEqualTo("data: green 2\n\n");
+            assertThat(preview.readChunk()).isNull();
+        }
+    }
+
+    @Test
+    void aFlipBackToTheDrainingPoolCancelsItsDrainAndTheWaitingSwitchSaysSo() throws Exception {
+        try (ProxyHarness proxy = startProxy("");
+             RawHttp stream = proxy.client()) {
+            stream.send("GET /stream?chunks=2&intervalMs=1&gated=true HTTP/1.1\r\nHost: t\r\n\r\n");
+            stream.readHead();
+            assertThat(chunk(stream)).isEqualTo("data: blue 1\n\n");
+
+            CompletableFuture<ProxyHarness.Admin> flip = CompletableFuture.supplyAsync(() -> call(proxy, "/admin/switch"));
+            await().untilAsserted(() -> assertThat(proxy.server().traffic().current().active().name()).isEqualTo("green"));
+            JsonNode back = proxy.admin("POST", "/admin/switch?to=blue").json();
+            assertThat(back.get("drained").asBoolean()).isTrue();
+
+            JsonNode answer = flip.get().json();
+            assertThat(answer.get("inFlightAtSwitch").asInt()).isEqualTo(1);
+            assertThat(answer.get("drained").asBoolean()).isFalse();
+            assertThat(answer.get("remaining").asInt()).isEqualTo(1);
+            assertThat(proxy.admin("GET", "/admin/status").json().get("pools").get("blue").get("draining").asBoolean()).isFalse();
+
+            blue.allowChunks(5);
+            assertThat(chunk(stream)).isEqualTo("data: blue 2\n\n");
+            assertThat(stream.readChunk()).isNull();
+        }
+    }
+
     private static String chunk(RawHttp http) throws Exception {
         return new String(http.readChunk(), StandardCharsets.UTF_8);
     }
