@@ -34,6 +34,9 @@ public final class HealthChecker {
 
     /** One check of every backend, spread over the interval; the next round follows the config in force then. */
     private void round() {
+        if (loop.isShuttingDown()) {
+            return;
+        }
         RoutingSnapshot snapshot = traffic.current();
         ProxyConfig.Health config = snapshot.config().health();
         loop.schedule(this::round, config.interval().toNanos(), TimeUnit.NANOSECONDS);
@@ -49,6 +52,10 @@ public final class HealthChecker {
     }
 
     private void check(Backend backend, ProxyConfig.Health config) {
+        if (loop.isShuttingDown()) {
+            // Turnout is stopping: a probe now would only be refused by the loop it needs.
+            return;
+        }
         probe.send(backend.socketAddress(), backend.address().toString(), HttpMethod.GET, config.path(), config.timeout())
                 .thenAccept(r -> {
                     backend.health().record(r.passed(), r.latencyMillis(), r.failure(), config.rise(), config.fall());
