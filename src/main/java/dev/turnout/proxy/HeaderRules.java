@@ -65,7 +65,22 @@ public final class HeaderRules {
         }
     }
 
-    /** The header names a Connection value lists, but for "close" and "keep-alive", which are no headers to remove. */
+    /**
+     * The trailer fields of a chunked request body, filtered like its headers; and never framing or
+     * routing fields (RFC 9110, 6.5.1), which a backend might otherwise apply after the fact.
+     */
+    static void stripRequestTrailers(HttpHeaders trailers, boolean allowUnderscores, boolean trustedPeer) {
+        stripRequestHeaders(trailers, allowUnderscores, trustedPeer);
+        trailers.remove(HttpHeaderNames.CONTENT_LENGTH);
+        trailers.remove(HttpHeaderNames.HOST);
+    }
+
+    /**
+     * The header names a Connection value lists, but for "close" and "keep-alive", which are no
+     * headers to remove, and for Content-Length and Host: the exchange frames and routes the request
+     * by them, so a client that names them must not make the backend read the body as a second
+     * request (smuggling) or get a request without its Host.
+     */
     private static void addNamedTokens(String value, List<CharSequence> into) {
         int start = 0;
         while (start < value.length()) {
@@ -82,7 +97,9 @@ public final class HeaderRules {
             int length = to - from;
             boolean close = length == 5 && value.regionMatches(true, from, "close", 0, 5);
             boolean keepAlive = length == 10 && value.regionMatches(true, from, "keep-alive", 0, 10);
-            if (length > 0 && !close && !keepAlive) {
+            boolean kept = (length == 14 && value.regionMatches(true, from, "content-length", 0, 14))
+                    || (length == 4 && value.regionMatches(true, from, "host", 0, 4));
+            if (length > 0 && !close && !keepAlive && !kept) {
                 into.add(value.substring(from, to));
             }
             start = end + 1;

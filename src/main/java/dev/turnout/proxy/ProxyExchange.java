@@ -17,6 +17,7 @@ import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
@@ -79,6 +80,7 @@ final class ProxyExchange implements UpstreamListener {
     /** The body comes, and goes upstream, in chunks. */
     private final boolean chunked;
     private final boolean idempotent;
+    private final boolean trustedPeer;
     private final long maxBodyBytes;
     private final Attempts attempts;
 
@@ -121,6 +123,7 @@ final class ProxyExchange implements UpstreamListener {
         this.chunked = HttpUtil.isTransferEncodingChunked(request);
         this.bodyless = !chunked && HttpUtil.getContentLength(request, 0L) == 0;
         this.idempotent = IDEMPOTENT.contains(request.method());
+        this.trustedPeer = trustedPeer;
         this.maxBodyBytes = snapshot.config().limits().maxBodyBytes();
         this.attempts = new Attempts(pool, snapshot.config().retry().attempts());
         RollbackWatch w = preview ? null : snapshot.watch().orElse(null);
@@ -247,6 +250,10 @@ final class ProxyExchange implements UpstreamListener {
         boolean last = part instanceof LastHttpContent;
         if (last) {
             requestReceived = true;
+            HttpHeaders trailers = ((LastHttpContent) part).trailingHeaders();
+            if (!trailers.isEmpty()) {
+                HeaderRules.stripRequestTrailers(trailers, snapshot.config().headers().allowUnderscores(), trustedPeer);
+            }
         }
         requestBodyBytes += part.content().readableBytes();
         lastClientActivity = System.nanoTime();

@@ -48,6 +48,24 @@ class ProxyingTest extends BlueGreenTest {
     }
 
     @Test
+    void aClientCannotNameContentLengthOrHostAwayInConnectionToSmuggleARequest() throws Exception {
+        String smuggled = "GET /smuggled HTTP/1.1\r\nHost: internal\r\n\r\n";
+        int before = blue.requests();
+        try (RawHttp client = proxy.client()) {
+            client.send("POST /public HTTP/1.1\r\nHost: turnout.test\r\nConnection: Content-Length, Host\r\nContent-Length: "
+                    + smuggled.length() + "\r\n\r\n" + smuggled);
+            JsonNode seen = ProxyHarness.json(client.read(false));
+            assertThat(seen.get("uri").asText()).isEqualTo("/public");
+            assertThat(seen.get("bodyBytes").asLong()).isEqualTo(smuggled.length());
+            assertThat(seen.get("headers").get("content-length").get(0).asText()).isEqualTo(String.valueOf(smuggled.length()));
+            assertThat(seen.get("headers").get("host").get(0).asText()).isEqualTo("turnout.test");
+            assertThat(client.get("/after").status()).isEqualTo(200);
+        }
+        // The body stayed a body: the backend saw the POST and the request after it, nothing in between.
+        assertThat(blue.requests() - before).isEqualTo(2);
+    }
+
+    @Test
     void removesHopByHopHeadersAndSetsForwardedHeadersOnTheRequest() throws Exception {
         try (RawHttp client = proxy.client()) {
             RawHttp.Response r = client.get("/",

@@ -220,6 +220,18 @@ class ResponseRelayTest {
     }
 
     @Test
+    void requestTrailerFieldsAreFilteredLikeRequestHeaders() throws Exception {
+        origin.on("/upload", Script.of("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"));
+        try (RawHttp client = proxy.client()) {
+            client.send("POST /upload HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n"
+                    + "X-Forwarded-For: 6.6.6.6\r\nX_Real_IP: 6.6.6.6\r\nConnection: close\r\nContent-Length: 5\r\nHost: evil\r\n"
+                    + "X-Checksum: abc\r\n\r\n");
+            assertThat(client.read(false).status()).isEqualTo(200);
+        }
+        assertThat(origin.lastChunkedBody()).isEqualTo("2\r\nok\r\n0\r\nX-Checksum: abc\r\n\r\n");
+    }
+
+    @Test
     void trailerFieldsAreFilteredLikeHeaderFields() throws Exception {
         String body = "2\r\nok\r\n0\r\nX-Drop: d\r\nKeep-Alive: timeout=5\r\nContent-Length: 9\r\nX-Kept: k\r\nTrailer: X-Kept\r\n\r\n";
         origin.on("/trailers", Script.of("HTTP/1.1 200 OK\r\nConnection: X-Drop\r\nTransfer-Encoding: chunked\r\n\r\n" + body));

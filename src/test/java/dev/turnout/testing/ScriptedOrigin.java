@@ -46,6 +46,7 @@ public final class ScriptedOrigin implements AutoCloseable {
     private final Map<String, Script> scripts = new ConcurrentHashMap<>();
     private final AtomicInteger connections = new AtomicInteger();
     private final AtomicInteger requests = new AtomicInteger();
+    private volatile String lastChunkedBody;
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
 
     private ScriptedOrigin(ServerSocket server) {
@@ -77,6 +78,11 @@ public final class ScriptedOrigin implements AutoCloseable {
         return requests.get();
     }
 
+    /** The chunked body of the last request that had one, as it arrived, trailer section included. */
+    public String lastChunkedBody() {
+        return lastChunkedBody;
+    }
+
     private void accept() {
         while (!server.isClosed()) {
             try {
@@ -103,6 +109,10 @@ public final class ScriptedOrigin implements AutoCloseable {
                     return;
                 }
                 String path = head.substring(head.indexOf(' ') + 1, head.indexOf(' ', head.indexOf(' ') + 1));
+                if (head.toLowerCase(java.util.Locale.ROOT).contains("\r\ntransfer-encoding: chunked\r\n")) {
+                    // Bodies here are short test text: the last chunk and the trailer section end at the first empty line.
+                    lastChunkedBody = readHead(in);
+                }
                 Script script = path.equals("/health") ? HEALTHY : scripts.get(path);
                 if (!path.equals("/health")) {
                     requests.incrementAndGet();
@@ -139,7 +149,7 @@ public final class ScriptedOrigin implements AutoCloseable {
         }
     }
 
-    /** A request head (requests here carry no body), or null at the end of the connection. */
+    /** A request head (or a short chunked body), or null at the end of the connection. */
     private static String readHead(InputStream in) throws IOException {
         ByteArrayOutputStream head = new ByteArrayOutputStream();
         int matched = 0;
