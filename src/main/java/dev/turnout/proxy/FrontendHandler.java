@@ -44,6 +44,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
     /** AsciiString: it is written into every forwarded request, and the encoder copies these fastest. */
     private AsciiString clientIp;
     private ProxyExchange exchange;
+    /** The decoder handed on something since the last read completed. */
+    private boolean delivered;
     private boolean closing;
     private long closingSinceNanos;
 
@@ -74,6 +76,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        delivered = true;
         if (closing) {
             ReferenceCountUtil.release(msg);
         } else if (msg instanceof HttpRequest request) {
@@ -196,12 +199,29 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
         if (closing || exchange != null || !ctx.channel().isActive()) {
             return;
         }
-        // Through the decoder, which holds the bytes; an empty buffer adds nothing to them.
-        ctx.pipeline().fireChannelRead(Unpooled.EMPTY_BUFFER);
-        if (!closing && exchange == null) {
-            // What was held ends inside a request head: the rest is still on the socket.
+        // Straight into the decoder, which holds the bytes (an empty buffer adds nothing to them),
+        // as one read: channelReadComplete then asks for more when they end inside a request.
+        ChannelHandlerContext decoderContext = ctx.pipeline().context(decoder);
+        try {
+            decoder.channelRead(decoderContext, Unpooled.EMPTY_BUFFER);
+            decoder.channelReadComplete(decoderContext);
+        } catch (Exception e) {
+            exceptionCaught(ctx, e);
+        }
+    }
+
+    /**
+     * A read that brought only part of a head, or of a body chunk, decoded to nothing: the rest is
+     * still on the socket. Netty's decoder would ask for it itself, but not after it held a request
+     * back, so the connection asks here; never while bytes are held, which would only pile them up.
+     */
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (!delivered && !closing && !decoder.holdsBytes() && (exchange == null || exchange.wantsRequestBytes())) {
             ctx.read();
         }
+        delivered = false;
+        ctx.fireChannelReadComplete();
     }
 
     @Override

@@ -286,6 +286,11 @@ final class ProxyExchange implements UpstreamListener {
         }
     }
 
+    /** Whether the request body is still coming and the backend takes it, so the client connection may read on. */
+    boolean wantsRequestBytes() {
+        return requestBodyPending() && upstream != null && upstream.writable();
+    }
+
     private void resumeClientIfUpstreamWritable() {
         if (upstream.writable()) {
             upstreamStalledSince = 0;

@@ -254,6 +254,23 @@ class ProxyingTest extends BlueGreenTest {
     }
 
     @Test
+    void aKeptAliveConnectionsNextHeadMayArriveInPieces() throws Exception {
+        try (RawHttp client = proxy.client()) {
+            assertThat(client.get("/one").status()).isEqualTo(200);
+            client.send("GET /two HTTP/1.1\r\nHo");
+            Thread.sleep(200); // two writes, so that the head reaches Turnout in two reads
+            client.send("st: t\r\n\r\n");
+            RawHttp.Response two = client.read(false);
+            assertThat(two.status()).isEqualTo(200);
+            assertThat(ProxyHarness.json(two).get("uri").asText()).isEqualTo("/two");
+            client.send("POST /three HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3");
+            Thread.sleep(200); // the chunk-size line split between two reads
+            client.send("\r\nabc\r\n0\r\n\r\n");
+            assertThat(ProxyHarness.json(client.read(false)).get("bodyBytes").asLong()).isEqualTo(3);
+        }
+    }
+
+    @Test
     void aPipelinedHeadSplitAcrossWritesIsDecodedOnceTheAnswerBeforeItIsDone() throws Exception {
         try (RawHttp client = proxy.client()) {
             client.send("GET /one HTTP/1.1\r\nHost: t\r\n\r\nPOST /two HTTP/1.1\r\nHost: t\r\nContent-Le");
