@@ -4,30 +4,35 @@ import dev.turnout.admin.AdminServer;
 import dev.turnout.admin.ConfigReloader;
 import dev.turnout.admin.SwitchGate;
 import dev.turnout.admin.SwitchService;
+import dev.turnout.base.Lifecycle;
+import dev.turnout.base.Transport;
 import dev.turnout.config.ConfigLoader;
 import dev.turnout.config.HostPort;
 import dev.turnout.config.ProxyConfig;
 import dev.turnout.health.HealthChecker;
 import dev.turnout.health.HttpProbe;
-import dev.turnout.base.Lifecycle;
 import dev.turnout.proxy.ProxyContext;
 import dev.turnout.proxy.ProxyServer;
-import dev.turnout.base.Transport;
 import dev.turnout.routing.Drain;
 import dev.turnout.routing.RoutingSnapshot;
+import dev.turnout.routing.Settle;
+import dev.turnout.routing.TimeSource;
 import dev.turnout.routing.TrafficSwitch;
 import dev.turnout.state.StateFile;
 import dev.turnout.state.SwitchHistory;
 import dev.turnout.upstream.UpstreamConnector;
 import io.netty.channel.EventLoopGroup;
+import io.netty.util.concurrent.EventExecutor;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.CompletableFuture;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -67,12 +72,13 @@ public final class TurnoutServer implements AutoCloseable {
         Optional<StateFile> state = config.state().file().map(StateFile::new);
         Optional<StateFile.Saved> saved = readState(state);
         checkWritable(state);
-        TrafficSwitch traffic = restore(config, saved);
-        SwitchHistory history = new SwitchHistory(saved.map(StateFile.Saved::history).orElse(List.of()));
         Transport transport = Transport.best();
+        EventLoopGroup workers = transport.newGroup(Runtime.getRuntime().availableProcessors(), "turnout-io");
+        TrafficSwitch traffic = restore(config, saved, () -> afterCurrentTasks(workers));
+        SwitchHistory history = new SwitchHistory(saved.map(StateFile.Saved::history).orElse(List.of()));
         TurnoutServer server = new TurnoutServer(traffic, transport,
                 transport.newGroup(1, "turnout-accept"),
-                transport.newGroup(Runtime.getRuntime().availableProcessors(), "turnout-io"),
+                workers,
                 transport.newGroup(1, "turnout-admin-io"),
                 transport.newGroup(1, "turnout-health"),
                 Executors.newSingleThreadScheduledExecutor(r -> {
@@ -131,15 +137,36 @@ public final class TurnoutServer implements AutoCloseable {
         }
     }
 
-    private static TrafficSwitch restore(ProxyConfig config, Optional<StateFile.Saved> saved) {
+    /**
+     * Completes once each event loop has finished the task it is running now: a request reads the
+     * routing snapshot and counts itself on its backend within one task (see {@link Settle}).
+     */
+    private static CompletableFuture<Void> afterCurrentTasks(EventLoopGroup loops) {
+        List<CompletableFuture<Void>> passed = new ArrayList<>();
+        for (EventExecutor loop : loops) {
+            CompletableFuture<Void> done = new CompletableFuture<>();
+            try {
+                loop.execute(() -> done.complete(null));
+            } catch (RejectedExecutionException stopping) {
+                // A loop that shut down runs no request any more.
+                done.complete(null);
+            }
+            passed.add(done);
+        }
+        return CompletableFuture.allOf(passed.toArray(CompletableFuture[]::new));
+    }
+
+    private static TrafficSwitch restore(ProxyConfig config, Optional<StateFile.Saved> saved, Settle settle) {
         boolean known = saved.isPresent() && config.pools().stream().anyMatch(p -> p.name().equals(saved.get().active()));
         if (saved.isPresent() && !known) {
             log.warn("state file names pool \"{}\", which proxy.yaml no longer has; starting with \"{}\"",
                     saved.get().active(), config.active());
         }
         return known
-                ? TrafficSwitch.start(config, saved.get().active(), saved.get().previous(), saved.get().generation())
-                : TrafficSwitch.start(config, config.active(), Optional.empty(), saved.map(StateFile.Saved::generation).orElse(1L));
+                ? TrafficSwitch.start(config, saved.get().active(), saved.get().previous(), saved.get().generation(),
+                        TimeSource.SYSTEM, settle)
+                : TrafficSwitch.start(config, config.active(), Optional.empty(), saved.map(StateFile.Saved::generation).orElse(1L),
+                        TimeSource.SYSTEM, settle);
     }
 
     private static InetSocketAddress address(HostPort hostPort, String key) throws StartupException {

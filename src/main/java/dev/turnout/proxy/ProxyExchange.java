@@ -171,12 +171,17 @@ final class ProxyExchange implements UpstreamListener {
         return !interimSent && phase != Phase.RELAYING && attempts.mayTryAnother();
     }
 
-    /** Gives up the current attempt, noting why, and sends the request to another backend. */
+    /**
+     * Gives up the current attempt, noting why, and sends the request to another backend. The next
+     * attempt counts itself before this one stops counting, so a drain of the pool never sees the
+     * request gone while it moves between backends.
+     */
     private void retry(String why) {
         attempts.failed(why);
-        attempt.end();
+        Attempt failed = attempt;
         discardUpstream();
         tryNextBackend();
+        failed.end();
     }
 
     private void onConnect(ChannelFuture future) {

@@ -44,6 +44,8 @@ public final class Drain {
     private final int inFlightAtStart;
     /** Completes once, with the report of how the drain ended: its state is the drain's state. */
     private final CompletableFuture<Report> ended = new CompletableFuture<>();
+    /** Set once every request routed before the drain began is counted on its backend (see {@link Settle}). */
+    private volatile boolean counting;
 
     private Drain(List<Backend> backends, TimeSource time) {
         this.backends = List.copyOf(backends);
@@ -52,13 +54,19 @@ public final class Drain {
         this.inFlightAtStart = inFlight();
     }
 
-    /** Stops {@code backends} taking connections back and starts counting them down. Call on the admin side, never on an event loop. */
-    static Drain start(List<Backend> backends, TimeSource time) {
+    /**
+     * Stops {@code backends} taking connections back and, once {@code settle} says the requests that
+     * were being routed to them are counted, counts them down. Call on the admin side, never on an event loop.
+     */
+    static Drain start(List<Backend> backends, TimeSource time, Settle settle) {
         Drain drain = new Drain(backends, time);
         for (Backend b : drain.backends) {
             b.retire(drain);
         }
-        drain.check();
+        settle.afterRequestsInProgress().whenComplete((done, failed) -> {
+            drain.counting = true;
+            drain.check();
+        });
         return drain;
     }
 
@@ -80,7 +88,7 @@ public final class Drain {
      * at the start: ends the drain when every backend is at zero. Costs a sum over the backends.
      */
     void check() {
-        if (!ended.isDone() && inFlight() == 0) {
+        if (counting && !ended.isDone() && inFlight() == 0) {
             end(State.DRAINED);
         }
     }

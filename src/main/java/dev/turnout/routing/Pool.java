@@ -107,9 +107,9 @@ public final class Pool {
      * Its running drain, else a new one over its backends. A pool stops taking requests once, however
      * many reasons it gets (a flip away from the active pool during a graceful stop).
      */
-    Drain retire(TimeSource time) {
+    Drain retire(TimeSource time, Settle settle) {
         Drain running = runningDrain();
-        return running != null ? running : Drain.start(backends, time);
+        return running != null ? running : Drain.start(backends, time, settle);
     }
 
     /** The pool is active again: a drain still running on it is cancelled, its requests are current traffic. */

@@ -27,10 +27,12 @@ public final class TrafficSwitch {
 
     private final AtomicReference<RoutingSnapshot> current;
     private final TimeSource time;
+    private final Settle settle;
 
-    private TrafficSwitch(RoutingSnapshot initial, TimeSource time) {
+    private TrafficSwitch(RoutingSnapshot initial, TimeSource time, Settle settle) {
         this.current = new AtomicReference<>(initial);
         this.time = time;
+        this.settle = settle;
     }
 
     /**
@@ -38,17 +40,21 @@ public final class TrafficSwitch {
      * remembered from the last run when they still name pools of this config.
      */
     public static TrafficSwitch start(ProxyConfig config, String active, Optional<String> previous, long generation) {
-        return start(config, active, previous, generation, TimeSource.SYSTEM);
+        return start(config, active, previous, generation, TimeSource.SYSTEM, Settle.IMMEDIATELY);
     }
 
-    /** As {@link #start(ProxyConfig, String, Optional, long)}, with the time the pools, drains and watches read. */
+    /**
+     * As {@link #start(ProxyConfig, String, Optional, long)}, with the time the pools, drains and
+     * watches read, and what tells a drain that the requests routed before it are counted.
+     */
     public static TrafficSwitch start(ProxyConfig config, String active, Optional<String> previous, long generation,
-                                      TimeSource time) {
+                                      TimeSource time, Settle settle) {
         List<Pool> pools = config.pools().stream().map(spec -> new Pool(spec, config.upstream().keepalive(), Map.of(),
                 config.rollback().window(), time)).toList();
         Pool activePool = RoutingSnapshot.named(pools, active).orElseThrow(() -> new IllegalArgumentException("no pool " + active));
         Optional<Pool> previousPool = previous.flatMap(name -> RoutingSnapshot.named(pools, name));
-        return new TrafficSwitch(new RoutingSnapshot(pools, activePool, previousPool, generation, Optional.empty(), config), time);
+        return new TrafficSwitch(new RoutingSnapshot(pools, activePool, previousPool, generation, Optional.empty(), config), time,
+                settle);
     }
 
     /** The time routing reads, for the rollback watches the admin side makes. */
@@ -94,7 +100,7 @@ public final class TrafficSwitch {
         current.set(after);
         List<Backend> removed = before.pools().stream().flatMap(p -> p.backends().stream()).filter(b -> !kept.contains(b)).toList();
         // Those of a draining pool are counted by its drain already: a backend reports to one drain.
-        Drain.start(removed.stream().filter(b -> !b.draining()).toList(), time);
+        Drain.start(removed.stream().filter(b -> !b.draining()).toList(), time, settle);
         return new Reload(before, after, removed);
     }
 
@@ -122,7 +128,7 @@ public final class TrafficSwitch {
         RoutingSnapshot after = before.flippedTo(target, watchFor.apply(before.active(), target));
         target.reactivate();
         current.set(after);
-        return new Flip(before, after, Optional.of(before.active().retire(time)));
+        return new Flip(before, after, Optional.of(before.active().retire(time, settle)));
     }
 
     /**
@@ -130,6 +136,6 @@ public final class TrafficSwitch {
      * per pool: a running one as it is, a new one for each other pool (preview traffic counts too).
      */
     public synchronized List<Drain> retireAll() {
-        return current.get().pools().stream().map(p -> p.retire(time)).toList();
+        return current.get().pools().stream().map(p -> p.retire(time, settle)).toList();
     }
 }

@@ -35,7 +35,7 @@ class DrainCountdownTest {
         first.requestStarted();
         second.requestStarted();
 
-        Drain drain = blue.retire(time);
+        Drain drain = blue.retire(time, Settle.IMMEDIATELY);
         assertThat(drain.inFlightAtStart()).isEqualTo(3);
         assertThat(blue.draining()).isTrue();
         assertThat(first.retired()).isTrue();
@@ -60,8 +60,23 @@ class DrainCountdownTest {
 
     @Test
     void aPoolWithNothingInFlightIsDrainedAtOnce() {
-        Drain drain = TestPools.pool("blue", 1, time).retire(time);
+        Drain drain = TestPools.pool("blue", 1, time).retire(time, Settle.IMMEDIATELY);
         assertThat(drain.report()).isEqualTo(new Drain.Report(Drain.State.DRAINED, 0, 0, 0));
+    }
+
+    @Test
+    void aRequestRoutedBeforeTheFlipButCountedAfterItIsWaitedFor() {
+        Pool blue = TestPools.pool("blue", 1, time);
+        Backend b = blue.backendAt(0);
+        CompletableFuture<Void> loopsDone = new CompletableFuture<>();
+        // Nothing in flight yet, but a request on some event loop has read the old snapshot.
+        Drain drain = blue.retire(time, () -> loopsDone);
+        assertThat(drain.live()).isTrue();
+        b.requestStarted();
+        loopsDone.complete(null);
+        assertThat(drain.live()).as("waits for the request that counted itself late").isTrue();
+        b.requestEnded();
+        assertThat(drain.report().drained()).isTrue();
     }
 
     @Test
@@ -69,7 +84,7 @@ class DrainCountdownTest {
         Pool blue = TestPools.pool("blue", 1, time);
         Backend b = blue.backendAt(0);
         b.requestStarted();
-        Drain drain = blue.retire(time);
+        Drain drain = blue.retire(time, Settle.IMMEDIATELY);
         b.requestStarted();
         b.requestEnded();
         assertThat(drain.live()).isTrue();
@@ -83,7 +98,7 @@ class DrainCountdownTest {
         Pool blue = TestPools.pool("blue", 1, time);
         Backend b = blue.backendAt(0);
         b.requestStarted();
-        Drain drain = blue.retire(time);
+        Drain drain = blue.retire(time, Settle.IMMEDIATELY);
         time.advance(Duration.ofMillis(40));
 
         blue.reactivate();
@@ -99,7 +114,7 @@ class DrainCountdownTest {
         Pool blue = TestPools.pool("blue", 1, time);
         Backend b = blue.backendAt(0);
         b.requestStarted();
-        Drain drain = blue.retire(time);
+        Drain drain = blue.retire(time, Settle.IMMEDIATELY);
         time.advance(Duration.ofSeconds(2));
 
         Drain.Report timedOut = drain.await(Duration.ZERO, admin).get(10, TimeUnit.SECONDS);
@@ -117,7 +132,7 @@ class DrainCountdownTest {
     void aWaitEndsOnTheExecutorNotOnTheThreadOfTheLastRequest() throws Exception {
         Pool blue = TestPools.pool("blue", 1, time);
         blue.backendAt(0).requestStarted();
-        CompletableFuture<String> where = blue.retire(time).await(Duration.ofHours(1), admin)
+        CompletableFuture<String> where = blue.retire(time, Settle.IMMEDIATELY).await(Duration.ofHours(1), admin)
                 .thenApply(r -> Thread.currentThread().getName());
         blue.backendAt(0).requestEnded();
         assertThat(where.get(10, TimeUnit.SECONDS)).isEqualTo("test-admin");
@@ -175,7 +190,7 @@ class DrainCountdownTest {
     }
 
     private TrafficSwitch twoPools() {
-        return TrafficSwitch.start(config("127.0.0.1:1", "127.0.0.1:2"), "blue", Optional.empty(), 1, time);
+        return TrafficSwitch.start(config("127.0.0.1:1", "127.0.0.1:2"), "blue", Optional.empty(), 1, time, Settle.IMMEDIATELY);
     }
 
     private static ProxyConfig config(String blue, String green) {
