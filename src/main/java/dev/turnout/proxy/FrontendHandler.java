@@ -140,8 +140,14 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
     private void rejectMalformed(Throwable cause) {
         if (exchange != null) {
             // The body broke mid-request: whatever the backend got, the client's framing is lost.
+            boolean answering = exchange.answerBegan();
             exchange.onClientClosed();
             exchange = null;
+            if (answering) {
+                // The backend's answer is already going out: a 400 now would land inside it.
+                closeAfterFlush();
+                return;
+            }
         }
         refuse(ClientRules.malformed(cause));
     }

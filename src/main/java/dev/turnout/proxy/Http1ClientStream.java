@@ -76,6 +76,10 @@ final class Http1ClientStream implements ClientStream {
 
     @Override
     public void interim(ResponseHead head) {
+        if (!http11) {
+            // An HTTP/1.0 client would take a 1xx for the answer (RFC 9110, 15.2): it gets the final one only.
+            return;
+        }
         ctx.write(headLines(head, 0).writeShort(Framing.CRLF), ctx.voidPromise());
     }
 

@@ -34,9 +34,10 @@ import java.util.Set;
  * {@link Attempts}, relays both bodies with backpressure, and speaks to its client only through
  * a {@link ClientStream}. Its {@link Phase} says what it waits for, and which timeout runs.
  *
- * <p>It ends exactly once, in {@link #finish}: the attempt's in-flight count, the upstream
- * connection's return to its pool or its close, the outcome ({@link ExchangeOutcomes}) and the
- * client stream's end all hang off that one call, on success, error, timeout and client abort.
+ * <p>It ends exactly once, in {@link #finish}: the upstream connection's return to its pool or its
+ * close, the attempt's in-flight count and the outcome ({@link ExchangeOutcomes}) hang off that one
+ * call, on success, error, timeout and client abort; then the client stream hears how the answer
+ * ended (end, answer or abort).
  *
  * <p>Everything runs on the client stream's event loop, which is also the upstream channel's.
  */
@@ -81,6 +82,8 @@ final class ProxyExchange implements UpstreamListener {
     private final boolean chunked;
     private final boolean idempotent;
     private final boolean trustedPeer;
+    /** HTTP/1.1 requests carry exactly one Host (ClientRules); an HTTP/1.0 one may lack it, and then gets each backend's. */
+    private final boolean hostFromBackend;
     private final long maxBodyBytes;
     private final Attempts attempts;
 
@@ -124,6 +127,7 @@ final class ProxyExchange implements UpstreamListener {
         this.bodyless = !chunked && HttpUtil.getContentLength(request, 0L) == 0;
         this.idempotent = IDEMPOTENT.contains(request.method());
         this.trustedPeer = trustedPeer;
+        this.hostFromBackend = !request.protocolVersion().equals(HttpVersion.HTTP_1_1) && !request.headers().contains(HttpHeaderNames.HOST);
         this.maxBodyBytes = snapshot.config().limits().maxBodyBytes();
         this.attempts = new Attempts(pool, snapshot.config().retry().attempts());
         RollbackWatch w = preview ? null : snapshot.watch().orElse(null);
@@ -153,8 +157,7 @@ final class ProxyExchange implements UpstreamListener {
         phase = Phase.CONNECTING;
         attempt = attempts.next();
         var backend = attempt.backend();
-        if (!request.protocolVersion().equals(HttpVersion.HTTP_1_1) && !request.headers().contains(HttpHeaderNames.HOST)) {
-            // HTTP/1.1 requests carry exactly one Host (ClientRules); an HTTP/1.0 one may lack it.
+        if (hostFromBackend) {
             request.headers().set(HttpHeaderNames.HOST, backend.address().toString());
         }
         UpstreamConnection pooled = backend.idle().poll(client.eventLoop());
@@ -194,8 +197,8 @@ final class ProxyExchange implements UpstreamListener {
 
     private void connected(UpstreamConnection connection) {
         if (phase == Phase.DONE) {
-            // The client went away while we connected; the fresh connection is still clean.
-            connection.release(true, upstreamConfig.keepalive().maxRequestsPerConnection());
+            // The client went away while we connected: nothing was sent, and nothing needs the connection.
+            connection.discard();
             return;
         }
         upstream = connection;
@@ -359,9 +362,7 @@ final class ProxyExchange implements UpstreamListener {
     public void onResponseEnd() {
         // The request must have gone out whole for the connection to be in step; a retired pool's connections close as their requests end.
         boolean reusable = upstreamReusable && !requestBodyPending() && !attempt.backend().retired();
-        upstream.release(reusable, upstreamConfig.keepalive().maxRequestsPerConnection());
-        upstream = null;
-        finish(ExchangeOutcome.Ending.RELAYED, responseStatus);
+        finish(ExchangeOutcome.Ending.RELAYED, responseStatus, reusable);
         client.end();
     }
 
@@ -412,8 +413,7 @@ final class ProxyExchange implements UpstreamListener {
     /** The client hung up before its answer ended. */
     void onClientClosed() {
         if (phase != Phase.DONE) {
-            discardUpstream();
-            finish(ExchangeOutcome.Ending.CLIENT_GONE, 0);
+            finish(ExchangeOutcome.Ending.CLIENT_GONE, 0, false);
         }
     }
 
@@ -523,29 +523,31 @@ final class ProxyExchange implements UpstreamListener {
         return !bodyless && !requestReceived;
     }
 
+    /** Whether a byte of the answer went to the client, so that nothing else may be written there. */
+    boolean answerBegan() {
+        return clientSawBytes();
+    }
+
     private boolean clientSawBytes() {
         return interimSent || phase == Phase.RELAYING;
     }
 
     /** Answers in the backend's place; only possible before any byte of a response went out. */
     private void answer(Refusal refusal) {
-        discardUpstream();
         finish(refusal.clientsFault() ? ExchangeOutcome.Ending.ANSWERED_FOR_CLIENT : ExchangeOutcome.Ending.ANSWERED_FOR_POOL,
-                refusal.status().code());
+                refusal.status().code(), false);
         client.answer(refusal, requestBodyPending());
     }
 
     /** The client stalled mid-exchange, after its answer began: its connection closes, and the pool is not to blame. */
     private void clientGone() {
-        discardUpstream();
-        finish(ExchangeOutcome.Ending.CLIENT_GONE, responseStatus);
+        finish(ExchangeOutcome.Ending.CLIENT_GONE, responseStatus, false);
         client.abort();
     }
 
     /** The response broke after it began: the client must see a truncated answer, so its connection closes. */
     private void cutOff() {
-        discardUpstream();
-        finish(ExchangeOutcome.Ending.CUT_OFF, responseStatus);
+        finish(ExchangeOutcome.Ending.CUT_OFF, responseStatus, false);
         client.abort();
     }
 
@@ -556,9 +558,19 @@ final class ProxyExchange implements UpstreamListener {
         }
     }
 
-    /** The one end of an exchange, whatever ended it. The caller has dealt with the upstream connection first. */
-    private void finish(ExchangeOutcome.Ending ending, int status) {
+    /**
+     * The one end of an exchange, whatever ended it: the upstream connection goes back to its idle
+     * pool ({@code reuseUpstream}) or is closed, the attempt stops counting, held parts are released
+     * and the outcome is recorded. The caller then tells the client stream how the answer ended.
+     */
+    private void finish(ExchangeOutcome.Ending ending, int status, boolean reuseUpstream) {
         phase = Phase.DONE;
+        if (reuseUpstream) {
+            upstream.release(true, upstreamConfig.keepalive().maxRequestsPerConnection());
+            upstream = null;
+        } else {
+            discardUpstream();
+        }
         attempt.end();
         releaseHeld();
         context.outcomes().record(new ExchangeOutcome(pool, attempt.backend(), preview, ending, status,

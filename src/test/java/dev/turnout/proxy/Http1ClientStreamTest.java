@@ -84,6 +84,13 @@ class Http1ClientStreamTest {
     }
 
     @Test
+    void anHttp10ClientGetsNoInterimHead() {
+        String out = relay(HttpVersion.HTTP_1_0, false,
+                "HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+        assertThat(out).isEqualTo("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    }
+
+    @Test
     void turnoutsOwnAnswerClosesWhenTheClientAskedForItOrItsBodyIsStillComing() {
         stream.begin(request(HttpVersion.HTTP_1_1, false));
         stream.answer(Refusal.badGateway("connection refused").at("blue", "127.0.0.1:1"), false);
