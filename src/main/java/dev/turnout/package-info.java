@@ -21,7 +21,9 @@
  *   <li>Event loops ({@code turnout-io}, one per core) run client connections, their exchanges and
  *       the upstream connections those use. A client connection and every upstream connection it
  *       takes live on the same loop, so an exchange is never touched by two threads; idle upstream
- *       connections are pooled per loop. Nothing on an event loop blocks or takes a lock.</li>
+ *       connections are pooled per loop. Nothing on an event loop blocks, and the request path
+ *       takes no lock; the rare hand-offs to the admin executor (a drain that ended, a rollback
+ *       watch that tripped) only enqueue a task.</li>
  *   <li>The routing snapshot is immutable and read once per request from one {@code AtomicReference};
  *       live counters (in-flight, health, outcomes) hang off {@code Backend} and {@code Pool} as atomics.</li>
  *   <li>The admin listener has its own loop ({@code turnout-admin-io}), which only parses and writes;

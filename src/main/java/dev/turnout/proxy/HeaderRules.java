@@ -13,7 +13,7 @@ import java.util.Map;
  * Header rewriting at the edge: hop-by-hop headers never cross the proxy, names a backend would
  * misread do not reach it, forwarded headers tell the backend who asked.
  */
-public final class HeaderRules {
+final class HeaderRules {
 
     private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
     private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
