@@ -45,6 +45,9 @@ interface ClientStream {
     /** The answer broke after it began: the client must see it cut off. */
     void abort();
 
+    /** The client takes nothing more: what is still unwritten to it is dropped with it. */
+    void drop();
+
     void flush();
 
     /** Whether the client takes output now; when it does not, the exchange stops reading from the backend. */

@@ -231,6 +231,13 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
     }
 
     @Override
+    public void closeNow() {
+        exchange = null;
+        closing = true;
+        ctx.close();
+    }
+
+    @Override
     public void closeAfterFlush() {
         exchange = null;
         if (closing) {

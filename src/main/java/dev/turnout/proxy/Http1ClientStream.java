@@ -32,6 +32,9 @@ final class Http1ClientStream implements ClientStream {
 
         void closeAfterFlush();
 
+        /** Closes at once, discarding what the client has not taken. */
+        void closeNow();
+
         void readMore();
 
         void tickWithin(long nanos);
@@ -145,6 +148,11 @@ final class Http1ClientStream implements ClientStream {
     @Override
     public void abort() {
         connection.closeAfterFlush();
+    }
+
+    @Override
+    public void drop() {
+        connection.closeNow();
     }
 
     @Override

@@ -539,10 +539,10 @@ final class ProxyExchange implements UpstreamListener {
         client.answer(refusal, requestBodyPending());
     }
 
-    /** The client stalled mid-exchange, after its answer began: its connection closes, and the pool is not to blame. */
+    /** The client stalled mid-exchange, after its answer began: its connection closes at once, and the pool is not to blame. */
     private void clientGone() {
         finish(ExchangeOutcome.Ending.CLIENT_GONE, responseStatus, false);
-        client.abort();
+        client.drop();
     }
 
     /** The response broke after it began: the client must see a truncated answer, so its connection closes. */

@@ -190,6 +190,11 @@ class Http1ClientStreamTest {
         }
 
         @Override
+        public void closeNow() {
+            events.add("close now");
+        }
+
+        @Override
         public void readMore() {
             events.add("read");
         }
