@@ -25,6 +25,8 @@ public final class ConfigLoader {
     public static final HostPort DEFAULT_LISTEN = new HostPort("0.0.0.0", 8080);
     public static final HostPort DEFAULT_ADMIN_LISTEN = new HostPort("127.0.0.1", 9090);
     public static final String DEFAULT_STATE_FILE = "turnout-state.json";
+    public static final HostPort DEFAULT_TLS_LISTEN = new HostPort("0.0.0.0", 8443);
+    private static final List<String> TLS_PROTOCOLS = List.of("TLSv1.2", "TLSv1.3");
 
     private static final Pattern METHOD = Pattern.compile("[A-Z]{1,20}");
     private static final Pattern HEADER_NAME = Pattern.compile("[A-Za-z0-9!#$%&'*+.^_`|~-]+");
@@ -162,12 +164,75 @@ public final class ConfigLoader {
             }
         }
 
+        Optional<ProxyConfig.Tls> tls = readTls(root);
+        ProxyConfig.Http2 http2 = readHttp2(root.section("http2"), limits);
+
         root.rejectUnknownKeys();
         return new ProxyConfig(listen, admin, pools, active,
                 new ProxyConfig.State(Optional.of(Path.of(stateFile))),
                 new ProxyConfig.Upstream(connectTimeout, firstByteTimeout, readTimeout, writeTimeout, keepalive),
                 new ProxyConfig.Drain(drainTimeout),
-                health, gate, retry, preview, rollback, limits, headers, trusted);
+                health, gate, retry, preview, rollback, limits, headers, trusted, tls, http2);
+    }
+
+    /** HTTPS is off unless the section is there: without certificates there is nothing to serve. */
+    private static Optional<ProxyConfig.Tls> readTls(Section root) {
+        boolean present = root.has("tls");
+        Section t = root.section("tls");
+        if (!present) {
+            return Optional.empty();
+        }
+        HostPort listen = t.hostPort("listen", DEFAULT_TLS_LISTEN);
+        List<ProxyConfig.Certificate> certificates = new ArrayList<>();
+        for (Section c : t.sectionList("certificates")) {
+            String cert = c.text("cert", "");
+            String key = c.text("key", "");
+            if (cert.isEmpty()) {
+                c.problem(c.pathOf("cert"), "is missing (expected: the PEM file of the certificate chain, such as /etc/turnout/fullchain.pem)");
+            }
+            if (key.isEmpty()) {
+                c.problem(c.pathOf("key"), "is missing (expected: the PEM file of its private key, such as /etc/turnout/privkey.pem)");
+            }
+            c.rejectUnknownKeys();
+            certificates.add(new ProxyConfig.Certificate(Path.of(cert), Path.of(key)));
+        }
+        if (certificates.isEmpty()) {
+            t.problem(t.pathOf("certificates"), "is missing or empty (expected: - { cert: /etc/turnout/fullchain.pem, key: /etc/turnout/privkey.pem })");
+        }
+        List<String> protocols = oneOf(t, "protocols", List.of("TLSv1.2", "TLSv1.3"), TLS_PROTOCOLS,
+                "TLSv1 and TLSv1.1 are broken and refused; expected: TLSv1.2, TLSv1.3");
+        List<String> ciphers = t.textList("ciphers");
+        List<String> alpn = oneOf(t, "alpn", List.of("h2", "http/1.1"), List.of("h2", "http/1.1"), "expected: h2, http/1.1");
+        boolean redirect = t.bool("redirectHttp", false);
+        int redirectPort = t.integer("redirectPort", 443, 1);
+        if (redirectPort > 65535) {
+            t.problem(t.pathOf("redirectPort"), redirectPort + " is not a port (expected: 1 to 65535)");
+        }
+        Optional<String> hsts = t.text("hsts").filter(h -> !h.isBlank());
+        t.rejectUnknownKeys();
+        return Optional.of(new ProxyConfig.Tls(listen, certificates, protocols, ciphers, alpn, redirect, redirectPort, hsts));
+    }
+
+    /** A list whose items must each be one of {@code allowed}; absent or empty means {@code fallback}. */
+    private static List<String> oneOf(Section s, String key, List<String> fallback, List<String> allowed, String expected) {
+        List<String> raw = s.textList(key);
+        for (int i = 0; i < raw.size(); i++) {
+            String item = raw.get(i);
+            if (item != null && !allowed.contains(item)) {
+                s.problem(s.pathOf(key) + "[" + i + "]", Section.quote(item) + " is not allowed (" + expected + ")");
+            }
+        }
+        return raw.isEmpty() ? fallback : raw.stream().filter(allowed::contains).toList();
+    }
+
+    private static ProxyConfig.Http2 readHttp2(Section h, ProxyConfig.Limits limits) {
+        ProxyConfig.Http2 http2 = new ProxyConfig.Http2(
+                h.integer("maxConcurrentStreams", 100, 1),
+                (int) h.size("initialWindowSize", 1 << 20, 65_535, Integer.MAX_VALUE),
+                (int) h.size("maxHeaderListSize", limits.maxHeaderBytes(), 1 << 10, 1 << 24),
+                h.bool("cleartext", false));
+        h.rejectUnknownKeys();
+        return http2;
     }
 
     private static ProxyConfig.Limits readLimits(Section l) {

@@ -21,7 +21,9 @@ public record ProxyConfig(
         Rollback rollback,
         Limits limits,
         Headers headers,
-        List<Cidr> trustedProxies) {
+        List<Cidr> trustedProxies,
+        Optional<Tls> tls,
+        Http2 http2) {
 
     public ProxyConfig {
         pools = List.copyOf(pools);
@@ -34,12 +36,12 @@ public record ProxyConfig(
      */
     public ProxyConfig keepingRestartOnlyKeysOf(ProxyConfig running) {
         return new ProxyConfig(running.listen, new Admin(running.admin.listen(), admin.token()), pools, active, running.state,
-                upstream, drain, health, gate, retry, preview, rollback, limits, headers, trustedProxies);
+                upstream, drain, health, gate, retry, preview, rollback, limits, headers, trustedProxies, tls, http2);
     }
 
     public ProxyConfig withState(State newState) {
         return new ProxyConfig(listen, admin, pools, active, newState, upstream, drain, health, gate, retry, preview, rollback,
-                limits, headers, trustedProxies);
+                limits, headers, trustedProxies, tls, http2);
     }
 
     /** {@code token} empty means no authentication, which the loader allows on loopback only. */
@@ -94,6 +96,26 @@ public record ProxyConfig(
      */
     public record Limits(int maxRequestLine, int maxHeaderBytes, int maxHeaders, long maxBodyBytes, Duration headerTimeout,
                          Duration idleTimeout, int maxConnections) {}
+
+    /**
+     * The HTTPS listener. {@code certificates}: one or more, the first is served when SNI names none
+     * of the others; {@code ciphers} empty means a modern default; {@code hsts} empty adds no header.
+     */
+    public record Tls(HostPort listen, List<Certificate> certificates, List<String> protocols, List<String> ciphers,
+                      List<String> alpn, boolean redirectHttp, int redirectPort, Optional<String> hsts) {
+        public Tls {
+            certificates = List.copyOf(certificates);
+            protocols = List.copyOf(protocols);
+            ciphers = List.copyOf(ciphers);
+            alpn = List.copyOf(alpn);
+        }
+    }
+
+    /** A certificate chain and its private key, as PEM files. */
+    public record Certificate(Path cert, Path key) {}
+
+    /** HTTP/2 towards clients; {@code cleartext}: the plain listener also takes h2c with prior knowledge. */
+    public record Http2(int maxConcurrentStreams, int initialWindowSize, int maxHeaderListSize, boolean cleartext) {}
 
     /** What request headers may pass: names with {@code _} are dropped unless {@code allowUnderscores}. */
     public record Headers(boolean allowUnderscores) {}
