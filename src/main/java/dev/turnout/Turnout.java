@@ -163,6 +163,8 @@ public final class Turnout implements Callable<Integer> {
                       limits      request line %d B, headers %d B in at most %d fields, body %s, header timeout %s, idle %s, %d connections
                       headers     names with _ %s
                       admin auth  %s; trusted proxies: %s
+                      tls         %s
+                      http2       at most %d streams per connection, window %d B, header list %d B, cleartext (h2c) %s
                     """,
                     file, c.listen(), c.admin().listen(), pools, c.active(),
                     c.state().file().map(Path::toString).orElse("(none)"),
@@ -185,7 +187,20 @@ public final class Turnout implements Callable<Integer> {
                     Durations.format(c.limits().headerTimeout()), Durations.format(c.limits().idleTimeout()), c.limits().maxConnections(),
                     c.headers().allowUnderscores() ? "forwarded" : "dropped",
                     c.admin().token().isPresent() ? "bearer token" : "none (loopback only)",
-                    c.trustedProxies().isEmpty() ? "none" : c.trustedProxies().stream().map(Object::toString).collect(Collectors.joining(", ")));
+                    c.trustedProxies().isEmpty() ? "none" : c.trustedProxies().stream().map(Object::toString).collect(Collectors.joining(", ")),
+                    c.tls().map(Check::tls).orElse("off"),
+                    c.http2().maxConcurrentStreams(), c.http2().initialWindowSize(), c.http2().maxHeaderListSize(),
+                    c.http2().cleartext() ? "on" : "off");
+        }
+
+        private static String tls(ProxyConfig.Tls t) {
+            return "listen " + t.listen() + ", certificates "
+                    + t.certificates().stream().map(x -> x.cert() + " + " + x.key()).collect(Collectors.joining(", "))
+                    + ", " + String.join(" ", t.protocols()) + ", ciphers "
+                    + (t.ciphers().isEmpty() ? "modern default" : String.join(":", t.ciphers()))
+                    + ", alpn " + String.join(" ", t.alpn())
+                    + ", plain HTTP " + (t.redirectHttp() ? "redirected to port " + t.redirectPort() : "served (redirect port " + t.redirectPort() + ")")
+                    + ", hsts " + t.hsts().map(h -> "\"" + h + "\"").orElse("none");
         }
     }
 

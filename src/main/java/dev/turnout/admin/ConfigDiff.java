@@ -13,7 +13,7 @@ import java.util.Set;
 final class ConfigDiff {
 
     /** Keys whose new value only a restart can apply: a listener cannot move, the state file is read once. */
-    private static final Set<String> RESTART_KEYS = Set.of("listen", "admin.listen", "state.file");
+    private static final Set<String> RESTART_KEYS = Set.of("listen", "admin.listen", "state.file", "tls.listen");
 
     record Result(List<String> changes, List<String> restartRequired) {}
 

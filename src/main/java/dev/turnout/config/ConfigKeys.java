@@ -189,7 +189,72 @@ public final class ConfigKeys {
                     "Peers whose `X-Forwarded-*` headers Turnout believes: from them it appends to `X-Forwarded-For` and keeps the "
                     + "other forwarded headers; from anyone else it replaces them all (see [Trusted "
                     + "proxies](security.md#trusted-proxies)). Empty by default: at the edge, a client's claim about who it is proves"
-                    + " nothing.")
+                    + " nothing."),
+            documented("tls", "off", "mapping, or absent",
+                    "HTTPS is off when the section is absent: without certificates there is nothing to serve. With it, "
+                    + "`tls.certificates` is required and the other keys have the defaults below."),
+            reported("tls.listen", "`0.0.0.0:8443`", "`host:port` or `[v6]:port`",
+                    c -> c.tls().map(t -> t.listen().toString()).orElse("(off)"),
+                    "The HTTPS listener, beside the plain one; all interfaces, because it is the edge. 8443 rather than 443, so "
+                    + "that binding it needs no privilege: map 443 to it, or set `0.0.0.0:443` and give the process "
+                    + "`CAP_NET_BIND_SERVICE`. Like `listen`, only a restart moves it."),
+            reported("tls.certificates", "required", "list of `{ cert, key }`",
+                    c -> c.tls().map(t -> t.certificates().stream().map(x -> x.cert() + " + " + x.key()).toList().toString())
+                            .orElse("(off)"),
+                    "One or more certificate chains with their keys. SNI picks the certificate by the names in it; a client that "
+                    + "names none of them gets the first. `turnout check` reads each one: the key matches, the chain is in order, "
+                    + "nothing has expired, and it lists the names each certificate serves."),
+            documented("tls.certificates[].cert", "required", "a path to a PEM file",
+                    "The certificate first, then the intermediates, each followed by the one that signed it, as certbot's "
+                    + "`fullchain.pem` has them. Clients need the intermediates to trust the certificate; the root is left out."),
+            documented("tls.certificates[].key", "required", "a path to a PEM file, PKCS#8 (`BEGIN PRIVATE KEY`)",
+                    "The private key of the first certificate, unencrypted, RSA or EC. A PKCS#1 or SEC1 key (`BEGIN RSA PRIVATE "
+                    + "KEY`, `BEGIN EC PRIVATE KEY`) converts with `openssl pkcs8 -topk8 -nocrypt`."),
+            reported("tls.protocols", "`[TLSv1.2, TLSv1.3]`", "list of `TLSv1.2`, `TLSv1.3`",
+                    c -> c.tls().map(t -> t.protocols().toString()).orElse("(off)"),
+                    "What nginx's `ssl_protocols TLSv1.2 TLSv1.3` allows. TLS 1.0 and 1.1 are broken (RFC 8996) and refused; "
+                    + "TLS 1.2 stays for the clients that do not speak 1.3 yet."),
+            reported("tls.ciphers", "`[]`", "list of TLS 1.2 cipher suites, OpenSSL or IANA names",
+                    c -> c.tls().map(t -> t.ciphers().toString()).orElse("(off)"),
+                    "Empty means a modern set: forward secrecy and AEAD only (ECDHE with AES-GCM or ChaCha20-Poly1305). TLS 1.3 "
+                    + "suites are not chosen here: all of them are sound."),
+            reported("tls.alpn", "`[h2, http/1.1]`", "list of `h2`, `http/1.1`, in order of preference",
+                    c -> c.tls().map(t -> t.alpn().toString()).orElse("(off)"),
+                    "HTTP/2 for the clients that offer it, HTTP/1.1 for the rest. `[http/1.1]` turns HTTP/2 off on the HTTPS "
+                    + "listener."),
+            reported("tls.redirectHttp", "`false`", "`true` or `false`",
+                    c -> c.tls().map(t -> String.valueOf(t.redirectHttp())).orElse("(off)"),
+                    "When `true`, the plain listener answers every request but `/health` with a redirect to HTTPS (`301` for GET "
+                    + "and HEAD, `308` for the others, so a POST stays a POST). Off by default, because behind a load balancer "
+                    + "that terminates TLS itself the plain listener is the one that serves."),
+            reported("tls.redirectPort", "`443`", "a port, `1` to `65535`",
+                    c -> c.tls().map(t -> String.valueOf(t.redirectPort())).orElse("(off)"),
+                    "The port written into redirect URLs, left out when it is 443. Set it to the port clients reach HTTPS on, "
+                    + "which is not the port of `tls.listen` when 443 is mapped to it."),
+            reported("tls.hsts", "none", "a `Strict-Transport-Security` value, such as `max-age=31536000; includeSubDomains`",
+                    c -> c.tls().map(t -> t.hsts().orElse("(none)")).orElse("(off)"),
+                    "Added to every HTTPS answer when set. None by default: a browser that has seen it refuses plain HTTP to the "
+                    + "host for `max-age`, which is hard to undo, so turning it on is your decision."),
+            reported("http2.maxConcurrentStreams", "`100`", "whole number, `1` or more",
+                    c -> String.valueOf(c.http2().maxConcurrentStreams()),
+                    "Open streams per client connection; past it a new stream is refused with `REFUSED_STREAM`, which a client "
+                    + "retries. 100 is the least RFC 9113 recommends and what nginx allows; browsers open fewer."),
+            reported("http2.initialWindowSize", "`1MiB`", "size, at least `65535` bytes",
+                    c -> String.valueOf(c.http2().initialWindowSize()),
+                    "How much of a request body a client may send on a stream before Turnout asks for more. A megabyte keeps "
+                    + "uploads at full speed over a long link, and memory stays bounded, because the window grows back only as "
+                    + "the backend takes the bytes."),
+            reported("http2.maxHeaderListSize", "as `limits.maxHeaderBytes`", "size, from `1KiB` to `16MiB`",
+                    c -> c.http2().maxHeaderListSize() == c.limits().maxHeaderBytes() ? "as limits.maxHeaderBytes"
+                            : String.valueOf(c.http2().maxHeaderListSize()),
+                    "All header fields of a request, decoded; past it the stream is refused before the block is held whole (the "
+                    + "CONTINUATION flood, CVE-2024-27316). The HTTP/1.1 limit by default, so that no request passes over one "
+                    + "protocol and is refused over the other."),
+            reported("http2.cleartext", "`false`", "`true` or `false`",
+                    c -> String.valueOf(c.http2().cleartext()),
+                    "When `true`, the plain listener also takes HTTP/2 with prior knowledge (h2c), for a load balancer that speaks "
+                    + "HTTP/2 to what is behind it. Off by default: browsers never speak h2c, so on the open internet it would "
+                    + "only give attackers one more protocol.")
 );
 
     private ConfigKeys() {}

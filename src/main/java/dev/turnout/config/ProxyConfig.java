@@ -32,11 +32,14 @@ public record ProxyConfig(
 
     /**
      * This config with the keys only a restart can apply (listeners, state file) taken from
-     * {@code running}: what a reload actually puts in force.
+     * {@code running}: what a reload actually puts in force. Whether there is an HTTPS listener is
+     * one of them, so a reload neither opens nor closes it: without one the new {@code tls} has
+     * nothing to serve, and one that stays open keeps serving what it has.
      */
     public ProxyConfig keepingRestartOnlyKeysOf(ProxyConfig running) {
+        Optional<Tls> tlsInForce = running.tls.map(old -> tls.map(t -> t.listeningOn(old.listen())).orElse(old));
         return new ProxyConfig(running.listen, new Admin(running.admin.listen(), admin.token()), pools, active, running.state,
-                upstream, drain, health, gate, retry, preview, rollback, limits, headers, trustedProxies, tls, http2);
+                upstream, drain, health, gate, retry, preview, rollback, limits, headers, trustedProxies, tlsInForce, http2);
     }
 
     public ProxyConfig withState(State newState) {
@@ -108,6 +111,10 @@ public record ProxyConfig(
             protocols = List.copyOf(protocols);
             ciphers = List.copyOf(ciphers);
             alpn = List.copyOf(alpn);
+        }
+
+        Tls listeningOn(HostPort address) {
+            return new Tls(address, certificates, protocols, ciphers, alpn, redirectHttp, redirectPort, hsts);
         }
     }
 

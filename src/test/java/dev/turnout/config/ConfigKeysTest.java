@@ -54,10 +54,9 @@ class ConfigKeysTest {
         root.withObject("/pools/green").putArray("backends").add("127.0.0.1:8002");
         for (String section : table.keySet()) {
             ObjectNode node = root;
-            for (String segment : section.isEmpty() ? new String[0] : section.split("\\.")) {
-                node = segment.endsWith("[]")
-                        ? node.putArray(segment.replace("[]", "")).addObject().put("path", "/ready")
-                        : node.withObject("/" + segment);
+            String[] segments = section.isEmpty() ? new String[0] : section.split("\\.");
+            for (int i = 0; i < segments.length; i++) {
+                node = ConfigSamples.enter(node, String.join(".", Arrays.copyOf(segments, i + 1)));
             }
             node.put(UNKNOWN, 1);
         }

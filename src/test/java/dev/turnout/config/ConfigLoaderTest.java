@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -97,7 +99,7 @@ class ConfigLoaderTest {
                 "upstream.connectTimeout: \"fast\" is not a duration (expected: 500ms, 10s, 2m)",
                 "upstream.keepalive.maxRequestsPerConnection: 0 is too small (expected: >= 1)",
                 "drain.timeout: is zero (expected: a duration above 0, such as 500ms, 10s, 2m)",
-                "colour: unknown key (expected one of: listen, admin, pools, active, state, upstream, drain, health, switch, retry, preview, rollback, limits, headers, trustedProxies)");
+                "colour: unknown key (expected one of: listen, admin, pools, active, state, upstream, drain, health, switch, retry, preview, rollback, limits, headers, trustedProxies, tls, http2)");
     }
 
     @Test
@@ -152,6 +154,27 @@ class ConfigLoaderTest {
                         "headers.allowUnderscores: \"sometimes\" is not a boolean (expected: true or false)",
                         "headers.strip: unknown key (expected one of: allowUnderscores)",
                         "rollback.minClients: 0 is too small (expected: >= 1)");
+    }
+
+    @Test
+    void tlsIsReadWithItsDefaultsAndRefusesWhatIsUnsafeOrIncomplete() throws Exception {
+        ProxyConfig.Tls tls = loader.parse(POOLS + "tls: { certificates: [{ cert: full.pem, key: key.pem }] }\n", "proxy.yaml")
+                .tls().orElseThrow();
+        assertThat(tls).isEqualTo(new ProxyConfig.Tls(new HostPort("0.0.0.0", 8443),
+                List.of(new ProxyConfig.Certificate(Path.of("full.pem"), Path.of("key.pem"))), List.of("TLSv1.2", "TLSv1.3"),
+                List.of(), List.of("h2", "http/1.1"), false, 443, Optional.empty()));
+        assertThat(loader.parse(POOLS, "proxy.yaml").tls()).isEmpty();
+        String cert = "certificates: [{ cert: full.pem, key: key.pem }]";
+        assertThat(problemsOf(POOLS + "tls: { " + cert + ", protocols: [TLSv1.1, TLSv1.3] }\n").problems()).containsExactly(
+                "tls.protocols[0]: \"TLSv1.1\" is not allowed (TLSv1 and TLSv1.1 are broken and refused; expected: TLSv1.2, TLSv1.3)");
+        assertThat(problemsOf(POOLS + "tls: { certificates: [{ cert: full.pem }] }\n").problems()).containsExactly(
+                "tls.certificates[0].key: is missing (expected: the PEM file of its private key, such as /etc/turnout/privkey.pem)");
+        assertThat(problemsOf(POOLS + "tls: { certificates: [] }\n").problems()).containsExactly(
+                "tls.certificates: is missing or empty (expected: - { cert: /etc/turnout/fullchain.pem, key: /etc/turnout/privkey.pem })");
+        assertThat(problemsOf(POOLS + "tls: { " + cert + ", redirectPort: 70000 }\n").problems())
+                .containsExactly("tls.redirectPort: 70000 is not a port (expected: 1 to 65535)");
+        assertThat(problemsOf(POOLS + "tls: { " + cert + ", alpn: [h2, spdy/3] }\n").problems())
+                .containsExactly("tls.alpn[1]: \"spdy/3\" is not allowed (expected: h2, http/1.1)");
     }
 
     @Test

@@ -10,6 +10,7 @@ import dev.turnout.config.ConfigException;
 import dev.turnout.config.ConfigKey;
 import dev.turnout.config.ConfigLoader;
 import dev.turnout.config.ProxyConfig;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -21,6 +22,11 @@ public final class ConfigSamples {
 
     /** A valid value for every key of the table that is not its default, in YAML. */
     public static final Map<String, String> SAMPLES = samples();
+
+    private static final Map<String, String> REQUIRED = Map.of(
+            "switch.smoke[]", "{ path: /ready }",
+            "tls", "{ certificates: [{ cert: fullchain.pem, key: privkey.pem }] }",
+            "tls.certificates[]", "{ cert: fullchain.pem, key: privkey.pem }");
 
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
     private static final ConfigLoader LOADER = new ConfigLoader(name -> null);
@@ -71,6 +77,21 @@ public final class ConfigSamples {
         m.put("limits.maxConnections", "500");
         m.put("headers.allowUnderscores", "true");
         m.put("trustedProxies", "[10.0.0.0/8]");
+        m.put("tls", "{ certificates: [{ cert: fullchain.pem, key: privkey.pem }] }");
+        m.put("tls.listen", "127.0.0.1:8444");
+        m.put("tls.certificates", "[{ cert: other.pem, key: other-key.pem }]");
+        m.put("tls.certificates[].cert", "other.pem");
+        m.put("tls.certificates[].key", "other-key.pem");
+        m.put("tls.protocols", "[TLSv1.3]");
+        m.put("tls.ciphers", "[TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256]");
+        m.put("tls.alpn", "[http/1.1]");
+        m.put("tls.redirectHttp", "true");
+        m.put("tls.redirectPort", "8443");
+        m.put("tls.hsts", "\"max-age=31536000; includeSubDomains\"");
+        m.put("http2.maxConcurrentStreams", "50");
+        m.put("http2.initialWindowSize", "256KiB");
+        m.put("http2.maxHeaderListSize", "64KiB");
+        m.put("http2.cleartext", "true");
         return Map.copyOf(m);
     }
 
@@ -102,23 +123,34 @@ public final class ConfigSamples {
         return (ObjectNode) read("pools: { blue: { backends: [\"127.0.0.1:8001\"] }, green: { backends: [\"127.0.0.1:8002\"] } }");
     }
 
-    /** {@code smoke[]} stands for the first item of the list {@code smoke}. */
     private static ObjectNode parentOf(ObjectNode root, String path) {
         String[] segments = path.split("\\.");
         ObjectNode node = root;
         for (int i = 0; i < segments.length - 1; i++) {
-            String segment = segments[i];
-            if (segment.endsWith("[]")) {
-                ArrayNode list = node.withArray(field(segment));
-                if (list.isEmpty()) {
-                    list.addObject().put("path", "/ready");
-                }
-                node = (ObjectNode) list.get(0);
-            } else {
-                node = node.withObject("/" + segment);
-            }
+            node = enter(node, String.join(".", Arrays.copyOf(segments, i + 1)));
         }
         return node;
+    }
+
+    /**
+     * The mapping at the last segment of {@code path} under {@code parent}, made with what the loader
+     * requires in it when it is not there yet; {@code smoke[]} stands for the first item of the list
+     * {@code smoke}.
+     */
+    public static ObjectNode enter(ObjectNode parent, String path) {
+        String segment = path.substring(path.lastIndexOf('.') + 1);
+        String fresh = REQUIRED.getOrDefault(path, "{}");
+        if (segment.endsWith("[]")) {
+            ArrayNode list = parent.withArray(field(segment));
+            if (list.isEmpty()) {
+                list.add(read(fresh));
+            }
+            return (ObjectNode) list.get(0);
+        }
+        if (!parent.has(segment)) {
+            parent.set(segment, read(fresh));
+        }
+        return (ObjectNode) parent.get(segment);
     }
 
     private static String field(String segment) {
