@@ -1,5 +1,6 @@
 package dev.turnout;
 
+import dev.turnout.config.CertificateCheck;
 import dev.turnout.config.ConfigException;
 import dev.turnout.config.ConfigLoader;
 import dev.turnout.config.Durations;
@@ -11,6 +12,11 @@ import io.netty.util.ResourceLeakDetector;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -127,7 +133,8 @@ public final class Turnout implements Callable<Integer> {
             Path file = config != null ? config : parent.config;
             try {
                 ProxyConfig c = ConfigLoader.fromEnvironment().load(file);
-                spec.commandLine().getOut().print(summary(file, c));
+                String certificates = certificates(c, Instant.now());
+                spec.commandLine().getOut().print(summary(file, c) + certificates);
                 spec.commandLine().getOut().flush();
                 return 0;
             } catch (ConfigException e) {
@@ -191,6 +198,30 @@ public final class Turnout implements Callable<Integer> {
                     c.tls().map(Check::tls).orElse("off"),
                     c.http2().maxConcurrentStreams(), c.http2().initialWindowSize(), c.http2().maxHeaderListSize(),
                     c.http2().cleartext() ? "on" : "off");
+        }
+
+        /** A line per certificate with the names it serves, and a warning for each that expires soon; every problem at once. */
+        static String certificates(ProxyConfig c, Instant now) throws ConfigException {
+            StringBuilder lines = new StringBuilder();
+            List<String> warnings = new ArrayList<>();
+            List<String> problems = new ArrayList<>();
+            List<ProxyConfig.Certificate> certificates = c.tls().map(ProxyConfig.Tls::certificates).orElse(List.of());
+            for (int i = 0; i < certificates.size(); i++) {
+                String keyPath = "tls.certificates[" + i + "]";
+                try {
+                    CertificateCheck.Loaded loaded = CertificateCheck.load(certificates.get(i), keyPath, now);
+                    lines.append(String.format("  certificate %s: %s; valid until %s (%d days)%n", keyPath, String.join(", ", loaded.names()),
+                            loaded.notAfter().truncatedTo(ChronoUnit.SECONDS), Duration.between(now, loaded.notAfter()).toDays()));
+                    loaded.expiryWarning(keyPath, now).ifPresent(warnings::add);
+                } catch (ConfigException e) {
+                    problems.addAll(e.problems());
+                }
+            }
+            if (!problems.isEmpty()) {
+                throw new ConfigException(problems);
+            }
+            warnings.forEach(w -> lines.append("  warning     ").append(w).append(System.lineSeparator()));
+            return lines.toString();
         }
 
         private static String tls(ProxyConfig.Tls t) {
