@@ -81,16 +81,17 @@ public final class CertificateCheck {
         String keyKeyPath = keyPath + ".key";
         List<X509Certificate> chain = chain(certPath, certificate.cert());
         PrivateKey key = privateKey(keyKeyPath, certificate.key());
-        X509Certificate leaf = chain.get(0);
-        if (!belongTogether(key, leaf.getPublicKey())) {
-            throw problem(keyKeyPath, certificate.key() + " is not the key of the first certificate in " + certificate.cert()
-                    + " (expected: the private key of " + subject(leaf) + ")");
-        }
+        // Order first: a reversed chain would otherwise read as a key of another certificate.
         for (int i = 0; i + 1 < chain.size(); i++) {
             if (!signedBy(chain.get(i), chain.get(i + 1).getPublicKey())) {
                 throw problem(certPath, "certificate " + (i + 1) + " (" + subject(chain.get(i)) + ") is not signed by certificate "
                         + (i + 2) + " (" + subject(chain.get(i + 1)) + ") (" + EXPECTED_CHAIN + ")");
             }
+        }
+        X509Certificate leaf = chain.get(0);
+        if (!belongTogether(key, leaf.getPublicKey())) {
+            throw problem(keyKeyPath, certificate.key() + " is not the key of the first certificate in " + certificate.cert()
+                    + " (expected: the private key of " + subject(leaf) + ")");
         }
         for (int i = 0; i < chain.size(); i++) {
             X509Certificate c = chain.get(i);
