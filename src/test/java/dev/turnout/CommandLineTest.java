@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.turnout.testing.TestCertificates;
+import dev.turnout.testing.TestCertificates.Issued;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.InetAddress;
@@ -11,6 +13,8 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -56,6 +60,75 @@ class CommandLineTest {
                 "upstream.connectTimeout: \"fast\" is not a duration (expected: 500ms, 10s, 2m)");
         assertThat(r.err()).doesNotContain("Exception", "\tat ");
         assertThat(run("--config", bad.toString(), "check").exit()).isEqualTo(2);
+    }
+
+    /** A config whose one certificate is {@code chain} with the key of {@code keyOwner}. */
+    private Path tlsConfig(Issued keyOwner, Issued... chain) throws Exception {
+        Path config = dir.resolve("tls.yaml");
+        Files.writeString(config, "pools:\n  blue: { backends: [\"127.0.0.1:1\"] }\n  green: { backends: [\"127.0.0.1:2\"] }\n"
+                + "tls:\n  certificates:\n    - { cert: " + TestCertificates.writeChain(dir.resolve("fullchain.pem"), chain)
+                + ", key: " + TestCertificates.writeKey(dir.resolve("privkey.pem"), keyOwner) + " }\n");
+        return config;
+    }
+
+    private static Instant inDays(long days) {
+        return Instant.now().truncatedTo(ChronoUnit.SECONDS).plus(days, ChronoUnit.DAYS).plusSeconds(3600);
+    }
+
+    @Test
+    void checkListsTheNamesEachCertificateServes() throws Exception {
+        Issued ca = TestCertificates.intermediate("Test Intermediate", TestCertificates.root("Test Root"));
+        Issued leaf = TestCertificates.leaf("a.example", ca, Instant.now().minusSeconds(60), inDays(90), "a.example", "www.a.example");
+        Run r = run("check", "--config", tlsConfig(leaf, leaf, ca).toString());
+        assertThat(r.exit()).isZero();
+        assertThat(r.out().lines()).contains("  certificate tls.certificates[0]: a.example, www.a.example; valid until "
+                + leaf.certificate().getNotAfter().toInstant() + " (90 days)");
+        assertThat(r.out()).doesNotContain("warning");
+        assertThat(r.err()).isEmpty();
+    }
+
+    @Test
+    void aCertificateExpiringWithinTwoWeeksIsAWarningAndExit0() throws Exception {
+        Issued ca = TestCertificates.intermediate("Test Intermediate", TestCertificates.root("Test Root"));
+        Issued leaf = TestCertificates.leaf("a.example", ca, Instant.now().minusSeconds(60), inDays(7), "a.example");
+        Run r = run("check", "--config", tlsConfig(leaf, leaf, ca).toString());
+        assertThat(r.exit()).isZero();
+        assertThat(r.out().lines()).contains("  warning     tls.certificates[0].cert: expires on "
+                + leaf.certificate().getNotAfter().toInstant() + ", in 7 days (renew it before then)");
+        assertThat(r.err()).isEmpty();
+    }
+
+    @Test
+    void eachBadCertificateIsOneLineAndExit2() throws Exception {
+        Issued ca = TestCertificates.intermediate("Test Intermediate", TestCertificates.root("Test Root"));
+        Issued leaf = TestCertificates.leaf("a.example", ca, Instant.now().minusSeconds(60), inDays(90), "a.example");
+        Issued other = TestCertificates.leaf("b.example", ca, Instant.now().minusSeconds(60), inDays(90), "b.example");
+        Path cert = dir.resolve("fullchain.pem");
+        Path key = dir.resolve("privkey.pem");
+
+        assertThat(checkFails(tlsConfig(other, leaf, ca))).isEqualTo("tls.certificates[0].key: " + key + " is not the key of the first "
+                + "certificate in " + cert + " (expected: the private key of CN=a.example)");
+        assertThat(checkFails(tlsConfig(leaf, ca, leaf))).isEqualTo("tls.certificates[0].cert: certificate 1 (CN=Test Intermediate) is "
+                + "not signed by certificate 2 (CN=a.example) (expected: PEM, the certificate first, then each intermediate after the one "
+                + "it signs)");
+        Issued expired = TestCertificates.leaf("a.example", ca, Instant.now().minusSeconds(86400 * 30), inDays(-2), "a.example");
+        assertThat(checkFails(tlsConfig(expired, expired, ca))).isEqualTo("tls.certificates[0].cert: certificate 1 (CN=a.example) "
+                + "expired on " + expired.certificate().getNotAfter().toInstant() + " (expected: a certificate valid now; renew it)");
+
+        Path config = tlsConfig(leaf, leaf, ca);
+        Files.writeString(cert, "not a certificate\n");
+        assertThat(checkFails(config)).isEqualTo("tls.certificates[0].cert: " + cert + " is not PEM (expected: PEM, the certificate "
+                + "first, then each intermediate after the one it signs)");
+        Files.delete(cert);
+        assertThat(checkFails(config)).isEqualTo("tls.certificates[0].cert: " + cert + ": no such file (expected: a readable PEM file)");
+    }
+
+    private static String checkFails(Path config) {
+        Run r = run("check", "--config", config.toString());
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.out()).isEmpty();
+        assertThat(r.err().lines()).hasSize(1);
+        return r.err().lines().findFirst().orElseThrow();
     }
 
     @Test
