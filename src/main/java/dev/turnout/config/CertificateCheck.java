@@ -165,7 +165,8 @@ public final class CertificateCheck {
 
     private static String read(String keyPath, Path file) throws ConfigException {
         try {
-            return Files.readString(file, StandardCharsets.US_ASCII);
+            // Latin-1 reads any bytes, so a DER or binary file is reported as not PEM rather than as unreadable.
+            return Files.readString(file, StandardCharsets.ISO_8859_1);
         } catch (NoSuchFileException e) {
             throw problem(keyPath, file + ": no such file (expected: a readable PEM file)");
         } catch (AccessDeniedException e) {
@@ -177,10 +178,10 @@ public final class CertificateCheck {
 
     /** Signing with the key and verifying with the certificate proves the pair for RSA and EC alike. */
     private static boolean belongTogether(PrivateKey key, PublicKey certified) {
-        String algorithm = key.getAlgorithm().equals("EC") ? "SHA256withECDSA" : "SHA256with" + key.getAlgorithm();
         if (!key.getAlgorithm().equals(certified.getAlgorithm())) {
             return false;
         }
+        String algorithm = key.getAlgorithm().equals("EC") ? "SHA256withECDSA" : "SHA256with" + key.getAlgorithm();
         try {
             byte[] challenge = new byte[32];
             new SecureRandom().nextBytes(challenge);

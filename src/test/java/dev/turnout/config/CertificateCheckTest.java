@@ -73,6 +73,15 @@ class CertificateCheckTest {
     }
 
     @Test
+    void aDerCertificateIsNotPem() throws Exception {
+        Issued leaf = TestCertificates.leaf("a.example", intermediate, now.minusSeconds(60), now.plus(30, ChronoUnit.DAYS));
+        ProxyConfig.Certificate files = files(leaf, intermediate);
+        Files.write(files.cert(), leaf.certificate().getEncoded());
+        assertThat(problem(files)).isEqualTo(AT + ".cert: " + files.cert() + " is not PEM (expected: PEM, the certificate first, then "
+                + "each intermediate after the one it signs)");
+    }
+
+    @Test
     void aCertificateNotYetValidIsRefused() throws Exception {
         Instant notBefore = now.plus(1, ChronoUnit.DAYS);
         Issued leaf = TestCertificates.leaf("a.example", intermediate, notBefore, now.plus(30, ChronoUnit.DAYS));
