@@ -37,6 +37,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
 
     private final ProxyContext context;
     private final StrictRequestDecoder decoder;
+    private final Listener listener;
     private ChannelHandlerContext ctx;
     /** The client side of each exchange on this connection, one at a time. */
     private Http1ClientStream stream;
@@ -54,15 +55,16 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
     private long idleSinceNanos;
     private boolean firstRequest = true;
 
-    FrontendHandler(ProxyContext context, StrictRequestDecoder decoder) {
+    FrontendHandler(ProxyContext context, StrictRequestDecoder decoder, Listener listener) {
         this.context = context;
         this.decoder = decoder;
+        this.listener = listener;
     }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         this.ctx = ctx;
-        this.stream = new Http1ClientStream(this, ctx);
+        this.stream = new Http1ClientStream(this, ctx, listener.hstsLine());
         if (ctx.channel().remoteAddress() instanceof InetSocketAddress a) {
             peer = a.getAddress();
             clientIp = AsciiString.of(peer.getHostAddress());
@@ -105,6 +107,11 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
         RoutingSnapshot snapshot = context.traffic().current();
         ProxyConfig config = snapshot.config();
         Refusal refusal = ClientRules.check(request, config.limits());
+        if (refusal == null && listener.redirectPort().isPresent() && !HttpsRedirect.isHealthCheck(request)) {
+            // Before routing: a redirect involves no backend.
+            HttpsRedirect.answer(request, listener.redirectPort().getAsInt(), this);
+            return;
+        }
         Router.Route route = refusal == null ? Router.route(request, snapshot) : null;
         if (refusal == null && route == null) {
             refusal = Refusal.of(HttpResponseStatus.BAD_REQUEST, "unknown_pool",
@@ -121,7 +128,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
         }
         boolean trusted = isTrusted(config);
         stream.begin(request);
-        exchange = new ProxyExchange(stream, context, request, snapshot, route, clientIp, trusted);
+        exchange = new ProxyExchange(stream, context, request, snapshot, route, clientIp, listener.scheme(), trusted);
         exchange.start();
     }
 
@@ -168,7 +175,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
     /** Writes an answer of the proxy's own and ends the current exchange with it. */
     @Override
     public void answer(FullHttpResponse response, boolean close) {
-        ctx.write(AnswerBytes.of(ctx.alloc(), response));
+        ctx.write(AnswerBytes.of(ctx.alloc(), response, listener.hstsLine()));
         exchangeComplete(close);
     }
 
