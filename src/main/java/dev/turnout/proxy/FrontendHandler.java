@@ -6,6 +6,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -18,6 +19,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -349,9 +351,12 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        // Resets and broken pipes from clients are routine at the edge; closing is the whole answer.
-        // Anything else is a bug of ours, and must be seen.
-        if (!(cause instanceof java.io.IOException)) {
+        // Resets and broken pipes from clients are routine at the edge, and so are TLS clients that
+        // fail their handshake (an old protocol, no common cipher, not TLS at all), which the TLS
+        // handler reports wrapped; closing is the whole answer. Anything else is a bug of ours, and must be seen.
+        boolean routine = cause instanceof java.io.IOException
+                || (cause instanceof DecoderException && cause.getCause() instanceof SSLException);
+        if (!routine) {
             log.error("unexpected failure on a client connection from {}", clientIp, cause);
         }
         ctx.close();

@@ -101,7 +101,7 @@ public final class ServerTls {
         if (names == null) {
             throw new IOException("tls.certificates: none given");
         }
-        byte[] hsts = tls.hsts().filter(v -> !v.isEmpty())
+        byte[] hsts = tls.hsts()
                 .map(v -> ("Strict-Transport-Security: " + v + "\r\n").getBytes(StandardCharsets.US_ASCII))
                 .orElse(new byte[0]);
         return new ServerTls(provider, names.build(), hsts);
