@@ -13,6 +13,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -56,11 +57,14 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
     private long clockDueNanos;
     private long idleSinceNanos;
     private boolean firstRequest = true;
+    /** Answers can be written: always on the plain listener, after the handshake on the HTTPS one. */
+    private boolean secured;
 
     FrontendHandler(ProxyContext context, StrictRequestDecoder decoder, Listener listener) {
         this.context = context;
         this.decoder = decoder;
         this.listener = listener;
+        this.secured = !listener.encrypted();
     }
 
     @Override
@@ -314,7 +318,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
             // A new connection has headerTimeout for its first head; later heads from their first byte.
             long since = firstRequest ? idleSinceNanos : headStart;
             long left = since + headerTimeout - now;
-            if (left <= 0) {
+            if (left <= 0 && !secured) {
+                // A client still in its TLS handshake could not read an answer: it is only closed.
+                ctx.close();
+            } else if (left <= 0) {
                 refuse(Refusal.requestTimeout("no complete request head within " + limits.headerTimeout().toMillis() + "ms"));
             }
             return left;
@@ -325,6 +332,14 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
         }
         // Never more than headerTimeout ahead: a head that starts now is then timed from its first byte.
         return Math.min(left, headerTimeout);
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+        if (event instanceof SslHandshakeCompletionEvent handshake && handshake.isSuccess()) {
+            secured = true;
+        }
+        ctx.fireUserEventTriggered(event);
     }
 
     @Override

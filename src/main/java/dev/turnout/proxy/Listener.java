@@ -14,4 +14,9 @@ record Listener(AsciiString scheme, byte[] hstsLine, OptionalInt redirectPort) {
 
     /** The header lines of a listener that adds none. */
     static final byte[] NO_HSTS = new byte[0];
+
+    /** Connections begin with a TLS handshake. */
+    boolean encrypted() {
+        return HeaderRules.HTTPS.equals(scheme);
+    }
 }

@@ -11,6 +11,7 @@ import dev.turnout.testing.RawHttp;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -79,14 +80,17 @@ class TlsTest extends BlueGreenTest {
         }
     }
 
-    private ProxyHarness start(String tlsKeys) throws Exception {
-        proxy = startProxy("tls:\n"
+    private void start(String tlsKeys) throws Exception {
+        proxy = startProxy(tlsSection(tlsKeys));
+    }
+
+    private String tlsSection(String tlsKeys) {
+        return "tls:\n"
                 + "  listen: 127.0.0.1:0\n"
                 + "  certificates:\n"
                 + "    - { cert: " + dir.resolve("a.crt") + ", key: " + dir.resolve("a.key") + " }\n"
                 + "    - { cert: " + dir.resolve("b.crt") + ", key: " + dir.resolve("b.key") + " }\n"
-                + tlsKeys);
-        return proxy;
+                + tlsKeys;
     }
 
     private InetSocketAddress https() {
@@ -168,6 +172,15 @@ class TlsTest extends BlueGreenTest {
         }
         socket.setSSLParameters(parameters);
         return socket;
+    }
+
+    @Test
+    void aClientThatNeverFinishesItsHandshakeIsClosedWithoutACleartextAnswer() throws Exception {
+        proxy = startProxy("limits: { headerTimeout: 300ms }\n" + tlsSection(""));
+        try (Socket silent = new Socket(https().getAddress(), https().getPort())) {
+            silent.setSoTimeout(20_000);
+            assertThat(silent.getInputStream().read()).isEqualTo(-1);
+        }
     }
 
     @Test
