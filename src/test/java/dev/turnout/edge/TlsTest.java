@@ -2,6 +2,7 @@ package dev.turnout.edge;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -28,6 +29,8 @@ import java.time.Instant;
 import java.util.Base64;
 import java.util.Date;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLHandshakeException;
@@ -128,6 +131,31 @@ class TlsTest extends BlueGreenTest {
         try (RawHttp client = proxy.client()) {
             JsonNode seen = ProxyHarness.json(client.get("/", "X-Forwarded-Proto: https"));
             assertThat(seen.get("headers").get("x-forwarded-proto").get(0).asText()).isEqualTo("http");
+        }
+    }
+
+    @Test
+    void aGracefulStopClosesTheHttpsListenerAndIdleConnectionsAndFinishesStreams() throws Exception {
+        start("");
+        try (RawHttp idle = RawHttp.over(connect("a.turnout.test", null, null));
+             RawHttp stream = RawHttp.over(connect("a.turnout.test", null, null))) {
+            assertThat(idle.get("/").status()).isEqualTo(200);
+            stream.send("GET /stream?chunks=2&intervalMs=1&gated=true HTTP/1.1\r\nHost: t\r\n\r\n");
+            stream.readHead();
+            assertThat(new String(stream.readChunk(), StandardCharsets.UTF_8)).isEqualTo("data: blue 1\n\n");
+
+            CompletableFuture<Void> stopping = CompletableFuture.runAsync(() -> proxy.server().stopGracefully());
+            await().untilAsserted(() -> assertThat(proxy.admin("GET", "/health").status()).isEqualTo(503));
+            assertThat(idle.closedByPeer()).isTrue();
+            assertThatThrownBy(() -> connect("a.turnout.test", null, null).startHandshake()).isInstanceOf(IOException.class);
+            assertThat(stopping).isNotDone();
+
+            blue.allowChunks(5);
+            assertThat(new String(stream.readChunk(), StandardCharsets.UTF_8)).isEqualTo("data: blue 2\n\n");
+            assertThat(stream.readChunk()).isNull();
+            stopping.get(30, TimeUnit.SECONDS);
+            // The stop closed everything; there is nothing left for stopProxy to close.
+            proxy = null;
         }
     }
 
