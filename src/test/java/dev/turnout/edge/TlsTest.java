@@ -212,6 +212,17 @@ class TlsTest extends BlueGreenTest {
     }
 
     @Test
+    void maxConnectionsCountsBothListenersAndAnHttpsClientPastItIsClosedUnanswered() throws Exception {
+        proxy = startProxy("limits: { maxConnections: 1 }\n" + tlsSection(""));
+        try (RawHttp plain = proxy.client()) {
+            assertThat(plain.get("/").status()).isEqualTo(200);
+            try (SSLSocket second = connect("a.turnout.test", null, null)) {
+                assertThatThrownBy(second::startHandshake).isInstanceOf(IOException.class);
+            }
+        }
+    }
+
+    @Test
     void aProtocolLeftOutOfTlsProtocolsIsRefused() throws Exception {
         // The JDK client can no longer offer TLSv1.1 (jdk.tls.disabledAlgorithms), so the refusal is
         // shown one version up: a listener that allows only TLSv1.3 refuses a TLSv1.2 client.
