@@ -13,6 +13,7 @@ import dev.turnout.health.HealthChecker;
 import dev.turnout.health.HttpProbe;
 import dev.turnout.proxy.ProxyContext;
 import dev.turnout.proxy.ProxyServer;
+import dev.turnout.proxy.ServerTls;
 import dev.turnout.routing.Drain;
 import dev.turnout.routing.RoutingSnapshot;
 import dev.turnout.routing.Settle;
@@ -53,6 +54,8 @@ public final class TurnoutServer implements AutoCloseable {
     private final ScheduledExecutorService adminExecutor;
     private final Lifecycle lifecycle = new Lifecycle();
     private ProxyServer proxy;
+    /** Present with {@code tls}: what the HTTPS listener serves, named in the start line. */
+    private ServerTls tls;
     private AdminServer admin;
     private ConfigReloader reloader;
 
@@ -90,6 +93,14 @@ public final class TurnoutServer implements AutoCloseable {
             ProxyContext context = new ProxyContext(traffic, new UpstreamConnector(transport), server.lifecycle);
             InetSocketAddress listen = address(config.listen(), "listen");
             server.proxy = bind("listen", listen, () -> ProxyServer.bind(transport, server.boss, server.workers, listen, context));
+            if (config.tls().isPresent()) {
+                server.tls = loadTls(config.tls().get());
+                InetSocketAddress tlsListen = address(config.tls().get().listen(), "tls.listen");
+                bind("tls.listen", tlsListen, () -> {
+                    server.proxy.bindTls(tlsListen, server.tls);
+                    return tlsListen;
+                });
+            }
             HttpProbe probe = new HttpProbe(transport, server.healthLoop);
             SwitchService switches = new SwitchService(traffic, state, history, new SwitchGate(probe), server.adminExecutor);
             server.reloader = new ConfigReloader(configFile, ConfigLoader.fromEnvironment(), traffic, server.adminExecutor);
@@ -110,8 +121,9 @@ public final class TurnoutServer implements AutoCloseable {
      */
     public void announce() {
         RoutingSnapshot s = traffic.current();
-        log.info("turnout listening on {} ({}), admin on {}; pools {}; active {} (generation {})",
-                hostPort(proxyAddress()), transport.name(), hostPort(adminAddress()),
+        String https = proxy.tlsAddress().map(a -> ", https on " + hostPort(a) + " (" + tls.providerName() + ")").orElse("");
+        log.info("turnout listening on {} ({}){}, admin on {}; pools {}; active {} (generation {})",
+                hostPort(proxyAddress()), transport.name(), https, hostPort(adminAddress()),
                 s.pools().stream().map(p -> p.name() + " " + p.backends()).collect(Collectors.joining(", ")),
                 s.active().name(), s.generation());
     }
@@ -167,6 +179,14 @@ public final class TurnoutServer implements AutoCloseable {
                         TimeSource.SYSTEM, settle)
                 : TrafficSwitch.start(config, config.active(), Optional.empty(), saved.map(StateFile.Saved::generation).orElse(1L),
                         TimeSource.SYSTEM, settle);
+    }
+
+    private static ServerTls loadTls(ProxyConfig.Tls tls) throws StartupException {
+        try {
+            return ServerTls.load(tls);
+        } catch (IOException e) {
+            throw new StartupException(e.getMessage());
+        }
     }
 
     private static InetSocketAddress address(HostPort hostPort, String key) throws StartupException {
@@ -233,6 +253,11 @@ public final class TurnoutServer implements AutoCloseable {
 
     public InetSocketAddress proxyAddress() {
         return proxy.localAddress();
+    }
+
+    /** The HTTPS listener's address, with {@code tls}. */
+    public Optional<InetSocketAddress> tlsAddress() {
+        return proxy.tlsAddress();
     }
 
     public InetSocketAddress adminAddress() {

@@ -15,10 +15,10 @@ final class AnswerBytes {
 
     private AnswerBytes() {}
 
-    /** The whole answer, head and body; {@code response} is released. */
-    static ByteBuf of(ByteBufAllocator alloc, FullHttpResponse response) {
+    /** The whole answer, head and body, with {@code hstsLine} among its headers; {@code response} is released. */
+    static ByteBuf of(ByteBufAllocator alloc, FullHttpResponse response, byte[] hstsLine) {
         try {
-            ByteBuf out = alloc.buffer(256 + response.content().readableBytes());
+            ByteBuf out = alloc.buffer(256 + hstsLine.length + response.content().readableBytes());
             ByteBufUtil.writeAscii(out, response.protocolVersion().text());
             out.writeByte(' ');
             ByteBufUtil.writeAscii(out, response.status().codeAsText());
@@ -26,6 +26,7 @@ final class AnswerBytes {
             ByteBufUtil.writeAscii(out, response.status().reasonPhrase());
             out.writeShort(Framing.CRLF);
             Framing.writeHeaders(out, response.headers());
+            out.writeBytes(hstsLine);
             out.writeShort(Framing.CRLF);
             return out.writeBytes(response.content());
         } finally {

@@ -8,10 +8,11 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.ssl.SniHandler;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * First in every client pipeline: counts open client connections, answers 503 and closes past
+ * First in every client pipeline, on both listeners: counts open client connections, answers 503 and closes past
  * {@code limits.maxConnections}, and keeps the set of connections a graceful shutdown walks.
  */
 @ChannelHandler.Sharable
@@ -29,9 +30,15 @@ final class ConnectionLimiter extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         if (open.incrementAndGet() > traffic.current().config().limits().maxConnections()) {
+            if (ctx.pipeline().get(SniHandler.class) != null) {
+                // An HTTPS client could read an answer only after a handshake, which is work an
+                // overloaded proxy should not take on: it is closed unanswered.
+                ctx.close();
+                return;
+            }
             FullHttpResponse tooMany = ErrorAnswers.of(Refusal.serviceUnavailable("too many connections"), true);
             tooMany.headers().set(HttpHeaderNames.RETRY_AFTER, 1);
-            ctx.writeAndFlush(AnswerBytes.of(ctx.alloc(), tooMany)).addListener(ChannelFutureListener.CLOSE);
+            ctx.writeAndFlush(AnswerBytes.of(ctx.alloc(), tooMany, Listener.NO_HSTS)).addListener(ChannelFutureListener.CLOSE);
             return;
         }
         clients.add(ctx.channel());

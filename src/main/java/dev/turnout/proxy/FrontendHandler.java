@@ -6,18 +6,21 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,6 +40,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
 
     private final ProxyContext context;
     private final StrictRequestDecoder decoder;
+    private final Listener listener;
     private ChannelHandlerContext ctx;
     /** The client side of each exchange on this connection, one at a time. */
     private Http1ClientStream stream;
@@ -53,16 +57,20 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
     private long clockDueNanos;
     private long idleSinceNanos;
     private boolean firstRequest = true;
+    /** Answers can be written: always on the plain listener, after the handshake on the HTTPS one. */
+    private boolean secured;
 
-    FrontendHandler(ProxyContext context, StrictRequestDecoder decoder) {
+    FrontendHandler(ProxyContext context, StrictRequestDecoder decoder, Listener listener) {
         this.context = context;
         this.decoder = decoder;
+        this.listener = listener;
+        this.secured = !listener.encrypted();
     }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         this.ctx = ctx;
-        this.stream = new Http1ClientStream(this, ctx);
+        this.stream = new Http1ClientStream(this, ctx, listener.hstsLine());
         if (ctx.channel().remoteAddress() instanceof InetSocketAddress a) {
             peer = a.getAddress();
             clientIp = AsciiString.of(peer.getHostAddress());
@@ -105,6 +113,11 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
         RoutingSnapshot snapshot = context.traffic().current();
         ProxyConfig config = snapshot.config();
         Refusal refusal = ClientRules.check(request, config.limits());
+        if (refusal == null && listener.redirectPort().isPresent() && !HttpsRedirect.isHealthCheck(request)) {
+            // Before routing: a redirect involves no backend.
+            HttpsRedirect.answer(request, listener.redirectPort().getAsInt(), this);
+            return;
+        }
         Router.Route route = refusal == null ? Router.route(request, snapshot) : null;
         if (refusal == null && route == null) {
             refusal = Refusal.of(HttpResponseStatus.BAD_REQUEST, "unknown_pool",
@@ -121,7 +134,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
         }
         boolean trusted = isTrusted(config);
         stream.begin(request);
-        exchange = new ProxyExchange(stream, context, request, snapshot, route, clientIp, trusted);
+        exchange = new ProxyExchange(stream, context, request, snapshot, route, clientIp, listener.scheme(), trusted);
         exchange.start();
     }
 
@@ -168,7 +181,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
     /** Writes an answer of the proxy's own and ends the current exchange with it. */
     @Override
     public void answer(FullHttpResponse response, boolean close) {
-        ctx.write(AnswerBytes.of(ctx.alloc(), response));
+        ctx.write(AnswerBytes.of(ctx.alloc(), response, listener.hstsLine()));
         exchangeComplete(close);
     }
 
@@ -305,7 +318,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
             // A new connection has headerTimeout for its first head; later heads from their first byte.
             long since = firstRequest ? idleSinceNanos : headStart;
             long left = since + headerTimeout - now;
-            if (left <= 0) {
+            if (left <= 0 && !secured) {
+                // A client still in its TLS handshake could not read an answer: it is only closed.
+                ctx.close();
+            } else if (left <= 0) {
                 refuse(Refusal.requestTimeout("no complete request head within " + limits.headerTimeout().toMillis() + "ms"));
             }
             return left;
@@ -316,6 +332,14 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
         }
         // Never more than headerTimeout ahead: a head that starts now is then timed from its first byte.
         return Math.min(left, headerTimeout);
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+        if (event instanceof SslHandshakeCompletionEvent handshake && handshake.isSuccess()) {
+            secured = true;
+        }
+        ctx.fireUserEventTriggered(event);
     }
 
     @Override
@@ -342,9 +366,12 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        // Resets and broken pipes from clients are routine at the edge; closing is the whole answer.
-        // Anything else is a bug of ours, and must be seen.
-        if (!(cause instanceof java.io.IOException)) {
+        // Resets and broken pipes from clients are routine at the edge, and so are TLS clients that
+        // fail their handshake (an old protocol, no common cipher, not TLS at all), which the TLS
+        // handler reports wrapped; closing is the whole answer. Anything else is a bug of ours, and must be seen.
+        boolean routine = cause instanceof java.io.IOException
+                || (cause instanceof DecoderException && cause.getCause() instanceof SSLException);
+        if (!routine) {
             log.error("unexpected failure on a client connection from {}", clientIp, cause);
         }
         ctx.close();

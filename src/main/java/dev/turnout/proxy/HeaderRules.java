@@ -20,7 +20,8 @@ final class HeaderRules {
     private static final AsciiString X_FORWARDED_HOST = AsciiString.cached("x-forwarded-host");
     private static final AsciiString X_REAL_IP = AsciiString.cached("x-real-ip");
     private static final AsciiString X_FORWARDED_PREFIX = AsciiString.cached("x-forwarded-");
-    private static final AsciiString HTTP = AsciiString.cached("http");
+    static final AsciiString HTTP = AsciiString.cached("http");
+    static final AsciiString HTTPS = AsciiString.cached("https");
 
     /** Besides every X-Forwarded-*: what backends and frameworks take for the client's address or scheme. */
     private static final AsciiString[] CLIENT_CLAIMS = {
@@ -123,13 +124,13 @@ final class HeaderRules {
     /**
      * Tells the backend who asked. From a trusted proxy, X-Forwarded-For gains the peer address and
      * the other forwarded headers it set are kept; from anyone else, all of them are replaced, so a
-     * client cannot pass itself off as someone else.
+     * client cannot pass itself off as someone else. {@code scheme}: how the request reached us.
      */
-    static void addForwarded(HttpHeaders headers, CharSequence clientIp, boolean trustedPeer) {
+    static void addForwarded(HttpHeaders headers, CharSequence clientIp, CharSequence scheme, boolean trustedPeer) {
         String prior = trustedPeer && headers.contains(X_FORWARDED_FOR) ? String.join(", ", headers.getAll(X_FORWARDED_FOR)) : null;
         headers.set(X_FORWARDED_FOR, prior == null || prior.isBlank() ? clientIp : prior + ", " + clientIp);
         if (!trustedPeer || !headers.contains(X_FORWARDED_PROTO)) {
-            headers.set(X_FORWARDED_PROTO, HTTP);
+            headers.set(X_FORWARDED_PROTO, scheme);
         }
         if (!trustedPeer || !headers.contains(X_FORWARDED_HOST)) {
             String host = headers.get(HttpHeaderNames.HOST);

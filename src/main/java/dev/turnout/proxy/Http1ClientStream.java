@@ -46,6 +46,8 @@ final class Http1ClientStream implements ClientStream {
 
     private final Connection connection;
     private final ChannelHandlerContext ctx;
+    /** Written into every final answer's head; empty (and then free) but on an HTTPS listener with tls.hsts. */
+    private final byte[] hstsLine;
 
     private boolean keepAlive;
     private boolean http11;
@@ -54,9 +56,10 @@ final class Http1ClientStream implements ClientStream {
     /** The connection ends with this answer. */
     private boolean closeAfter;
 
-    Http1ClientStream(Connection connection, ChannelHandlerContext ctx) {
+    Http1ClientStream(Connection connection, ChannelHandlerContext ctx, byte[] hstsLine) {
         this.connection = connection;
         this.ctx = ctx;
+        this.hstsLine = hstsLine;
     }
 
     /** The next exchange on this connection begins with {@code request}. */
@@ -103,7 +106,8 @@ final class Http1ClientStream implements ClientStream {
             // A request whose body is still coming cannot be followed by another on this connection.
             closeAfter = true;
         }
-        ByteBuf out = headLines(head, CHUNKED_LINE.length + KEEP_ALIVE_LINE.length);
+        ByteBuf out = headLines(head, CHUNKED_LINE.length + KEEP_ALIVE_LINE.length + hstsLine.length);
+        out.writeBytes(hstsLine);
         if (chunked) {
             out.writeBytes(CHUNKED_LINE);
         }

@@ -110,7 +110,7 @@ final class ProxyExchange implements UpstreamListener {
     private long clientStalledSince;
 
     ProxyExchange(ClientStream client, ProxyContext context, HttpRequest request, RoutingSnapshot snapshot,
-                  Router.Route route, CharSequence clientIp, boolean trustedPeer) {
+                  Router.Route route, CharSequence clientIp, CharSequence scheme, boolean trustedPeer) {
         this.client = client;
         this.context = context;
         this.request = request;
@@ -136,16 +136,16 @@ final class ProxyExchange implements UpstreamListener {
         // Before prepareRequest: the X-Forwarded-For to read is the one the trusted peer sent.
         this.clientAddress = watch == null || !trustedPeer ? clientIp
                 : ClientAddress.behindTrustedPeer(request.headers(), clientIp, snapshot.config().trustedProxies());
-        prepareRequest(clientIp, trustedPeer);
+        prepareRequest(clientIp, scheme, trustedPeer);
     }
 
-    private void prepareRequest(CharSequence clientIp, boolean trustedPeer) {
+    private void prepareRequest(CharSequence clientIp, CharSequence scheme, boolean trustedPeer) {
         var headers = request.headers();
         HeaderRules.stripRequestHeaders(headers, snapshot.config().headers().allowUnderscores(), trustedPeer);
         if (chunked) {
             headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         }
-        HeaderRules.addForwarded(headers, clientIp, trustedPeer);
+        HeaderRules.addForwarded(headers, clientIp, scheme, trustedPeer);
     }
 
     void start() {

@@ -2,33 +2,46 @@ package dev.turnout.proxy;
 
 import dev.turnout.base.Lifecycle;
 import dev.turnout.base.Transport;
+import dev.turnout.config.ProxyConfig;
 import dev.turnout.upstream.UpstreamConnector;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
+import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
 
-/** The client-facing listener, the pipeline each client connection gets, and the connections it holds. */
+/**
+ * The client-facing listeners (plain HTTP and, with {@code tls}, HTTPS), the pipeline each client
+ * connection gets, and the connections they hold: one set, one connection limit for both.
+ */
 public final class ProxyServer {
 
-    private final Channel channel;
+    private final ServerBootstrap bootstrap;
     private final ChannelGroup clients;
+    private final ConnectionLimiter limiter;
+    private final ProxyContext context;
+    /** Set while starting, on the thread that later stops: no other thread reads them. */
+    private Channel plain;
+    private Channel https;
 
-    private ProxyServer(Channel channel, ChannelGroup clients) {
-        this.channel = channel;
+    private ProxyServer(ServerBootstrap bootstrap, ChannelGroup clients, ProxyContext context) {
+        this.bootstrap = bootstrap;
         this.clients = clients;
+        this.limiter = new ConnectionLimiter(context.traffic(), clients);
+        this.context = context;
     }
 
+    /** Binds the plain listener; with {@code tls.redirectHttp} it sends every request but /health to HTTPS. */
     public static ProxyServer bind(Transport transport, EventLoopGroup boss, EventLoopGroup workers,
                                    InetSocketAddress address, ProxyContext context) throws InterruptedException {
-        ChannelGroup clients = new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE);
-        ConnectionLimiter limiter = new ConnectionLimiter(context.traffic(), clients);
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(boss, workers)
                 .channel(transport.serverChannel())
@@ -37,28 +50,50 @@ public final class ProxyServer {
                 .childOption(ChannelOption.AUTO_READ, false)
                 .childOption(ChannelOption.ALLOCATOR, Transport.BUFFERS)
                 .childOption(ChannelOption.TCP_NODELAY, true)
-                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, UpstreamConnector.WATER_MARK)
-                .childHandler(new ChannelInitializer<Channel>() {
-                    @Override
-                    protected void initChannel(Channel ch) {
-                        // Limits are read per connection, so a reload reaches every new connection.
-                        StrictRequestDecoder decoder = new StrictRequestDecoder(context.traffic().current().config().limits());
-                        ch.pipeline()
-                                .addLast("limit", limiter)
-                                .addLast("decoder", decoder)
-                                .addLast("proxy", new FrontendHandler(context, decoder));
-                    }
-                });
-        return new ProxyServer(bootstrap.bind(address).sync().channel(), clients);
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, UpstreamConnector.WATER_MARK);
+        ProxyServer server = new ProxyServer(bootstrap, new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE), context);
+        Optional<ProxyConfig.Tls> tls = context.traffic().current().config().tls();
+        OptionalInt redirect = tls.filter(ProxyConfig.Tls::redirectHttp).map(t -> OptionalInt.of(t.redirectPort())).orElse(OptionalInt.empty());
+        server.plain = server.listen(address, null, new Listener(HeaderRules.HTTP, Listener.NO_HSTS, redirect));
+        return server;
+    }
+
+    /** Binds the HTTPS listener; its connections are handled as the plain ones, after the TLS handshake. */
+    public void bindTls(InetSocketAddress address, ServerTls tls) throws InterruptedException {
+        https = listen(address, tls, new Listener(HeaderRules.HTTPS, tls.hstsLine(), OptionalInt.empty()));
+    }
+
+    private Channel listen(InetSocketAddress address, ServerTls tls, Listener listener) throws InterruptedException {
+        ServerBootstrap listening = bootstrap.clone().childHandler(new ChannelInitializer<Channel>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                // Limits are read per connection, so a reload reaches every new connection.
+                StrictRequestDecoder decoder = new StrictRequestDecoder(context.traffic().current().config().limits());
+                ChannelPipeline pipeline = ch.pipeline().addLast("limit", limiter);
+                if (tls != null) {
+                    pipeline.addLast("tls", tls.newHandler());
+                }
+                pipeline.addLast("decoder", decoder)
+                        .addLast("proxy", new FrontendHandler(context, decoder, listener));
+            }
+        });
+        return listening.bind(address).sync().channel();
     }
 
     public InetSocketAddress localAddress() {
-        return (InetSocketAddress) channel.localAddress();
+        return (InetSocketAddress) plain.localAddress();
     }
 
-    /** Stops accepting; connections already open carry on. */
+    public Optional<InetSocketAddress> tlsAddress() {
+        return Optional.ofNullable(https).map(ch -> (InetSocketAddress) ch.localAddress());
+    }
+
+    /** Stops accepting on every listener; connections already open carry on. */
     public void stopAccepting() {
-        channel.close().syncUninterruptibly();
+        plain.close().syncUninterruptibly();
+        if (https != null) {
+            https.close().syncUninterruptibly();
+        }
     }
 
     /** Closes every connection that is between requests; busy ones close after their answer (see {@link Lifecycle}). */
@@ -94,7 +129,7 @@ public final class ProxyServer {
     }
 
     public void close() {
-        channel.close().syncUninterruptibly();
+        stopAccepting();
         clients.close().syncUninterruptibly();
     }
 }

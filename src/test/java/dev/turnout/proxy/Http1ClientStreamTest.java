@@ -31,7 +31,7 @@ class Http1ClientStreamTest {
     private final EmbeddedChannel channel = new EmbeddedChannel(new ChannelInboundHandlerAdapter());
     private final ChannelHandlerContext ctx = channel.pipeline().firstContext();
     private final RecordingConnection connection = new RecordingConnection();
-    private final Http1ClientStream stream = new Http1ClientStream(connection, ctx);
+    private final Http1ClientStream stream = new Http1ClientStream(connection, ctx, Listener.NO_HSTS);
 
     @AfterEach
     void closeChannel() {

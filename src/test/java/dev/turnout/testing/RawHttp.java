@@ -35,6 +35,11 @@ public final class RawHttp implements AutoCloseable {
         Socket socket = new Socket();
         socket.connect(address, 5_000);
         socket.setTcpNoDelay(true);
+        return over(socket);
+    }
+
+    /** Speaks over a socket the test connected itself, a TLS one for instance. */
+    public static RawHttp over(Socket socket) throws IOException {
         // Guards against a hang only; no test asserts on time.
         socket.setSoTimeout(60_000);
         return new RawHttp(socket);

@@ -1,0 +1,344 @@
+package dev.turnout.edge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.turnout.testing.BlueGreenTest;
+import dev.turnout.testing.ProxyHarness;
+import dev.turnout.testing.RawHttp;
+import java.io.IOException;
+import java.math.BigInteger;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.KeyStore;
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.Date;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLHandshakeException;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManagerFactory;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.cert.X509v3CertificateBuilder;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The HTTPS listener over real sockets and real TLS, with certificates made for each test by a test CA. */
+class TlsTest extends BlueGreenTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private KeyPair caKeys;
+    private X509Certificate ca;
+    private SSLContext trusting;
+    private TrustManagerFactory trustTheCa;
+    private ProxyHarness proxy;
+
+    @BeforeEach
+    void makeCertificates() throws Exception {
+        caKeys = newKeys();
+        ca = sign(new X500Name("CN=Turnout Test CA"), caKeys, List.of(), true);
+        KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
+        trust.load(null, null);
+        trust.setCertificateEntry("ca", ca);
+        trustTheCa = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        trustTheCa.init(trust);
+        trusting = trustingContext();
+        writeCertificate("a", "CN=a.turnout.test", List.of(new GeneralName(GeneralName.dNSName, "a.turnout.test"),
+                new GeneralName(GeneralName.iPAddress, "127.0.0.1")));
+        writeCertificate("b", "CN=b.turnout.test", List.of(new GeneralName(GeneralName.dNSName, "b.turnout.test")));
+    }
+
+    @AfterEach
+    void stopProxy() {
+        if (proxy != null) {
+            proxy.close();
+        }
+    }
+
+    private void start(String tlsKeys) throws Exception {
+        proxy = startProxy(tlsSection(tlsKeys));
+    }
+
+    private String tlsSection(String tlsKeys) {
+        return "tls:\n"
+                + "  listen: 127.0.0.1:0\n"
+                + "  certificates:\n"
+                + "    - { cert: " + dir.resolve("a.crt") + ", key: " + dir.resolve("a.key") + " }\n"
+                + "    - { cert: " + dir.resolve("b.crt") + ", key: " + dir.resolve("b.key") + " }\n"
+                + tlsKeys;
+    }
+
+    private InetSocketAddress https() {
+        return proxy.server().tlsAddress().orElseThrow();
+    }
+
+    private HttpResponse<String> send(HttpRequest.Builder request) throws Exception {
+        HttpClient client = HttpClient.newBuilder().sslContext(trusting).version(HttpClient.Version.HTTP_1_1).build();
+        return client.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private HttpRequest.Builder get(String path) {
+        return HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + https().getPort() + path)).timeout(Duration.ofSeconds(20));
+    }
+
+    @Test
+    void anHttpsRequestReachesTheActivePoolAsHttpsAndAFlipMovesTheNextOne() throws Exception {
+        start("");
+        HttpResponse<String> first = send(get("/hello"));
+        assertThat(first.statusCode()).isEqualTo(200);
+        assertThat(first.version()).isEqualTo(HttpClient.Version.HTTP_1_1);
+        JsonNode seen = JSON.readTree(first.body());
+        assertThat(seen.get("name").asText()).isEqualTo("blue");
+        assertThat(seen.get("headers").get("x-forwarded-proto").get(0).asText()).isEqualTo("https");
+        // Without tls.hsts no header is added.
+        assertThat(first.headers().firstValue("strict-transport-security")).isEmpty();
+
+        assertThat(proxy.admin("POST", "/admin/switch").status()).isEqualTo(200);
+        assertThat(JSON.readTree(send(get("/hello")).body()).get("name").asText()).isEqualTo("green");
+    }
+
+    @Test
+    void aClientClaimingHttpsOverPlainHttpIsCorrected() throws Exception {
+        start("");
+        try (RawHttp client = proxy.client()) {
+            JsonNode seen = ProxyHarness.json(client.get("/", "X-Forwarded-Proto: https"));
+            assertThat(seen.get("headers").get("x-forwarded-proto").get(0).asText()).isEqualTo("http");
+        }
+    }
+
+    @Test
+    void aGracefulStopClosesTheHttpsListenerAndIdleConnectionsAndFinishesStreams() throws Exception {
+        start("");
+        try (RawHttp idle = RawHttp.over(connect("a.turnout.test", null, null));
+             RawHttp stream = RawHttp.over(connect("a.turnout.test", null, null))) {
+            assertThat(idle.get("/").status()).isEqualTo(200);
+            stream.send("GET /stream?chunks=2&intervalMs=1&gated=true HTTP/1.1\r\nHost: t\r\n\r\n");
+            stream.readHead();
+            assertThat(new String(stream.readChunk(), StandardCharsets.UTF_8)).isEqualTo("data: blue 1\n\n");
+
+            CompletableFuture<Void> stopping = CompletableFuture.runAsync(() -> proxy.server().stopGracefully());
+            await().untilAsserted(() -> assertThat(proxy.admin("GET", "/health").status()).isEqualTo(503));
+            assertThat(idle.closedByPeer()).isTrue();
+            assertThatThrownBy(() -> connect("a.turnout.test", null, null).startHandshake()).isInstanceOf(IOException.class);
+            assertThat(stopping).isNotDone();
+
+            blue.allowChunks(5);
+            assertThat(new String(stream.readChunk(), StandardCharsets.UTF_8)).isEqualTo("data: blue 2\n\n");
+            assertThat(stream.readChunk()).isNull();
+            stopping.get(30, TimeUnit.SECONDS);
+            // The stop closed everything; there is nothing left for stopProxy to close.
+            proxy = null;
+        }
+    }
+
+    @Test
+    void sniPicksTheCertificateByNameAndTheFirstIsTheDefault() throws Exception {
+        start("");
+        assertThat(peerSubject("b.turnout.test")).isEqualTo("CN=b.turnout.test");
+        assertThat(peerSubject("a.turnout.test")).isEqualTo("CN=a.turnout.test");
+        assertThat(peerSubject("unknown.turnout.test")).isEqualTo("CN=a.turnout.test");
+        assertThat(peerSubject(null)).isEqualTo("CN=a.turnout.test");
+    }
+
+    private String peerSubject(String serverName) throws Exception {
+        try (SSLSocket socket = connect(serverName, null, null)) {
+            socket.startHandshake();
+            return ((X509Certificate) socket.getSession().getPeerCertificates()[0]).getSubjectX500Principal().getName();
+        }
+    }
+
+    private SSLContext trustingContext() throws Exception {
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(null, trustTheCa.getTrustManagers(), null);
+        return context;
+    }
+
+    /**
+     * A TLS socket with a session cache of its own: the JDK client resumes by address and, when it
+     * does, sends the server name of the session it resumes instead of {@code serverName}.
+     */
+    private SSLSocket connect(String serverName, String[] protocols, String[] alpn) throws Exception {
+        SSLSocket socket = (SSLSocket) trustingContext().getSocketFactory().createSocket(https().getAddress(), https().getPort());
+        socket.setSoTimeout(20_000);
+        SSLParameters parameters = socket.getSSLParameters();
+        if (serverName != null) {
+            parameters.setServerNames(List.of(new SNIHostName(serverName)));
+        }
+        if (protocols != null) {
+            parameters.setProtocols(protocols);
+        }
+        if (alpn != null) {
+            parameters.setApplicationProtocols(alpn);
+        }
+        socket.setSSLParameters(parameters);
+        return socket;
+    }
+
+    @Test
+    void aClientThatNeverFinishesItsHandshakeIsClosedWithoutACleartextAnswer() throws Exception {
+        proxy = startProxy("limits: { headerTimeout: 300ms }\n" + tlsSection(""));
+        try (Socket silent = new Socket(https().getAddress(), https().getPort())) {
+            silent.setSoTimeout(20_000);
+            assertThat(silent.getInputStream().read()).isEqualTo(-1);
+        }
+    }
+
+    @Test
+    void maxConnectionsCountsBothListenersAndAnHttpsClientPastItIsClosedUnanswered() throws Exception {
+        proxy = startProxy("limits: { maxConnections: 1 }\n" + tlsSection(""));
+        try (RawHttp plain = proxy.client()) {
+            assertThat(plain.get("/").status()).isEqualTo(200);
+            try (SSLSocket second = connect("a.turnout.test", null, null)) {
+                assertThatThrownBy(second::startHandshake).isInstanceOf(IOException.class);
+            }
+        }
+    }
+
+    @Test
+    void aProtocolLeftOutOfTlsProtocolsIsRefused() throws Exception {
+        // The JDK client can no longer offer TLSv1.1 (jdk.tls.disabledAlgorithms), so the refusal is
+        // shown one version up: a listener that allows only TLSv1.3 refuses a TLSv1.2 client.
+        start("  protocols: [TLSv1.3]\n");
+        try (SSLSocket old = connect("a.turnout.test", new String[] {"TLSv1.2"}, null)) {
+            assertThatThrownBy(old::startHandshake).isInstanceOf(SSLHandshakeException.class);
+        }
+        try (SSLSocket current = connect("a.turnout.test", new String[] {"TLSv1.3"}, null)) {
+            current.startHandshake();
+            assertThat(current.getSession().getProtocol()).isEqualTo("TLSv1.3");
+        }
+    }
+
+    @Test
+    void alpnSettlesOnHttp11EvenWhenTheClientOffersH2First() throws Exception {
+        start("  alpn: [h2, http/1.1]\n");
+        try (SSLSocket socket = connect("a.turnout.test", new String[] {"TLSv1.2", "TLSv1.3"}, new String[] {"h2", "http/1.1"})) {
+            socket.startHandshake();
+            assertThat(socket.getApplicationProtocol()).isEqualTo("http/1.1");
+            socket.getOutputStream().write("GET /alpn HTTP/1.1\r\nHost: a.turnout.test\r\nConnection: close\r\n\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+            assertThat(answer).startsWith("HTTP/1.1 200 ");
+        }
+        // The JDK's client offers h2 first by default and gets HTTP/1.1.
+        HttpClient client = HttpClient.newBuilder().sslContext(trusting).build();
+        HttpResponse<String> r = client.send(get("/alpn").build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.version()).isEqualTo(HttpClient.Version.HTTP_1_1);
+        assertThat(r.statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void hstsGoesOnRelayedAnswersAndOnTurnoutsOwn() throws Exception {
+        start("  hsts: \"max-age=31536000; includeSubDomains\"\n");
+        HttpResponse<String> relayed = send(get("/hello"));
+        assertThat(relayed.statusCode()).isEqualTo(200);
+        assertThat(relayed.headers().allValues("strict-transport-security")).containsExactly("max-age=31536000; includeSubDomains");
+        // The backend hangs up on /close: Turnout answers 502 itself.
+        HttpResponse<String> own = send(get("/close"));
+        assertThat(own.statusCode()).isEqualTo(502);
+        assertThat(own.headers().allValues("strict-transport-security")).containsExactly("max-age=31536000; includeSubDomains");
+        // Plain HTTP gets none: browsers ignore it there (RFC 6797, 8.1).
+        try (RawHttp client = proxy.client()) {
+            assertThat(client.get("/hello").header("strict-transport-security")).isEmpty();
+        }
+    }
+
+    @Test
+    void thePlainListenerRedirectsToHttpsButStillProxiesHealth() throws Exception {
+        start("  redirectHttp: true\n  redirectPort: 8443\n");
+        int before = blue.requests();
+        try (RawHttp client = proxy.client()) {
+            RawHttp.Response get = client.send("GET /a/b?c=d HTTP/1.1\r\nHost: shop.example:8080\r\n\r\n").read(false);
+            assertThat(get.status()).isEqualTo(301);
+            assertThat(get.header("location")).hasValue("https://shop.example:8443/a/b?c=d");
+            assertThat(get.header("content-length")).hasValue("0");
+
+            client.send("POST /orders HTTP/1.1\r\nHost: shop.example\r\nContent-Length: 0\r\n\r\n");
+            RawHttp.Response post = client.read(false);
+            assertThat(post.status()).isEqualTo(308);
+            assertThat(post.header("location")).hasValue("https://shop.example:8443/orders");
+
+            RawHttp.Response health = client.get("/health");
+            assertThat(health.status()).isEqualTo(200);
+            assertThat(ProxyHarness.json(health).get("name").asText()).isEqualTo("blue");
+        }
+        assertThat(blue.requests() - before).isEqualTo(1);
+        try (RawHttp client = proxy.client()) {
+            RawHttp.Response noHost = client.send("GET / HTTP/1.0\r\n\r\n").read(false);
+            assertThat(noHost.status()).isEqualTo(400);
+        }
+    }
+
+    @Test
+    void aRedirectToPort443LeavesThePortOut() throws Exception {
+        start("  redirectHttp: true\n");
+        try (RawHttp client = proxy.client()) {
+            RawHttp.Response get = client.send("GET /x HTTP/1.1\r\nHost: [2001:db8::1]:80\r\n\r\n").read(false);
+            assertThat(get.status()).isEqualTo(301);
+            assertThat(get.header("location")).hasValue("https://[2001:db8::1]/x");
+            client.send("HEAD /y HTTP/1.1\r\nHost: shop.example\r\n\r\n");
+            RawHttp.Response head = client.read(true);
+            assertThat(head.status()).isEqualTo(301);
+            assertThat(head.header("location")).hasValue("https://shop.example/y");
+        }
+    }
+
+    private static KeyPair newKeys() throws Exception {
+        KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
+        generator.initialize(256);
+        return generator.generateKeyPair();
+    }
+
+    private X509Certificate sign(X500Name subject, KeyPair subjectKeys, List<GeneralName> names, boolean isCa) throws Exception {
+        X500Name issuer = isCa ? subject : new X500Name(ca.getSubjectX500Principal().getName());
+        PrivateKey signer = isCa ? subjectKeys.getPrivate() : caKeys.getPrivate();
+        Instant now = Instant.now();
+        X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(issuer, BigInteger.valueOf(now.toEpochMilli()),
+                Date.from(now.minus(Duration.ofHours(1))), Date.from(now.plus(Duration.ofDays(30))), subject, subjectKeys.getPublic());
+        builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(isCa));
+        if (!names.isEmpty()) {
+            builder.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(names.toArray(GeneralName[]::new)));
+        }
+        return new JcaX509CertificateConverter().getCertificate(builder.build(new JcaContentSignerBuilder("SHA256withECDSA").build(signer)));
+    }
+
+    /** {@code name}.crt (leaf, then the CA) and {@code name}.key (PKCS#8), as PEM in the test's directory. */
+    private void writeCertificate(String name, String subject, List<GeneralName> names) throws Exception {
+        KeyPair keys = newKeys();
+        X509Certificate leaf = sign(new X500Name(subject), keys, names, false);
+        Files.writeString(dir.resolve(name + ".crt"), pem("CERTIFICATE", leaf.getEncoded()) + pem("CERTIFICATE", ca.getEncoded()));
+        Files.writeString(dir.resolve(name + ".key"), pem("PRIVATE KEY", keys.getPrivate().getEncoded()));
+    }
+
+    private static String pem(String type, byte[] der) {
+        return "-----BEGIN " + type + "-----\n" + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der)
+                + "\n-----END " + type + "-----\n";
+    }
+}
