@@ -1,5 +1,7 @@
 package dev.turnout.proxy;
 
+import dev.turnout.config.CertificateCheck;
+import dev.turnout.config.ConfigException;
 import dev.turnout.config.ProxyConfig;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
@@ -12,19 +14,10 @@ import io.netty.handler.ssl.SupportedCipherSuiteFilter;
 import io.netty.util.DomainWildcardMappingBuilder;
 import io.netty.util.Mapping;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.security.GeneralSecurityException;
-import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
-import java.util.ArrayList;
-import java.util.LinkedHashSet;
+import java.time.Instant;
 import java.util.List;
-import java.util.Set;
-import javax.naming.InvalidNameException;
-import javax.naming.ldap.LdapName;
-import javax.naming.ldap.Rdn;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -79,16 +72,20 @@ public final class ServerTls {
             ProxyConfig.Certificate certificate = tls.certificates().get(i);
             String key = "tls.certificates[" + i + "]";
             SslContext context;
-            Set<String> served;
+            List<String> served;
             try {
-                context = SslContextBuilder.forServer(certificate.cert().toFile(), certificate.key().toFile())
+                // The same reading and checks as `turnout check`, so both refuse a certificate alike.
+                CertificateCheck.Loaded loaded = CertificateCheck.load(certificate, key, Instant.now());
+                context = SslContextBuilder.forServer(loaded.key(), loaded.chain().toArray(X509Certificate[]::new))
                         .sslProvider(provider)
                         .protocols(tls.protocols())
                         .ciphers(ciphers, SupportedCipherSuiteFilter.INSTANCE)
                         .applicationProtocolConfig(ALPN)
                         .build();
-                served = names(certificate);
-            } catch (IOException | GeneralSecurityException | RuntimeException e) {
+                served = loaded.names();
+            } catch (ConfigException e) {
+                throw new IOException(String.join("; ", e.problems()), e);
+            } catch (IOException | RuntimeException e) {
                 throw new IOException(key + ": cannot load " + certificate.cert() + " with " + certificate.key() + ": " + e.getMessage(), e);
             }
             if (names == null) {
@@ -105,41 +102,6 @@ public final class ServerTls {
                 .map(v -> ("Strict-Transport-Security: " + v + "\r\n").getBytes(StandardCharsets.US_ASCII))
                 .orElse(new byte[0]);
         return new ServerTls(provider, names.build(), hsts);
-    }
-
-    /** The DNS names of the leaf certificate (the first in the chain), or its common name when it lists none. */
-    private static Set<String> names(ProxyConfig.Certificate certificate) throws IOException, GeneralSecurityException {
-        X509Certificate leaf;
-        try (InputStream in = Files.newInputStream(certificate.cert())) {
-            leaf = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
-        }
-        Set<String> names = new LinkedHashSet<>();
-        if (leaf.getSubjectAlternativeNames() != null) {
-            for (List<?> san : leaf.getSubjectAlternativeNames()) {
-                // 2: dNSName (RFC 5280, 4.2.1.6)
-                if (Integer.valueOf(2).equals(san.get(0))) {
-                    names.add(((String) san.get(1)).toLowerCase(java.util.Locale.ROOT));
-                }
-            }
-        }
-        if (names.isEmpty()) {
-            names.addAll(commonNames(leaf));
-        }
-        return names;
-    }
-
-    private static List<String> commonNames(X509Certificate leaf) throws GeneralSecurityException {
-        List<String> names = new ArrayList<>();
-        try {
-            for (Rdn rdn : new LdapName(leaf.getSubjectX500Principal().getName()).getRdns()) {
-                if (rdn.getType().equalsIgnoreCase("CN")) {
-                    names.add(rdn.getValue().toString().toLowerCase(java.util.Locale.ROOT));
-                }
-            }
-        } catch (InvalidNameException e) {
-            throw new GeneralSecurityException("unreadable subject: " + e.getMessage(), e);
-        }
-        return names;
     }
 
     /** What the start line says: the provider in use. */
