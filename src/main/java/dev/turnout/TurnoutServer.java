@@ -6,6 +6,7 @@ import dev.turnout.admin.SwitchGate;
 import dev.turnout.admin.SwitchService;
 import dev.turnout.base.Lifecycle;
 import dev.turnout.base.Transport;
+import dev.turnout.config.ConfigException;
 import dev.turnout.config.ConfigLoader;
 import dev.turnout.config.HostPort;
 import dev.turnout.config.ProxyConfig;
@@ -54,7 +55,7 @@ public final class TurnoutServer implements AutoCloseable {
     private final ScheduledExecutorService adminExecutor;
     private final Lifecycle lifecycle = new Lifecycle();
     private ProxyServer proxy;
-    /** Present with {@code tls}: what the HTTPS listener serves, named in the start line. */
+    /** Present with {@code tls}: what the HTTPS listener serves, named in the start line, replaced by reloads. */
     private ServerTls tls;
     private AdminServer admin;
     private ConfigReloader reloader;
@@ -103,10 +104,12 @@ public final class TurnoutServer implements AutoCloseable {
             }
             HttpProbe probe = new HttpProbe(transport, server.healthLoop);
             SwitchService switches = new SwitchService(traffic, state, history, new SwitchGate(probe), server.adminExecutor);
-            server.reloader = new ConfigReloader(configFile, ConfigLoader.fromEnvironment(), traffic, server.adminExecutor);
+            server.reloader = new ConfigReloader(configFile, ConfigLoader.fromEnvironment(), traffic,
+                    Optional.ofNullable(server.tls), server.adminExecutor);
             InetSocketAddress adminListen = address(config.admin().listen(), "admin.listen");
             server.admin = bind("admin.listen", adminListen,
-                    () -> AdminServer.bind(transport, server.adminLoop, adminListen, traffic, switches, server.reloader, server.lifecycle));
+                    () -> AdminServer.bind(transport, server.adminLoop, adminListen, traffic, switches, server.reloader,
+                            Optional.ofNullable(server.tls), server.lifecycle));
             new HealthChecker(server.healthLoop.next(), probe, traffic).start();
         } catch (StartupException e) {
             server.close();
@@ -184,7 +187,7 @@ public final class TurnoutServer implements AutoCloseable {
     private static ServerTls loadTls(ProxyConfig.Tls tls) throws StartupException {
         try {
             return ServerTls.load(tls);
-        } catch (IOException e) {
+        } catch (ConfigException e) {
             throw new StartupException(e.getMessage());
         }
     }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.turnout.base.JsonResponse;
 import dev.turnout.base.Lifecycle;
+import dev.turnout.proxy.ServerTls;
 import dev.turnout.routing.TrafficSwitch;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -41,6 +42,8 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
     private final TrafficSwitch traffic;
     private final SwitchService switches;
     private final ConfigReloader reloader;
+    /** Present with an HTTPS listener: its certificates are listed in the status. */
+    private final Optional<ServerTls> tls;
     private final Lifecycle lifecycle;
     /** Touched on the connection's event loop only. */
     private Phase phase = Phase.AWAITING_REQUEST;
@@ -48,10 +51,11 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
     /** The idle timeout may close a connection only while it waits for its next request. */
     private enum Phase { AWAITING_REQUEST, ANSWERING }
 
-    AdminHandler(TrafficSwitch traffic, SwitchService switches, ConfigReloader reloader, Lifecycle lifecycle) {
+    AdminHandler(TrafficSwitch traffic, SwitchService switches, ConfigReloader reloader, Optional<ServerTls> tls, Lifecycle lifecycle) {
         this.traffic = traffic;
         this.switches = switches;
         this.reloader = reloader;
+        this.tls = tls;
         this.lifecycle = lifecycle;
     }
 
@@ -134,7 +138,7 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
             }
             case "/admin/status" -> {
                 if (allowed(ctx, keepAlive, request.method(), HttpMethod.GET, HttpMethod.HEAD)) {
-                    respond(ctx, keepAlive, ok(StatusView.of(traffic.current(), JSON)));
+                    respond(ctx, keepAlive, ok(StatusView.of(traffic.current(), tls.map(ServerTls::status), JSON)));
                 }
             }
             case "/admin/history" -> {

@@ -2,6 +2,7 @@ package dev.turnout.admin;
 
 import dev.turnout.base.Lifecycle;
 import dev.turnout.base.Transport;
+import dev.turnout.proxy.ServerTls;
 import dev.turnout.routing.TrafficSwitch;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -12,6 +13,7 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.flow.FlowControlHandler;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.net.InetSocketAddress;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /** The admin listener: its own small event loop, so that a flip is answered even when traffic saturates the proxy's loops. */
@@ -29,7 +31,7 @@ public final class AdminServer {
 
     public static AdminServer bind(Transport transport, EventLoopGroup group, InetSocketAddress address,
                                    TrafficSwitch traffic, SwitchService switches, ConfigReloader reloader,
-                                   Lifecycle lifecycle) throws InterruptedException {
+                                   Optional<ServerTls> tls, Lifecycle lifecycle) throws InterruptedException {
         long idleMillis = Long.getLong(IDLE_TIMEOUT_PROPERTY, IDLE_MILLIS);
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(group)
@@ -48,7 +50,7 @@ public final class AdminServer {
                                 .addLast("aggregate", new AdminBodyLimit())
                                 // Requests decoded from one read wait here until the answer before them is written.
                                 .addLast("one-at-a-time", new FlowControlHandler())
-                                .addLast("admin", new AdminHandler(traffic, switches, reloader, lifecycle));
+                                .addLast("admin", new AdminHandler(traffic, switches, reloader, tls, lifecycle));
                     }
                 });
         return new AdminServer(bootstrap.bind(address).sync().channel());

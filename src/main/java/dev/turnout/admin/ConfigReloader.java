@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.turnout.config.ConfigException;
 import dev.turnout.config.ConfigLoader;
 import dev.turnout.config.ProxyConfig;
+import dev.turnout.proxy.ServerTls;
 import dev.turnout.routing.Backend;
 import dev.turnout.routing.TrafficSwitch;
 import java.nio.file.Path;
@@ -18,7 +19,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Re-reads proxy.yaml (POST /admin/reload, SIGHUP). A file that does not validate is refused and
  * the running config keeps serving; a good one is published as a new snapshot: backends that stay
- * keep their connections, removed ones drain, the active pool and generation are kept.
+ * keep their connections, removed ones drain, the active pool and generation are kept. The HTTPS
+ * certificates are read again: new handshakes get the new ones, open connections keep theirs.
  */
 public final class ConfigReloader {
 
@@ -40,12 +42,15 @@ public final class ConfigReloader {
     private final Optional<Path> file;
     private final ConfigLoader loader;
     private final TrafficSwitch traffic;
+    /** Present with an HTTPS listener, whose certificates each reload reads again. */
+    private final Optional<ServerTls> tls;
     private final Executor executor;
 
-    public ConfigReloader(Optional<Path> file, ConfigLoader loader, TrafficSwitch traffic, Executor executor) {
+    public ConfigReloader(Optional<Path> file, ConfigLoader loader, TrafficSwitch traffic, Optional<ServerTls> tls, Executor executor) {
         this.file = file;
         this.loader = loader;
         this.traffic = traffic;
+        this.tls = tls;
         this.executor = executor;
     }
 
@@ -70,6 +75,14 @@ public final class ConfigReloader {
             return Result.refused(List.of("admin.token: cannot be removed while the admin listener " + effective.admin().listen()
                     + " is reachable from other hosts (move admin.listen to 127.0.0.1 and restart first)"));
         }
+        // Read before the routing changes and published after: a bad certificate refuses the whole reload.
+        Optional<ServerTls.Certificates> certificates;
+        try {
+            certificates = tls.isPresent() ? Optional.of(tls.get().reread(effective.tls().orElseThrow())) : Optional.empty();
+        } catch (ConfigException e) {
+            log.warn("reload of {} refused, the running config and certificates stay: {}", file.get(), String.join("; ", e.problems()));
+            return Result.refused(e.problems());
+        }
         TrafficSwitch.Reload reload;
         try {
             reload = traffic.reload(effective);
@@ -79,6 +92,7 @@ public final class ConfigReloader {
         }
         ConfigDiff.Result diff = ConfigDiff.between(before, next);
         List<String> changes = new ArrayList<>(diff.changes());
+        certificates.ifPresent(c -> changes.addAll(tls.get().publish(c)));
         for (Backend b : reload.removed()) {
             changes.add("pools." + b.pool() + ".backends: removed " + b + " (" + b.inFlight() + " in flight, draining)");
         }

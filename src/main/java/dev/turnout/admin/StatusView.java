@@ -3,18 +3,24 @@ package dev.turnout.admin;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.turnout.proxy.ServerTls;
 import dev.turnout.routing.BackendHealth;
 import dev.turnout.routing.Backend;
 import dev.turnout.routing.Pool;
 import dev.turnout.routing.RollbackWatch;
 import dev.turnout.routing.RoutingSnapshot;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
 
 /** The body of GET /admin/status, built from one snapshot so that it is never half a switch. */
 final class StatusView {
 
     private StatusView() {}
 
-    static ObjectNode of(RoutingSnapshot snapshot, ObjectMapper json) {
+    /** {@code certificates} is present with an HTTPS listener. */
+    static ObjectNode of(RoutingSnapshot snapshot, Optional<List<ServerTls.Status>> certificates, ObjectMapper json) {
         ObjectNode root = json.createObjectNode()
                 .put("active", snapshot.active().name());
         root.put("previous", snapshot.previous().map(Pool::name).orElse(null));
@@ -61,6 +67,19 @@ final class StatusView {
             p.put("draining", pool.draining());
             p.set("backends", backends);
         }
+        certificates.ifPresent(list -> {
+            Instant now = Instant.now();
+            ArrayNode shown = root.putArray("certificates");
+            for (ServerTls.Status c : list) {
+                ObjectNode node = shown.addObject();
+                c.names().forEach(node.putArray("names")::add);
+                node.put("notAfter", c.notAfter().toString())
+                        .put("daysLeft", Duration.between(now, c.notAfter()).toDays())
+                        .put("cert", c.cert().toString())
+                        .put("key", c.key().toString())
+                        .put("lastLoad", c.lastLoad());
+            }
+        });
         return root;
     }
 }

@@ -15,16 +15,18 @@ import io.netty.util.DomainWildcardMappingBuilder;
 import io.netty.util.Mapping;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The TLS side of the HTTPS listener, built once at start: one {@link SslContext} per certificate,
- * chosen per connection by SNI from the names in the certificate, the first certificate for clients
- * that name none of them. OpenSSL (BoringSSL) when its native library loads, else the JDK provider.
+ * The TLS side of the HTTPS listener: one {@link SslContext} per certificate, chosen per connection
+ * by SNI from the names in the certificate, the first certificate for clients that name none of them.
+ * Read at start and again on each reload. OpenSSL (BoringSSL) when its native library loads, else the JDK provider.
  */
 public final class ServerTls {
 
@@ -51,57 +53,137 @@ public final class ServerTls {
             ApplicationProtocolNames.HTTP_1_1);
 
     private final SslProvider provider;
-    private final Mapping<String, SslContext> byName;
     private final byte[] hstsLine;
+    /**
+     * What new handshakes are served, replaced whole by a reload: one volatile read per handshake,
+     * no lock, and a connection keeps the SslHandler it got, so a swap closes nothing.
+     */
+    private volatile Certificates serving;
+    /** The same for every handshake: it reads {@link #serving} when the client hello arrives. */
+    private final Mapping<String, SslContext> byName = name -> serving.byName().map(name);
 
-    private ServerTls(SslProvider provider, Mapping<String, SslContext> byName, byte[] hstsLine) {
+    private ServerTls(SslProvider provider, Certificates serving, byte[] hstsLine) {
         this.provider = provider;
-        this.byName = byName;
+        this.serving = serving;
         this.hstsLine = hstsLine;
     }
 
+    /**
+     * One certificate as GET /admin/status shows it.
+     *
+     * @param leaf     the certificate served, which tells a renewed certificate from the one before
+     * @param lastLoad "ok", or the problem that kept the last reload from replacing it
+     */
+    public record Status(List<String> names, Instant notAfter, Path cert, Path key, X509Certificate leaf, String lastLoad) {}
+
+    /** Read and checked, not serving yet: a reload publishes them once the rest of the config is accepted too. */
+    public record Certificates(Mapping<String, SslContext> byName, List<Status> status) {}
+
     /** Reads the certificates and keys of {@code tls}; the message of a failure names the certificate by its key path. */
-    public static ServerTls load(ProxyConfig.Tls tls) throws IOException {
+    public static ServerTls load(ProxyConfig.Tls tls) throws ConfigException {
         if (tls.alpn().contains(ApplicationProtocolNames.HTTP_2)) {
             log.info("tls.alpn lists h2, which is not served yet: the HTTPS listener offers http/1.1 only");
         }
         SslProvider provider = OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK;
+        byte[] hsts = tls.hsts()
+                .map(v -> ("Strict-Transport-Security: " + v + "\r\n").getBytes(StandardCharsets.US_ASCII))
+                .orElse(new byte[0]);
+        return new ServerTls(provider, read(provider, tls), hsts);
+    }
+
+    /**
+     * Reads the certificates of {@code tls} again, for a reload; nothing changes until {@link #publish}.
+     * A failure is kept for GET /admin/status, beside the certificates that go on serving.
+     */
+    public Certificates reread(ProxyConfig.Tls tls) throws ConfigException {
+        try {
+            return read(provider, tls);
+        } catch (ConfigException e) {
+            // Reloads run one at a time on the admin executor, so this read and write of serving race with no other.
+            Certificates old = serving;
+            List<Status> status = new ArrayList<>();
+            for (int i = 0; i < old.status().size(); i++) {
+                String prefix = "tls.certificates[" + i + "]";
+                List<String> own = e.problems().stream().filter(p -> p.startsWith(prefix)).toList();
+                // A problem of no serving certificate (one the reload would have added) is shown on each.
+                List<String> shown = !own.isEmpty() ? own
+                        : e.problems().stream().filter(p -> !servingIndex(p, old.status().size())).toList();
+                Status s = old.status().get(i);
+                String lastLoad = shown.isEmpty() ? "ok" : String.join("; ", shown);
+                status.add(new Status(s.names(), s.notAfter(), s.cert(), s.key(), s.leaf(), lastLoad));
+            }
+            serving = new Certificates(old.byName(), List.copyOf(status));
+            throw e;
+        }
+    }
+
+    private static boolean servingIndex(String problem, int serving) {
+        for (int i = 0; i < serving; i++) {
+            if (problem.startsWith("tls.certificates[" + i + "]")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** New handshakes get {@code next} from now on; returns a line for each certificate that is not the one served before. */
+    public List<String> publish(Certificates next) {
+        Certificates old = serving;
+        serving = next;
+        List<String> changes = new ArrayList<>();
+        for (int i = 0; i < next.status().size(); i++) {
+            Status now = next.status().get(i);
+            if (i >= old.status().size() || !old.status().get(i).leaf().equals(now.leaf())) {
+                changes.add("tls.certificates[" + i + "]: serving " + now.leaf().getSubjectX500Principal().getName() + " for "
+                        + now.names() + " until " + now.notAfter());
+            }
+        }
+        return changes;
+    }
+
+    /** The certificates new handshakes are served, and how their last reading went. */
+    public List<Status> status() {
+        return serving.status();
+    }
+
+    /** Every certificate is read before any serves, so a bad one leaves all the running ones in place. */
+    private static Certificates read(SslProvider provider, ProxyConfig.Tls tls) throws ConfigException {
         List<String> ciphers = tls.ciphers().isEmpty() ? DEFAULT_CIPHERS : tls.ciphers();
+        List<String> problems = new ArrayList<>();
+        List<Status> status = new ArrayList<>();
         DomainWildcardMappingBuilder<SslContext> names = null;
         for (int i = 0; i < tls.certificates().size(); i++) {
             ProxyConfig.Certificate certificate = tls.certificates().get(i);
             String key = "tls.certificates[" + i + "]";
-            SslContext context;
-            List<String> served;
             try {
                 // The same reading and checks as `turnout check`, so both refuse a certificate alike.
                 CertificateCheck.Loaded loaded = CertificateCheck.load(certificate, key, Instant.now());
-                context = SslContextBuilder.forServer(loaded.key(), loaded.chain().toArray(X509Certificate[]::new))
+                SslContext context = SslContextBuilder.forServer(loaded.key(), loaded.chain().toArray(X509Certificate[]::new))
                         .sslProvider(provider)
                         .protocols(tls.protocols())
                         .ciphers(ciphers, SupportedCipherSuiteFilter.INSTANCE)
                         .applicationProtocolConfig(ALPN)
                         .build();
-                served = loaded.names();
+                if (names == null) {
+                    names = new DomainWildcardMappingBuilder<>(context);
+                }
+                for (String name : loaded.names()) {
+                    names.add(name, context);
+                }
+                status.add(new Status(loaded.names(), loaded.notAfter(), certificate.cert(), certificate.key(), loaded.chain().get(0), "ok"));
             } catch (ConfigException e) {
-                throw new IOException(String.join("; ", e.problems()), e);
+                problems.addAll(e.problems());
             } catch (IOException | RuntimeException e) {
-                throw new IOException(key + ": cannot load " + certificate.cert() + " with " + certificate.key() + ": " + e.getMessage(), e);
+                problems.add(key + ": cannot load " + certificate.cert() + " with " + certificate.key() + ": " + e.getMessage());
             }
-            if (names == null) {
-                names = new DomainWildcardMappingBuilder<>(context);
-            }
-            for (String name : served) {
-                names.add(name, context);
-            }
+        }
+        if (!problems.isEmpty()) {
+            throw new ConfigException(problems);
         }
         if (names == null) {
-            throw new IOException("tls.certificates: none given");
+            throw new ConfigException(List.of("tls.certificates: none given"));
         }
-        byte[] hsts = tls.hsts()
-                .map(v -> ("Strict-Transport-Security: " + v + "\r\n").getBytes(StandardCharsets.US_ASCII))
-                .orElse(new byte[0]);
-        return new ServerTls(provider, names.build(), hsts);
+        return new Certificates(names.build(), List.copyOf(status));
     }
 
     /** What the start line says: the provider in use. */

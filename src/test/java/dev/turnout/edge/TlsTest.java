@@ -168,6 +168,83 @@ class TlsTest extends BlueGreenTest {
         assertThat(peerSubject(null)).isEqualTo("CN=a.turnout.test");
     }
 
+    @Test
+    void aReloadServesReplacedCertificatesToNewHandshakesAndOpenConnectionsKeepWorking() throws Exception {
+        start("");
+        try (SSLSocket before = connect("a.turnout.test", null, null); RawHttp open = RawHttp.over(before)) {
+            assertThat(open.get("/").status()).isEqualTo(200);
+            BigInteger servedBefore = ((X509Certificate) before.getSession().getPeerCertificates()[0]).getSerialNumber();
+
+            writeCertificate("a", "CN=renewed.a.turnout.test", List.of(new GeneralName(GeneralName.dNSName, "a.turnout.test")));
+            ProxyHarness.Admin reload = proxy.admin("POST", "/admin/reload");
+            assertThat(reload.status()).isEqualTo(200);
+            assertThat(reload.json().get("changes").toString()).contains("tls.certificates[0]: serving CN=renewed.a.turnout.test for [a.turnout.test] until ");
+
+            try (SSLSocket after = connect("a.turnout.test", null, null)) {
+                after.startHandshake();
+                X509Certificate served = (X509Certificate) after.getSession().getPeerCertificates()[0];
+                assertThat(served.getSubjectX500Principal().getName()).isEqualTo("CN=renewed.a.turnout.test");
+                assertThat(served.getSerialNumber()).isNotEqualTo(servedBefore);
+            }
+            // The certificate that was not replaced is still served by its name.
+            assertThat(peerSubject("b.turnout.test")).isEqualTo("CN=b.turnout.test");
+            // The connection opened before the swap keeps its session and is still answered.
+            assertThat(open.get("/after-swap").status()).isEqualTo(200);
+            assertThat(((X509Certificate) before.getSession().getPeerCertificates()[0]).getSerialNumber()).isEqualTo(servedBefore);
+        }
+    }
+
+    @Test
+    void aReloadWithAKeyOfAnotherCertificateIsRefusedAndTheOldCertificateKeepsServing() throws Exception {
+        start("");
+        Files.writeString(dir.resolve("a.key"), pem("PRIVATE KEY", newKeys().getPrivate().getEncoded()));
+        ProxyHarness.Admin reload = proxy.admin("POST", "/admin/reload");
+        assertThat(reload.status()).isEqualTo(422);
+        assertThat(reload.json().get("error").asText()).isEqualTo("invalid_config");
+        assertThat(reload.json().get("problems")).hasSize(1);
+        assertThat(reload.json().get("problems").get(0).asText())
+                .startsWith("tls.certificates[0].key: " + dir.resolve("a.key") + " is not the key of the first certificate");
+        assertThat(peerSubject("a.turnout.test")).isEqualTo("CN=a.turnout.test");
+        try (RawHttp client = RawHttp.over(connect("a.turnout.test", null, null))) {
+            assertThat(client.get("/").status()).isEqualTo(200);
+        }
+        JsonNode certificates = proxy.admin("GET", "/admin/status").json().get("certificates");
+        assertThat(certificates.get(0).get("names").toString()).isEqualTo("[\"a.turnout.test\"]");
+        assertThat(certificates.get(0).get("lastLoad").asText()).startsWith("tls.certificates[0].key: ");
+        assertThat(certificates.get(1).get("lastLoad").asText()).isEqualTo("ok");
+    }
+
+    @Test
+    void theStatusListsEachCertificateWithItsNamesExpiryFilesAndLastLoad() throws Exception {
+        start("");
+        JsonNode certificates = proxy.admin("GET", "/admin/status").json().get("certificates");
+        assertThat(certificates).hasSize(2);
+        JsonNode a = certificates.get(0);
+        assertThat(a.get("names").toString()).isEqualTo("[\"a.turnout.test\"]");
+        Instant notAfter = Instant.parse(a.get("notAfter").asText());
+        assertThat(notAfter).isBetween(Instant.now().plus(Duration.ofDays(29)), Instant.now().plus(Duration.ofDays(30)));
+        assertThat(a.get("daysLeft").asInt()).isEqualTo(29);
+        assertThat(a.get("cert").asText()).isEqualTo(dir.resolve("a.crt").toString());
+        assertThat(a.get("key").asText()).isEqualTo(dir.resolve("a.key").toString());
+        assertThat(a.get("lastLoad").asText()).isEqualTo("ok");
+        assertThat(certificates.get(1).get("names").toString()).isEqualTo("[\"b.turnout.test\"]");
+        // A broken file that was then fixed: the next reload reports ok again.
+        Files.writeString(dir.resolve("b.crt"), "not a certificate");
+        assertThat(proxy.admin("POST", "/admin/reload").status()).isEqualTo(422);
+        assertThat(proxy.admin("GET", "/admin/status").json().get("certificates").get(1).get("lastLoad").asText())
+                .isEqualTo("tls.certificates[1].cert: " + dir.resolve("b.crt") + " is not PEM (expected: PEM, the certificate first, "
+                        + "then each intermediate after the one it signs)");
+        writeCertificate("b", "CN=b.turnout.test", List.of(new GeneralName(GeneralName.dNSName, "b.turnout.test")));
+        assertThat(proxy.admin("POST", "/admin/reload").status()).isEqualTo(200);
+        assertThat(proxy.admin("GET", "/admin/status").json().get("certificates").get(1).get("lastLoad").asText()).isEqualTo("ok");
+    }
+
+    @Test
+    void withoutTlsTheStatusHasNoCertificates() throws Exception {
+        proxy = startProxy("");
+        assertThat(proxy.admin("GET", "/admin/status").json().has("certificates")).isFalse();
+    }
+
     private String peerSubject(String serverName) throws Exception {
         try (SSLSocket socket = connect(serverName, null, null)) {
             socket.startHandshake();
