@@ -1,6 +1,7 @@
 package dev.turnout;
 
 import dev.turnout.admin.AdminServer;
+import dev.turnout.admin.CertificateWatch;
 import dev.turnout.admin.ConfigReloader;
 import dev.turnout.admin.SwitchGate;
 import dev.turnout.admin.SwitchService;
@@ -95,7 +96,9 @@ public final class TurnoutServer implements AutoCloseable {
             InetSocketAddress listen = address(config.listen(), "listen");
             server.proxy = bind("listen", listen, () -> ProxyServer.bind(transport, server.boss, server.workers, listen, context));
             if (config.tls().isPresent()) {
+                CertificateWatch watch = new CertificateWatch(traffic);
                 server.tls = loadTls(config.tls().get());
+                watch.start(server.adminExecutor, server.tls);
                 InetSocketAddress tlsListen = address(config.tls().get().listen(), "tls.listen");
                 bind("tls.listen", tlsListen, () -> {
                     server.proxy.bindTls(tlsListen, server.tls);

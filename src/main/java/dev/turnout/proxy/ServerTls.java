@@ -72,7 +72,7 @@ public final class ServerTls {
      * One certificate as GET /admin/status shows it.
      *
      * @param leaf     the certificate served, which tells a renewed certificate from the one before
-     * @param lastLoad "ok", or the problem that kept the last reload from replacing it
+     * @param lastLoad "ok", or the problem that kept the last reading (a reload, a change on disk) from replacing it
      */
     public record Status(List<String> names, Instant notAfter, Path cert, Path key, X509Certificate leaf, String lastLoad) {}
 
@@ -99,7 +99,7 @@ public final class ServerTls {
         try {
             return read(provider, tls);
         } catch (ConfigException e) {
-            // Reloads run one at a time on the admin executor, so this read and write of serving race with no other.
+            // Reloads and CertificateWatch run one at a time on the admin executor: this read and write race with no other.
             Certificates old = serving;
             List<Status> status = new ArrayList<>();
             for (int i = 0; i < old.status().size(); i++) {

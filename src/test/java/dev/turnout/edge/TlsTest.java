@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.turnout.testing.BlueGreenTest;
+import dev.turnout.testing.LogCapture;
 import dev.turnout.testing.ProxyHarness;
 import dev.turnout.testing.RawHttp;
 import java.io.IOException;
@@ -19,6 +20,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.KeyStore;
@@ -237,6 +240,54 @@ class TlsTest extends BlueGreenTest {
         writeCertificate("b", "CN=b.turnout.test", List.of(new GeneralName(GeneralName.dNSName, "b.turnout.test")));
         assertThat(proxy.admin("POST", "/admin/reload").status()).isEqualTo(200);
         assertThat(proxy.admin("GET", "/admin/status").json().get("certificates").get(1).get("lastLoad").asText()).isEqualTo("ok");
+    }
+
+    @Test
+    void certificateFilesChangedOnDiskAreServedWithoutAReloadSymlinkSwapsIncluded() throws Exception {
+        // Served as certbot's live/ directory does: symlinks to the files of the current version.
+        Files.createDirectories(dir.resolve("v1"));
+        Files.createDirectories(dir.resolve("v2"));
+        Files.move(dir.resolve("a.crt"), dir.resolve("v1/a.crt"));
+        Files.move(dir.resolve("a.key"), dir.resolve("v1/a.key"));
+        Files.createSymbolicLink(dir.resolve("a.crt"), dir.resolve("v1/a.crt"));
+        Files.createSymbolicLink(dir.resolve("a.key"), dir.resolve("v1/a.key"));
+        System.setProperty("turnout.tls.pollMillis", "50");
+        try {
+            start("");
+        } finally {
+            System.clearProperty("turnout.tls.pollMillis");
+        }
+        try (SSLSocket before = connect("a.turnout.test", null, null); RawHttp open = RawHttp.over(before)) {
+            assertThat(open.get("/").status()).isEqualTo(200);
+
+            // Written in place, as a renewal that rewrites the files does.
+            writeCertificate("a", "CN=rewritten.a.turnout.test", List.of(new GeneralName(GeneralName.dNSName, "a.turnout.test")));
+            await().untilAsserted(() -> assertThat(peerSubject("a.turnout.test")).isEqualTo("CN=rewritten.a.turnout.test"));
+
+            // A new version beside it, then the links swapped over to it one at a time.
+            writeCertificate("v2/a", "CN=swapped.a.turnout.test", List.of(new GeneralName(GeneralName.dNSName, "a.turnout.test")));
+            swapLink("a.crt", "v2/a.crt");
+            swapLink("a.key", "v2/a.key");
+            await().untilAsserted(() -> assertThat(peerSubject("a.turnout.test")).isEqualTo("CN=swapped.a.turnout.test"));
+            assertThat(open.get("/after-swaps").status()).isEqualTo(200);
+
+            // A bad key: reported once, in the log and in the status, and the certificate before it keeps serving.
+            LogCapture.clear();
+            Files.writeString(dir.resolve("v2/a.key"), "not a key");
+            await().untilAsserted(() -> assertThat(proxy.admin("GET", "/admin/status").json().get("certificates").get(0)
+                    .get("lastLoad").asText()).startsWith("tls.certificates[0].key: "));
+            Thread.sleep(300);
+            assertThat(LogCapture.lines()).filteredOn(l -> l.startsWith("WARN CertificateWatch: certificate files changed but do not load"))
+                    .hasSize(1);
+            assertThat(peerSubject("a.turnout.test")).isEqualTo("CN=swapped.a.turnout.test");
+            assertThat(open.get("/after-bad-key").status()).isEqualTo(200);
+        }
+    }
+
+    private void swapLink(String link, String target) throws Exception {
+        Path next = dir.resolve(link + ".next");
+        Files.createSymbolicLink(next, dir.resolve(target));
+        Files.move(next, dir.resolve(link), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
     @Test
