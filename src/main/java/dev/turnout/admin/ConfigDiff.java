@@ -13,7 +13,8 @@ import java.util.Set;
 final class ConfigDiff {
 
     /** Keys whose new value only a restart can apply: a listener cannot move, the state file is read once. */
-    private static final Set<String> RESTART_KEYS = Set.of("listen", "admin.listen", "state.file", "tls.listen");
+    private static final Set<String> RESTART_KEYS = Set.of("listen", "admin.listen", "state.file", "tls.listen", "tls.hsts",
+            "tls.redirectHttp", "tls.redirectPort");
 
     record Result(List<String> changes, List<String> restartRequired) {}
 

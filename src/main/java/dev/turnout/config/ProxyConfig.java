@@ -37,7 +37,7 @@ public record ProxyConfig(
      * nothing to serve, and one that stays open keeps serving what it has.
      */
     public ProxyConfig keepingRestartOnlyKeysOf(ProxyConfig running) {
-        Optional<Tls> tlsInForce = running.tls.map(old -> tls.map(t -> t.listeningOn(old.listen())).orElse(old));
+        Optional<Tls> tlsInForce = running.tls.map(old -> tls.map(t -> t.keepingStartOnlyKeysOf(old)).orElse(old));
         return new ProxyConfig(running.listen, new Admin(running.admin.listen(), admin.token()), pools, active, running.state,
                 upstream, drain, health, gate, retry, preview, rollback, limits, headers, trustedProxies, tlsInForce, http2);
     }
@@ -113,8 +113,13 @@ public record ProxyConfig(
             alpn = List.copyOf(alpn);
         }
 
-        Tls listeningOn(HostPort address) {
-            return new Tls(address, certificates, protocols, ciphers, alpn, redirectHttp, redirectPort, hsts);
+        /**
+         * These certificates, protocols, ciphers and ALPN list with what the listeners took at start
+         * from {@code running}: the address, and the HSTS and redirect lines they write.
+         */
+        Tls keepingStartOnlyKeysOf(Tls running) {
+            return new Tls(running.listen, certificates, protocols, ciphers, alpn, running.redirectHttp, running.redirectPort,
+                    running.hsts);
         }
     }
 

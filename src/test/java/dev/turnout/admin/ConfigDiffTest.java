@@ -36,6 +36,17 @@ class ConfigDiffTest {
                 .containsExactly("upstream.readTimeout: 30s -> 1m");
     }
 
+    @Test
+    void whatTheListenersTookAtStartIsReportedAsNeedingARestart() throws Exception {
+        for (String path : List.of("listen", "admin.listen", "state.file", "tls.listen", "tls.hsts", "tls.redirectHttp", "tls.redirectPort")) {
+            ConfigKey key = ConfigKeys.ALL.stream().filter(k -> k.path().equals(path)).findFirst().orElseThrow();
+            ConfigDiff.Result result = ConfigDiff.between(ConfigSamples.load(ConfigSamples.around(key)),
+                    ConfigSamples.load(ConfigSamples.withSample(key)));
+            assertThat(result.restartRequired()).as(path).hasSize(1).allMatch(line -> line.startsWith(path + ": "));
+            assertThat(result.changes()).as(path).isEmpty();
+        }
+    }
+
     private static List<String> lines(ConfigDiff.Result result) {
         List<String> lines = new ArrayList<>(result.changes());
         lines.addAll(result.restartRequired());
