@@ -209,6 +209,11 @@ public final class ConfigLoader {
             t.problem(t.pathOf("redirectPort"), redirectPort + " is not a port (expected: 1 to 65535)");
         }
         Optional<String> hsts = t.text("hsts").filter(h -> !h.isBlank());
+        if (hsts.isPresent() && !hsts.get().strip().chars().allMatch(c -> c >= 0x20 && c < 0x7f)) {
+            // It is written into every HTTPS answer's head: a line break (a YAML block scalar ends in one) would end the head early.
+            t.problem(t.pathOf("hsts"), "is not one line of printable ASCII (expected: max-age=31536000; includeSubDomains)");
+        }
+        hsts = hsts.map(String::strip);
         t.rejectUnknownKeys();
         return Optional.of(new ProxyConfig.Tls(listen, certificates, protocols, ciphers, alpn, redirect, redirectPort, hsts));
     }

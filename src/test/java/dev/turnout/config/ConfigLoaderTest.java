@@ -175,6 +175,11 @@ class ConfigLoaderTest {
                 .containsExactly("tls.redirectPort: 70000 is not a port (expected: 1 to 65535)");
         assertThat(problemsOf(POOLS + "tls: { " + cert + ", alpn: [h2, spdy/3] }\n").problems())
                 .containsExactly("tls.alpn[1]: \"spdy/3\" is not allowed (expected: h2, http/1.1)");
+        // A block scalar ends in a line break, which would end every HTTPS answer's head early.
+        assertThat(problemsOf(POOLS + "tls:\n  " + cert + "\n  hsts: |\n    max-age=31536000\n    preload\n").problems())
+                .containsExactly("tls.hsts: is not one line of printable ASCII (expected: max-age=31536000; includeSubDomains)");
+        assertThat(loader.parse(POOLS + "tls:\n  " + cert + "\n  hsts: |\n    max-age=31536000\n", "proxy.yaml").tls().orElseThrow().hsts())
+                .contains("max-age=31536000");
     }
 
     @Test
