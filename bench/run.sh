@@ -58,55 +58,10 @@ for v in WARMUP DURATION FLIP_DURATION; do
 done
 
 # ---------------------------------------------------------------------------------------------
-# Process bookkeeping and cleanup
+# Process bookkeeping, cleanup and nginx start-up: bench/lib.sh
 # ---------------------------------------------------------------------------------------------
-PIDS=()          # every long-running process this script started (backends, proxies, wrk)
-declare -A NAME_OF=()
-
-track() { PIDS+=("$1"); NAME_OF[$1]=$2; }
-
-stop_pid() {  # pid name: TERM, wait up to 10 s, then KILL; children left behind are killed too
-  local pid=$1 name=${2:-process} i children c
-  kill -0 "$pid" 2>/dev/null || return 0
-  children=$(pgrep -P "$pid" 2>/dev/null || true)
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 100; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    log "$name (pid $pid) did not stop on TERM; killing it"
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  wait "$pid" 2>/dev/null || true
-  for c in $children; do
-    kill -0 "$c" 2>/dev/null || continue
-    sleep 0.5
-    kill -0 "$c" 2>/dev/null && { log "killing leftover child $c of $name"; kill -KILL "$c" 2>/dev/null || true; }
-  done
-  return 0
-}
-
-cleanup() {
-  local rc=$? pid pidfile i
-  trap - EXIT INT TERM
-  set +e
-  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
-    pid=${PIDS[i]}
-    stop_pid "$pid" "${NAME_OF[$pid]:-process}"
-  done
-  # nginx masters by their pid files, in case one outlived the tracked pid
-  for pidfile in "${NGINX_PIDFILES[@]}"; do
-    [[ -s $pidfile ]] || continue
-    pid=$(cat "$pidfile" 2>/dev/null)
-    [[ $pid =~ ^[0-9]+$ ]] && stop_pid "$pid" "nginx master"
-  done
-  if [[ -n ${RUN_DIR:-} ]]; then
-    log "stopped everything; raw outputs and logs are in $RUN_DIR"
-  fi
-  exit "$rc"
-}
-NGINX_PIDFILES=()
+# shellcheck source=bench/lib.sh
+source "$SCRIPT_DIR/lib.sh"
 trap cleanup EXIT
 trap 'log "interrupted"; exit 130' INT TERM
 
@@ -169,7 +124,6 @@ if [[ $(ulimit -n) != unlimited && $(ulimit -n) -lt 65536 ]]; then
 fi
 log "ulimit -n $(ulimit -n)"
 
-port_in_use() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
 for p in $PORT_BLUE $PORT_GREEN $PORT_NGINX $PORT_HAPROXY $PORT_TURNOUT $PORT_ADMIN; do
   port_in_use "$p" && die "port $HOST:$p is already in use (a leftover run? check: ss -ltnp 'sport = :$p')"
 done
@@ -198,37 +152,6 @@ BODY_BLUE=$(make_body B)
 BODY_GREEN=$(make_body G)
 
 # The part every nginx of the bench shares, up to the opening of its http block.
-nginx_preamble() { # dir worker_processes
-  cat <<EOF
-daemon off;
-user $NGINX_USER;
-worker_processes $2;
-worker_rlimit_nofile 40000;
-pid $1/nginx.pid;
-error_log $1/error.log warn;
-events { worker_connections 20000; }
-http {
-    access_log off;
-    keepalive_requests 100000;
-    client_body_temp_path $1/tmp/client_body;
-    proxy_temp_path $1/tmp/proxy;
-    fastcgi_temp_path $1/tmp/fastcgi;
-    uwsgi_temp_path $1/tmp/uwsgi;
-    scgi_temp_path $1/tmp/scgi;
-EOF
-}
-
-start_nginx() { # name dir conf
-  local name=$1 dir=$2 conf=$3 pid
-  "$NGINX_BIN" -t -q -p "$dir" -e "$dir/error.log" -c "$conf" 2>"$dir/configtest.log" ||
-    die "nginx $name: config test failed: $(cat "$dir/configtest.log")"
-  "$NGINX_BIN" -p "$dir" -e "$dir/error.log" -c "$conf" >"$dir/stdout.log" 2>&1 &
-  pid=$!
-  track "$pid" "nginx $name"
-  NGINX_PIDFILES+=("$dir/nginx.pid")
-  printf '%s' "$pid" > "$dir/master.pid"
-}
-
 start_backend() { # name port body -> dir in $BACKEND_DIR
   local name=$1 port=$2 body=$3 dir
   dir=$(mktemp -d "$RUN_DIR/$name.XXXX")
@@ -248,17 +171,6 @@ $(nginx_preamble "$dir" 1)
 EOF
   start_nginx "$name" "$dir" "$dir/nginx.conf"
   BACKEND_DIR=$dir
-}
-
-wait_http() { # name url pid ; polls up to 60 s for a 200 while pid is alive
-  local name=$1 url=$2 pid=$3 want=200 i code
-  for ((i = 0; i < 600; i++)); do
-    kill -0 "$pid" 2>/dev/null || die "$name (pid $pid) exited during start-up; see the logs in $RUN_DIR"
-    code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$url" 2>/dev/null || true)
-    [[ $code == "$want" ]] && { log "$name answers ($url -> $code)"; return 0; }
-    sleep 0.1
-  done
-  die "$name did not answer $want at $url within 60 s (last: ${code:-none}); see $RUN_DIR"
 }
 
 log "starting backends blue ($PORT_BLUE) and green ($PORT_GREEN)"

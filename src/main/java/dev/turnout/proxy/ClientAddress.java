@@ -49,7 +49,8 @@ final class ClientAddress {
         return leftmost == null ? peer : leftmost;
     }
 
-    private static boolean isTrusted(InetAddress address, List<Cidr> trusted) {
+    /** Whether {@code address} is one of the {@code trustedProxies}. */
+    static boolean isTrusted(InetAddress address, List<Cidr> trusted) {
         for (Cidr range : trusted) {
             if (range.contains(address)) {
                 return true;

@@ -132,22 +132,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
             request.headers().remove(HttpHeaderNames.EXPECT);
             ctx.writeAndFlush(Unpooled.wrappedBuffer(CONTINUE));
         }
-        boolean trusted = isTrusted(config);
+        boolean trusted = peer != null && ClientAddress.isTrusted(peer, config.trustedProxies());
         stream.begin(request);
         exchange = new ProxyExchange(stream, context, request, snapshot, route, clientIp, listener.scheme(), trusted);
         exchange.start();
-    }
-
-    private boolean isTrusted(ProxyConfig config) {
-        if (peer == null) {
-            return false;
-        }
-        for (var range : config.trustedProxies()) {
-            if (range.contains(peer)) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private void rejectMalformed(Throwable cause) {
