@@ -108,7 +108,7 @@ public final class TurnoutServer implements AutoCloseable {
             HttpProbe probe = new HttpProbe(transport, server.healthLoop);
             SwitchService switches = new SwitchService(traffic, state, history, new SwitchGate(probe), server.adminExecutor);
             server.reloader = new ConfigReloader(configFile, ConfigLoader.fromEnvironment(), traffic,
-                    Optional.ofNullable(server.tls), server.adminExecutor);
+                    Optional.ofNullable(server.tls), server.proxy, server.adminExecutor);
             InetSocketAddress adminListen = address(config.admin().listen(), "admin.listen");
             server.admin = bind("admin.listen", adminListen,
                     () -> AdminServer.bind(transport, server.adminLoop, adminListen, traffic, switches, server.reloader,

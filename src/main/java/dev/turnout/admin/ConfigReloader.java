@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.turnout.config.ConfigException;
 import dev.turnout.config.ConfigLoader;
 import dev.turnout.config.ProxyConfig;
+import dev.turnout.proxy.ProxyServer;
 import dev.turnout.proxy.ServerTls;
 import dev.turnout.routing.Backend;
 import dev.turnout.routing.TrafficSwitch;
@@ -20,7 +21,8 @@ import org.slf4j.LoggerFactory;
  * Re-reads proxy.yaml (POST /admin/reload, SIGHUP). A file that does not validate is refused and
  * the running config keeps serving; a good one is published as a new snapshot: backends that stay
  * keep their connections, removed ones drain, the active pool and generation are kept. The HTTPS
- * certificates are read again: new handshakes get the new ones, open connections keep theirs.
+ * certificates are read again: new handshakes get the new ones, open connections keep theirs. A
+ * reload that changed anything sends every HTTP/2 connection GOAWAY; its streams in flight finish.
  */
 public final class ConfigReloader {
 
@@ -44,13 +46,16 @@ public final class ConfigReloader {
     private final TrafficSwitch traffic;
     /** Present with an HTTPS listener, whose certificates each reload reads again. */
     private final Optional<ServerTls> tls;
+    private final ProxyServer proxy;
     private final Executor executor;
 
-    public ConfigReloader(Optional<Path> file, ConfigLoader loader, TrafficSwitch traffic, Optional<ServerTls> tls, Executor executor) {
+    public ConfigReloader(Optional<Path> file, ConfigLoader loader, TrafficSwitch traffic, Optional<ServerTls> tls,
+                          ProxyServer proxy, Executor executor) {
         this.file = file;
         this.loader = loader;
         this.traffic = traffic;
         this.tls = tls;
+        this.proxy = proxy;
         this.executor = executor;
     }
 
@@ -97,6 +102,10 @@ public final class ConfigReloader {
             changes.add("pools." + b.pool() + ".backends: removed " + b + " (" + b.inFlight() + " in flight, draining)");
         }
         diff.restartRequired().forEach(r -> log.warn("reload: {} needs a restart to take effect", r));
+        if (!changes.isEmpty()) {
+            // As nginx's reload does: HTTP/2 clients move to a new connection, which gets the new settings.
+            proxy.goAwayHttp2();
+        }
         log.info("reloaded {}: {}", file.get(), changes.isEmpty() ? "no changes" : String.join("; ", changes));
         return new Result(true, null, reload.after().active().name(), reload.after().generation(),
                 changes, diff.restartRequired(), null);

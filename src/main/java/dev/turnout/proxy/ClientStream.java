@@ -3,6 +3,7 @@ package dev.turnout.proxy;
 import dev.turnout.upstream.ResponseHead;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.HttpHeaders;
 
 /**
  * The client side of one exchange: where its answer goes, and how it asks for more of the request
@@ -36,8 +37,12 @@ interface ClientStream {
     /** A part of the response body, which is handed over: chunked bytes when {@link #takesChunkedBytes} and the head said chunked, else data. */
     void body(ByteBuf part);
 
-    /** The answer is complete. */
-    void end();
+    /**
+     * The answer is complete.
+     *
+     * @param trailers the backend's trailer fields when the body came as data alone (see {@link #takesChunkedBytes}); else empty
+     */
+    void end(HttpHeaders trailers);
 
     /** Turnout's own answer, in place of the backend's: only before any byte of a response went to the client. */
     void answer(Refusal refusal, boolean requestBodyPending);

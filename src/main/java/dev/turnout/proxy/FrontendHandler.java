@@ -6,21 +6,17 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
-import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,18 +53,33 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
     private long clockDueNanos;
     private long idleSinceNanos;
     private boolean firstRequest = true;
-    /** Answers can be written: always on the plain listener, after the handshake on the HTTPS one. */
-    private boolean secured;
 
     FrontendHandler(ProxyContext context, StrictRequestDecoder decoder, Listener listener) {
         this.context = context;
         this.decoder = decoder;
         this.listener = listener;
-        this.secured = !listener.encrypted();
+    }
+
+    /**
+     * Accepted connections are active from the start, and on the HTTPS listener this handler comes
+     * only once the handshake chose HTTP/1.1: either way the connection begins when the handler is added.
+     */
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        if (ctx.channel().isActive() && this.ctx == null) {
+            begin(ctx);
+        }
     }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
+        if (this.ctx == null) {
+            begin(ctx);
+        }
+        ctx.fireChannelActive();
+    }
+
+    private void begin(ChannelHandlerContext ctx) {
         this.ctx = ctx;
         this.stream = new Http1ClientStream(this, ctx, listener.hstsLine());
         if (ctx.channel().remoteAddress() instanceof InetSocketAddress a) {
@@ -111,20 +122,15 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
     private void startExchange(HttpRequest request) {
         firstRequest = false;
         RoutingSnapshot snapshot = context.traffic().current();
-        ProxyConfig config = snapshot.config();
-        Refusal refusal = ClientRules.check(request, config.limits());
+        Refusal refusal = ClientRules.check(request, snapshot.config().limits());
         if (refusal == null && listener.redirectPort().isPresent() && !HttpsRedirect.isHealthCheck(request)) {
             // Before routing: a redirect involves no backend.
             HttpsRedirect.answer(request, listener.redirectPort().getAsInt(), this);
             return;
         }
-        Router.Route route = refusal == null ? Router.route(request, snapshot) : null;
-        if (refusal == null && route == null) {
-            refusal = Refusal.of(HttpResponseStatus.BAD_REQUEST, "unknown_pool",
-                    config.preview().header().orElse("") + " names no pool (pools: " + String.join(", ", snapshot.poolNames()) + ")");
-        }
-        if (refusal != null) {
-            refuse(refusal);
+        Admission admission = refusal == null ? Admission.route(request, snapshot) : new Admission(null, refusal);
+        if (admission.refusal() != null) {
+            refuse(admission.refusal());
             return;
         }
         if (HttpUtil.is100ContinueExpected(request)) {
@@ -132,9 +138,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
             request.headers().remove(HttpHeaderNames.EXPECT);
             ctx.writeAndFlush(Unpooled.wrappedBuffer(CONTINUE));
         }
-        boolean trusted = peer != null && ClientAddress.isTrusted(peer, config.trustedProxies());
+        boolean trusted = peer != null && ClientAddress.isTrusted(peer, snapshot.config().trustedProxies());
         stream.begin(request);
-        exchange = new ProxyExchange(stream, context, request, snapshot, route, clientIp, listener.scheme(), trusted);
+        exchange = new ProxyExchange(stream, context, request, snapshot, admission.route(), clientIp, listener.scheme(), trusted);
         exchange.start();
     }
 
@@ -306,10 +312,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
             // A new connection has headerTimeout for its first head; later heads from their first byte.
             long since = firstRequest ? idleSinceNanos : headStart;
             long left = since + headerTimeout - now;
-            if (left <= 0 && !secured) {
-                // A client still in its TLS handshake could not read an answer: it is only closed.
-                ctx.close();
-            } else if (left <= 0) {
+            if (left <= 0) {
                 refuse(Refusal.requestTimeout("no complete request head within " + limits.headerTimeout().toMillis() + "ms"));
             }
             return left;
@@ -320,14 +323,6 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
         }
         // Never more than headerTimeout ahead: a head that starts now is then timed from its first byte.
         return Math.min(left, headerTimeout);
-    }
-
-    @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
-        if (event instanceof SslHandshakeCompletionEvent handshake && handshake.isSuccess()) {
-            secured = true;
-        }
-        ctx.fireUserEventTriggered(event);
     }
 
     @Override
@@ -354,12 +349,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        // Resets and broken pipes from clients are routine at the edge, and so are TLS clients that
-        // fail their handshake (an old protocol, no common cipher, not TLS at all), which the TLS
-        // handler reports wrapped; closing is the whole answer. Anything else is a bug of ours, and must be seen.
-        boolean routine = cause instanceof java.io.IOException
-                || (cause instanceof DecoderException && cause.getCause() instanceof SSLException);
-        if (!routine) {
+        if (!ClientFailures.routine(cause)) {
             log.error("unexpected failure on a client connection from {}", clientIp, cause);
         }
         ctx.close();

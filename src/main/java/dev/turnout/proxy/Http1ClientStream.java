@@ -8,6 +8,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
@@ -135,8 +136,9 @@ final class Http1ClientStream implements ClientStream {
         }
     }
 
+    /** Trailers went in the chunked bytes; an HTTP/1.0 client, which takes the data alone, has no place for them. */
     @Override
-    public void end() {
+    public void end(HttpHeaders trailers) {
         if (chunkEncode) {
             ctx.write(Framing.lastChunk(ctx.alloc(), EmptyHttpHeaders.INSTANCE), ctx.voidPromise());
         }

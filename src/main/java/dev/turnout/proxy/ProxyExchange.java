@@ -359,11 +359,11 @@ final class ProxyExchange implements UpstreamListener {
     }
 
     @Override
-    public void onResponseEnd() {
+    public void onResponseEnd(HttpHeaders trailers) {
         // The request must have gone out whole for the connection to be in step; a retired pool's connections close as their requests end.
         boolean reusable = upstreamReusable && !requestBodyPending() && !attempt.backend().retired();
         finish(ExchangeOutcome.Ending.RELAYED, responseStatus, reusable);
-        client.end();
+        client.end(trailers);
     }
 
     @Override

@@ -8,7 +8,6 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
-import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
@@ -54,27 +53,29 @@ public final class ProxyServer {
         ProxyServer server = new ProxyServer(bootstrap, new DefaultChannelGroup("clients", GlobalEventExecutor.INSTANCE), context);
         Optional<ProxyConfig.Tls> tls = context.traffic().current().config().tls();
         OptionalInt redirect = tls.filter(ProxyConfig.Tls::redirectHttp).map(t -> OptionalInt.of(t.redirectPort())).orElse(OptionalInt.empty());
-        server.plain = server.listen(address, null, new Listener(HeaderRules.HTTP, Listener.NO_HSTS, redirect));
+        server.plain = server.listen(address, null, Listener.plain(redirect));
         return server;
     }
 
     /** Binds the HTTPS listener; its connections are handled as the plain ones, after the TLS handshake. */
     public void bindTls(InetSocketAddress address, ServerTls tls) throws InterruptedException {
-        https = listen(address, tls, new Listener(HeaderRules.HTTPS, tls.hstsLine(), OptionalInt.empty()));
+        https = listen(address, tls, Listener.https(context.traffic().current().config().tls().flatMap(ProxyConfig.Tls::hsts)));
     }
 
     private Channel listen(InetSocketAddress address, ServerTls tls, Listener listener) throws InterruptedException {
+        ClientPipeline pipelines = new ClientPipeline(context, listener);
         ServerBootstrap listening = bootstrap.clone().childHandler(new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
-                // Limits are read per connection, so a reload reaches every new connection.
-                StrictRequestDecoder decoder = new StrictRequestDecoder(context.traffic().current().config().limits());
-                ChannelPipeline pipeline = ch.pipeline().addLast("limit", limiter);
+                ch.pipeline().addLast("limit", limiter);
                 if (tls != null) {
-                    pipeline.addLast("tls", tls.newHandler());
+                    ch.pipeline().addLast("tls", tls.newHandler()).addLast("protocol", new ProtocolChoice(pipelines, context));
+                } else if (listener.redirectPort().isEmpty() && context.traffic().current().config().http2().cleartext()) {
+                    // A redirecting listener answers every request with a redirect: it speaks HTTP/1.1 only.
+                    ch.pipeline().addLast("protocol", new PriorKnowledge(pipelines));
+                } else {
+                    pipelines.http1(ch);
                 }
-                pipeline.addLast("decoder", decoder)
-                        .addLast("proxy", new FrontendHandler(context, decoder, listener));
             }
         });
         return listening.bind(address).sync().channel();
@@ -96,7 +97,10 @@ public final class ProxyServer {
         }
     }
 
-    /** Closes every connection that is between requests; busy ones close after their answer (see {@link Lifecycle}). */
+    /**
+     * Closes every HTTP/1.1 connection that is between requests (busy ones close after their answer,
+     * see {@link Lifecycle}), and sends every HTTP/2 connection GOAWAY: its open streams finish.
+     */
     public void closeIdleConnections() {
         for (Channel ch : clients) {
             ch.eventLoop().execute(() -> {
@@ -104,7 +108,25 @@ public final class ProxyServer {
                 if (front != null) {
                     front.closeIfIdle();
                 }
+                goAway(ch);
             });
+        }
+    }
+
+    /**
+     * After a reload: every HTTP/2 connection gets GOAWAY, so its client opens a new one with the
+     * new settings; streams in flight finish. HTTP/1.1 connections take the new settings with their next request.
+     */
+    public void goAwayHttp2() {
+        for (Channel ch : clients) {
+            ch.eventLoop().execute(() -> goAway(ch));
+        }
+    }
+
+    private static void goAway(Channel ch) {
+        Http2ConnectionGuard h2 = ch.pipeline().get(Http2ConnectionGuard.class);
+        if (h2 != null) {
+            h2.goAway();
         }
     }
 

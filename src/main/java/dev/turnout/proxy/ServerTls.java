@@ -4,7 +4,6 @@ import dev.turnout.config.CertificateCheck;
 import dev.turnout.config.ConfigException;
 import dev.turnout.config.ProxyConfig;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
-import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.SniHandler;
 import io.netty.handler.ssl.SslContext;
@@ -42,16 +41,6 @@ public final class ServerTls {
             "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
             "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
 
-    /**
-     * Only HTTP/1.1 is served for now: advertising h2 would let a client choose it and then get
-     * HTTP/1.1 bytes. A client that offers no protocol we know still gets HTTP/1.1 (NO_ADVERTISE, ACCEPT).
-     */
-    private static final ApplicationProtocolConfig ALPN = new ApplicationProtocolConfig(
-            ApplicationProtocolConfig.Protocol.ALPN,
-            ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
-            ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
-            ApplicationProtocolNames.HTTP_1_1);
-
     private final SslProvider provider;
     private final byte[] hstsLine;
     /**
@@ -81,9 +70,6 @@ public final class ServerTls {
 
     /** Reads the certificates and keys of {@code tls}; the message of a failure names the certificate by its key path. */
     public static ServerTls load(ProxyConfig.Tls tls) throws ConfigException {
-        if (tls.alpn().contains(ApplicationProtocolNames.HTTP_2)) {
-            log.info("tls.alpn lists h2, which is not served yet: the HTTPS listener offers http/1.1 only");
-        }
         SslProvider provider = OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK;
         byte[] hsts = tls.hsts()
                 .map(v -> ("Strict-Transport-Security: " + v + "\r\n").getBytes(StandardCharsets.US_ASCII))
@@ -162,7 +148,7 @@ public final class ServerTls {
                         .sslProvider(provider)
                         .protocols(tls.protocols())
                         .ciphers(ciphers, SupportedCipherSuiteFilter.INSTANCE)
-                        .applicationProtocolConfig(ALPN)
+                        .applicationProtocolConfig(alpn(tls.alpn()))
                         .build();
                 if (names == null) {
                     names = new DomainWildcardMappingBuilder<>(context);
@@ -184,6 +170,18 @@ public final class ServerTls {
             throw new ConfigException(List.of("tls.certificates: none given"));
         }
         return new Certificates(names.build(), List.copyOf(status));
+    }
+
+    /**
+     * The protocols offered, in the order of {@code tls.alpn}. A client that offers none of them
+     * still gets HTTP/1.1 (NO_ADVERTISE, ACCEPT: what OpenSSL supports, and what browsers expect).
+     */
+    private static ApplicationProtocolConfig alpn(List<String> protocols) {
+        return new ApplicationProtocolConfig(
+                ApplicationProtocolConfig.Protocol.ALPN,
+                ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+                protocols);
     }
 
     /** What the start line says: the provider in use. */

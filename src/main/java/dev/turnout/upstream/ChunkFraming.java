@@ -3,6 +3,9 @@ package dev.turnout.upstream;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
+import io.netty.handler.codec.http.HttpHeaders;
 import java.util.Arrays;
 
 /**
@@ -248,6 +251,19 @@ final class ChunkFraming {
             trailer = Arrays.copyOf(trailer, trailer.length * 2);
         }
         trailer[sectionBytes++] = b;
+    }
+
+    /**
+     * The trailer fields kept from the body that just ended, for a client that takes the data alone
+     * and frames trailers its own way (HTTP/2); empty when it had none.
+     */
+    HttpHeaders trailers() {
+        if (trailerLines == 0) {
+            return EmptyHttpHeaders.INSTANCE;
+        }
+        HttpHeaders fields = new DefaultHttpHeaders();
+        FieldLines.forEach(trailer, trailerFields.lines(), trailerLines, fields::add);
+        return fields;
     }
 
     /** The trailer section ended: its fields are checked and filtered like a head's. */

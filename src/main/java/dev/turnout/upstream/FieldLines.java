@@ -11,11 +11,13 @@ import static dev.turnout.upstream.HeadBytes.skipSpace;
 import static dev.turnout.upstream.HeadBytes.trimSpace;
 
 import dev.turnout.base.HopByHop;
+import io.netty.util.AsciiString;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.BiConsumer;
 
 /**
  * The field lines of a response head or trailer section, checked and sorted in place: which may
@@ -66,6 +68,21 @@ final class FieldLines {
 
     int[] lines() {
         return lines;
+    }
+
+    /**
+     * Hands each of {@code count} kept lines of {@code in} (offsets in {@code lines}) to {@code each}
+     * as a lower-case name and its value without the spaces around it: a field as HTTP/2 carries it.
+     */
+    static void forEach(byte[] in, int[] lines, int count, BiConsumer<AsciiString, AsciiString> each) {
+        for (int k = 0; k < count * 2; k += 2) {
+            int from = lines[k];
+            int to = lines[k + 1];
+            int colon = indexOf(in, from, to, ':');
+            int valueFrom = skipSpace(in, colon + 1, to);
+            each.accept(new AsciiString(in, from, colon - from, true).toLowerCase(),
+                    new AsciiString(in, valueFrom, trimSpace(in, valueFrom, to) - valueFrom, true));
+        }
     }
 
     int count() {

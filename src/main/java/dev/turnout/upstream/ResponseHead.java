@@ -1,7 +1,9 @@
 package dev.turnout.upstream;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.util.AsciiString;
 import java.nio.charset.StandardCharsets;
+import java.util.function.BiConsumer;
 
 /**
  * A backend's response head as it came off the wire: the status, what frames the body, whether the
@@ -91,6 +93,11 @@ public final class ResponseHead {
             out.writeBytes(bytes, lines[i], lines[i + 1] - lines[i]);
             out.writeShort(CRLF);
         }
+    }
+
+    /** Hands each end-to-end header field to {@code each}, its name in lower case: the head as HTTP/2 frames it. */
+    public void forEachField(BiConsumer<AsciiString, AsciiString> each) {
+        FieldLines.forEach(bytes, lines, lineCount, each);
     }
 
     static final short CRLF = ('\r' << 8) | '\n';

@@ -2,6 +2,8 @@ package dev.turnout.upstream;
 
 import dev.turnout.base.HopByHop;
 import io.netty.buffer.ByteBuf;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.ByteProcessor;
 
 /**
@@ -22,7 +24,12 @@ public final class ResponseParser {
 
         void onResponseBody(ByteBuf bytes);
 
-        void onResponseEnd();
+        /**
+         * The response ended.
+         *
+         * @param trailers the trailer fields of a chunked body, when the parser hands on its data alone; else empty
+         */
+        void onResponseEnd(HttpHeaders trailers);
 
         void onResponseInvalid(String reason);
     }
@@ -159,9 +166,10 @@ public final class ResponseParser {
     private void end(boolean bytesLeft) {
         Listener l = listener;
         if (l != null) {
+            HttpHeaders trailers = dechunk && state == State.CHUNKED ? chunks.trailers() : EmptyHttpHeaders.INSTANCE;
             state = State.DONE;
             excess = bytesLeft;
-            l.onResponseEnd();
+            l.onResponseEnd(trailers);
         }
     }
 

@@ -27,7 +27,7 @@ class ConfigReloaderTest {
         Path file = dir.resolve("proxy.yaml");
         Files.writeString(file, "admin: { listen: 127.0.0.1:9090 }\n" + POOLS);
 
-        ConfigReloader.Result r = new ConfigReloader(Optional.of(file), loader, traffic, Optional.empty(), Runnable::run).reload().get();
+        ConfigReloader.Result r = new ConfigReloader(Optional.of(file), loader, traffic, Optional.empty(), null, Runnable::run).reload().get();
 
         assertThat(r.applied()).isFalse();
         assertThat(r.problems()).containsExactly("admin.token: cannot be removed while the admin listener 0.0.0.0:9090 "
@@ -43,7 +43,7 @@ class ConfigReloaderTest {
         Path file = dir.resolve("proxy.yaml");
         Files.writeString(file, "listen: 127.0.0.1:8081\nstate: { file: elsewhere.json }\n" + POOLS);
 
-        ConfigReloader.Result r = new ConfigReloader(Optional.of(file), loader, traffic, Optional.empty(), Runnable::run).reload().get();
+        ConfigReloader.Result r = new ConfigReloader(Optional.of(file), loader, traffic, Optional.empty(), null, Runnable::run).reload().get();
 
         assertThat(r.restartRequired()).containsExactly("listen: 127.0.0.1:8080 -> 127.0.0.1:8081",
                 "state.file: turnout-state.json -> elsewhere.json");

@@ -6,6 +6,7 @@ import dev.turnout.base.HopByHop;
 import dev.turnout.upstream.ResponseHead;
 import dev.turnout.upstream.ResponseParser;
 import io.netty.buffer.ByteBuf;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -144,8 +145,8 @@ class Http1ClientStreamTest {
             }
 
             @Override
-            public void onResponseEnd() {
-                stream.end();
+            public void onResponseEnd(HttpHeaders trailers) {
+                stream.end(trailers);
             }
 
             @Override

@@ -54,7 +54,7 @@ public final class TestCertificates {
                 Instant.now().plusSeconds(365L * 86400), true), keys);
     }
 
-    /** A server certificate for {@code dnsNames} (none: a CN only), valid from {@code notBefore} to {@code notAfter}. */
+    /** A server certificate for {@code dnsNames} (IPv4 literals become IP address names; none: a CN only), valid from {@code notBefore} to {@code notAfter}. */
     public static Issued leaf(String cn, Issued issuer, Instant notBefore, Instant notAfter, String... dnsNames) throws Exception {
         KeyPair keys = ecKeys();
         return new Issued(build(cn, keys, issuer.subject(), issuer.keys(), notBefore, notAfter, false, dnsNames), keys);
@@ -87,7 +87,8 @@ public final class TestCertificates {
         if (dnsNames.length > 0) {
             GeneralName[] names = new GeneralName[dnsNames.length];
             for (int i = 0; i < dnsNames.length; i++) {
-                names[i] = new GeneralName(GeneralName.dNSName, dnsNames[i]);
+                boolean ip = dnsNames[i].chars().allMatch(c -> c == '.' || Character.isDigit(c));
+                names[i] = new GeneralName(ip ? GeneralName.iPAddress : GeneralName.dNSName, dnsNames[i]);
             }
             builder.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(names));
         }

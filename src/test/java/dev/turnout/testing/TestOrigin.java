@@ -17,6 +17,7 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -46,6 +47,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <li>{@code /close}: reads the request and closes without answering</li>
  * <li>{@code /truncate}: promises 1000 bytes, sends 10 and closes</li>
  * <li>{@code /bytes?n=N}: N bytes of body (chunked), written only while the connection is writable</li>
+ * <li>{@code /trailers}: a chunked "ok" with trailer fields {@code x-origin-trailer} (its name) and
+ *     {@code x-request-trailer} (the request's trailer {@code x-sum}, or "none")</li>
  * <li>{@code /hop}: an answer carrying hop-by-hop headers the proxy must remove</li>
  * <li>{@code /status/NNN}: answers status NNN</li>
  * <li>{@code /garbage}, {@code /badstatus}: bytes that are not an HTTP response, or a broken status line</li>
@@ -159,6 +162,7 @@ public final class TestOrigin implements AutoCloseable {
     private final class Handler extends ChannelInboundHandlerAdapter {
         private HttpRequest request;
         private long bodyBytes;
+        private String requestTrailer;
         private boolean carriedTraffic;
 
         @Override
@@ -178,7 +182,8 @@ public final class TestOrigin implements AutoCloseable {
                 }
                 if (msg instanceof HttpContent c) {
                     bodyBytes += c.content().readableBytes();
-                    if (c instanceof LastHttpContent && request != null) {
+                    if (c instanceof LastHttpContent last && request != null) {
+                        requestTrailer = last.trailingHeaders().get("x-sum", "none");
                         boolean probe = "turnout-probe".equals(request.headers().get(HttpHeaderNames.USER_AGENT));
                         if (probe && request.uri().equals("/health")) {
                             write(ctx, request, status(failHealthChecks.getAndUpdate(n -> Math.max(0, n - 1)) > 0 ? 503 : healthStatus));
@@ -224,6 +229,15 @@ public final class TestOrigin implements AutoCloseable {
                     head.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_OCTET_STREAM);
                     ctx.write(head);
                     ctx.pipeline().addLast(new ByteSource(Long.parseLong(q.getOrDefault("n", List.of("1024")).get(0))));
+                }
+                case "/trailers" -> {
+                    HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+                    HttpUtil.setTransferEncodingChunked(head, true);
+                    ctx.write(head);
+                    ctx.write(new DefaultHttpContent(Unpooled.copiedBuffer("ok", StandardCharsets.US_ASCII)));
+                    LastHttpContent end = new DefaultLastHttpContent();
+                    end.trailingHeaders().set("x-origin-trailer", name).set("x-request-trailer", requestTrailer);
+                    ctx.writeAndFlush(end);
                 }
                 case "/garbage" -> raw(ctx, "this is not HTTP at all\r\n\r\n");
                 case "/badstatus" -> raw(ctx, "HTTP/1.1 2x0 Fine\r\nContent-Length: 2\r\n\r\nok");

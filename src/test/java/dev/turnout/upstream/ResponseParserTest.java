@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.turnout.base.HopByHop;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.HttpHeaders;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,8 +37,8 @@ class ResponseParserTest {
         }
 
         @Override
-        public void onResponseEnd() {
-            events.add("end");
+        public void onResponseEnd(HttpHeaders trailers) {
+            events.add(trailers.isEmpty() ? "end" : "end " + trailers.entries());
         }
 
         @Override
@@ -117,6 +118,14 @@ class ResponseParserTest {
         }
         feed(head);
         assertThat(events).containsExactly("invalid response: head larger than 32768 bytes");
+    }
+
+    @Test
+    void dechunkedBodiesHandTheirTrailersOverFilteredWithLowerCaseNames() {
+        parser.begin(listener, false, true);
+        feed("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\nGrpc-Status:  0 \r\nContent-Length: 9\r\nConnection: x\r\n\r\n");
+        assertThat(events).containsExactly("head 200 CHUNKED", "body ok", "end [grpc-status=0]");
+        assertThat(parser.clean()).isTrue();
     }
 
     @Test

@@ -1,0 +1,149 @@
+package dev.turnout.proxy;
+
+import dev.turnout.config.ProxyConfig;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http2.Http2Exception;
+import io.netty.handler.codec.http2.Http2FrameStreamException;
+import io.netty.util.AsciiString;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The clock and the ending of one HTTP/2 connection; it sits between the frame codec and the
+ * stream multiplexer, so it sees every frame the codec reads. A new connection must open its first
+ * stream within {@code limits.headerTimeout}; a connection with no open stream closes after
+ * {@code limits.idleTimeout}; a frame begun (a header block split over CONTINUATION frames, a DATA
+ * frame) must be complete within {@code limits.headerTimeout}, as nginx times a frame it has
+ * begun to read. Each ending goes through the codec's close, which sends GOAWAY with the last
+ * stream id and lets open streams finish within {@code drain.timeout}.
+ */
+final class Http2ConnectionGuard extends ChannelInboundHandlerAdapter {
+
+    private static final Logger log = LoggerFactory.getLogger(Http2ConnectionGuard.class);
+
+    private final ProxyContext context;
+    private final InetAddress peer;
+    private final AsciiString clientIp;
+    private ChannelHandlerContext ctx;
+    private int openStreams;
+    private boolean anyStream;
+    /** When the last stream closed, or the connection began. */
+    private long idleSinceNanos;
+    /** Since when the reads brought bytes but no whole frame; 0 when the last read ended one. */
+    private long partialSinceNanos;
+    private boolean frameRead;
+    private ScheduledFuture<?> clock;
+
+    Http2ConnectionGuard(ProxyContext context, Channel channel) {
+        this.context = context;
+        this.peer = channel.remoteAddress() instanceof InetSocketAddress a ? a.getAddress() : null;
+        this.clientIp = AsciiString.of(peer == null ? "unknown" : peer.getHostAddress());
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+        idleSinceNanos = System.nanoTime();
+        tick();
+    }
+
+    AsciiString clientIp() {
+        return clientIp;
+    }
+
+    /** Whether the peer is a trusted proxy, whose X-Forwarded-* are kept. */
+    boolean trusted(ProxyConfig config) {
+        return peer != null && ClientAddress.isTrusted(peer, config.trustedProxies());
+    }
+
+    void streamOpened() {
+        openStreams++;
+        anyStream = true;
+    }
+
+    void streamClosed() {
+        if (--openStreams == 0) {
+            idleSinceNanos = System.nanoTime();
+        }
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        frameRead = true;
+        ctx.fireChannelRead(msg);
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (frameRead) {
+            partialSinceNanos = 0;
+        } else if (partialSinceNanos == 0) {
+            partialSinceNanos = System.nanoTime();
+        }
+        frameRead = false;
+        ctx.fireChannelReadComplete();
+    }
+
+    /** Graceful stop or reload: GOAWAY now, the open streams finish, then the connection closes. */
+    void goAway() {
+        ctx.channel().close();
+    }
+
+    private void tick() {
+        if (!ctx.channel().isActive()) {
+            return;
+        }
+        ProxyConfig.Limits limits = context.traffic().current().config().limits();
+        long now = System.nanoTime();
+        long headerTimeout = limits.headerTimeout().toNanos();
+        long next = headerTimeout;
+        if (partialSinceNanos != 0) {
+            long left = partialSinceNanos + headerTimeout - now;
+            if (left <= 0) {
+                goAway();
+                return;
+            }
+            next = left;
+        }
+        if (openStreams == 0) {
+            long left = idleSinceNanos + (anyStream ? limits.idleTimeout().toNanos() : headerTimeout) - now;
+            if (left <= 0) {
+                goAway();
+                return;
+            }
+            next = Math.min(next, left);
+        }
+        clock = ctx.executor().schedule(this::tick, next, TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * Stream errors go on to their stream. A connection error the codec has answered with GOAWAY
+     * already (and {@link Http2Abuse} counted), and resets or TLS failures from the client, need
+     * nothing more; anything else is a bug of ours and is logged.
+     */
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof Http2FrameStreamException) {
+            ctx.fireExceptionCaught(cause);
+            return;
+        }
+        if (!(cause instanceof Http2Exception) && !ClientFailures.routine(cause)) {
+            log.error("unexpected failure on an HTTP/2 connection from {}", clientIp, cause);
+        }
+        ctx.close();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (clock != null) {
+            clock.cancel(false);
+        }
+        ctx.fireChannelInactive();
+    }
+}

@@ -1,0 +1,58 @@
+package dev.turnout.proxy;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * On the HTTPS listener: once the handshake is done, the protocol ALPN chose (h2 or http/1.1;
+ * http/1.1 for a client that offered neither) gets its handlers. A client that has not finished its
+ * handshake within {@code limits.headerTimeout} is closed: it could not read an answer anyway.
+ */
+final class ProtocolChoice extends ApplicationProtocolNegotiationHandler {
+
+    private final ClientPipeline pipelines;
+    private final ProxyContext context;
+    private ScheduledFuture<?> handshakeTimeout;
+
+    ProtocolChoice(ClientPipeline pipelines, ProxyContext context) {
+        super(ApplicationProtocolNames.HTTP_1_1);
+        this.pipelines = pipelines;
+        this.context = context;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) throws Exception {
+        long nanos = context.traffic().current().config().limits().headerTimeout().toNanos();
+        handshakeTimeout = ctx.executor().schedule(() -> ctx.close(), nanos, TimeUnit.NANOSECONDS);
+        // autoRead is off: the handshake's first bytes are asked for here, the TLS handler asks for the rest.
+        ctx.read();
+        super.channelActive(ctx);
+    }
+
+    @Override
+    protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
+        handshakeTimeout.cancel(false);
+        if (ApplicationProtocolNames.HTTP_2.equals(protocol)) {
+            pipelines.http2(ctx.channel());
+        } else {
+            pipelines.http1(ctx.channel());
+        }
+    }
+
+    /** A failed handshake is the client's business (an old protocol, no common cipher, not TLS): it is only closed. */
+    @Override
+    protected void handshakeFailure(ChannelHandlerContext ctx, Throwable cause) {
+        ctx.close();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        if (handshakeTimeout != null) {
+            handshakeTimeout.cancel(false);
+        }
+        super.channelInactive(ctx);
+    }
+}
