@@ -112,7 +112,7 @@ public final class TurnoutServer implements AutoCloseable {
             InetSocketAddress adminListen = address(config.admin().listen(), "admin.listen");
             server.admin = bind("admin.listen", adminListen,
                     () -> AdminServer.bind(transport, server.adminLoop, adminListen, traffic, switches, server.reloader,
-                            Optional.ofNullable(server.tls), server.lifecycle));
+                            Optional.ofNullable(server.tls), context.http2Abuse(), server.lifecycle));
             new HealthChecker(server.healthLoop.next(), probe, traffic).start();
         } catch (StartupException e) {
             server.close();

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.turnout.base.JsonResponse;
 import dev.turnout.base.Lifecycle;
+import dev.turnout.proxy.Http2Abuse;
 import dev.turnout.proxy.ServerTls;
 import dev.turnout.routing.TrafficSwitch;
 import io.netty.channel.ChannelFutureListener;
@@ -44,6 +45,7 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
     private final ConfigReloader reloader;
     /** Present with an HTTPS listener: its certificates are listed in the status. */
     private final Optional<ServerTls> tls;
+    private final Http2Abuse http2;
     private final Lifecycle lifecycle;
     /** Touched on the connection's event loop only. */
     private Phase phase = Phase.AWAITING_REQUEST;
@@ -51,11 +53,13 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
     /** The idle timeout may close a connection only while it waits for its next request. */
     private enum Phase { AWAITING_REQUEST, ANSWERING }
 
-    AdminHandler(TrafficSwitch traffic, SwitchService switches, ConfigReloader reloader, Optional<ServerTls> tls, Lifecycle lifecycle) {
+    AdminHandler(TrafficSwitch traffic, SwitchService switches, ConfigReloader reloader, Optional<ServerTls> tls, Http2Abuse http2,
+                 Lifecycle lifecycle) {
         this.traffic = traffic;
         this.switches = switches;
         this.reloader = reloader;
         this.tls = tls;
+        this.http2 = http2;
         this.lifecycle = lifecycle;
     }
 
@@ -138,7 +142,7 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
             }
             case "/admin/status" -> {
                 if (allowed(ctx, keepAlive, request.method(), HttpMethod.GET, HttpMethod.HEAD)) {
-                    respond(ctx, keepAlive, ok(StatusView.of(traffic.current(), tls.map(ServerTls::status), JSON)));
+                    respond(ctx, keepAlive, ok(StatusView.of(traffic.current(), tls.map(ServerTls::status), http2.counts(), JSON)));
                 }
             }
             case "/admin/history" -> {

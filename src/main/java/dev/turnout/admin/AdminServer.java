@@ -2,6 +2,7 @@ package dev.turnout.admin;
 
 import dev.turnout.base.Lifecycle;
 import dev.turnout.base.Transport;
+import dev.turnout.proxy.Http2Abuse;
 import dev.turnout.proxy.ServerTls;
 import dev.turnout.routing.TrafficSwitch;
 import io.netty.bootstrap.ServerBootstrap;
@@ -31,7 +32,7 @@ public final class AdminServer {
 
     public static AdminServer bind(Transport transport, EventLoopGroup group, InetSocketAddress address,
                                    TrafficSwitch traffic, SwitchService switches, ConfigReloader reloader,
-                                   Optional<ServerTls> tls, Lifecycle lifecycle) throws InterruptedException {
+                                   Optional<ServerTls> tls, Http2Abuse http2, Lifecycle lifecycle) throws InterruptedException {
         long idleMillis = Long.getLong(IDLE_TIMEOUT_PROPERTY, IDLE_MILLIS);
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(group)
@@ -50,7 +51,7 @@ public final class AdminServer {
                                 .addLast("aggregate", new AdminBodyLimit())
                                 // Requests decoded from one read wait here until the answer before them is written.
                                 .addLast("one-at-a-time", new FlowControlHandler())
-                                .addLast("admin", new AdminHandler(traffic, switches, reloader, tls, lifecycle));
+                                .addLast("admin", new AdminHandler(traffic, switches, reloader, tls, http2, lifecycle));
                     }
                 });
         return new AdminServer(bootstrap.bind(address).sync().channel());

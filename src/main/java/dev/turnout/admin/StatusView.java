@@ -12,6 +12,7 @@ import dev.turnout.routing.RoutingSnapshot;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /** The body of GET /admin/status, built from one snapshot so that it is never half a switch. */
@@ -19,8 +20,12 @@ final class StatusView {
 
     private StatusView() {}
 
-    /** {@code certificates} is present with an HTTPS listener. */
-    static ObjectNode of(RoutingSnapshot snapshot, Optional<List<ServerTls.Status>> certificates, ObjectMapper json) {
+    /**
+     * @param certificates   present with an HTTPS listener
+     * @param http2Refusals  streams refused and HTTP/2 connections ended for an error, by error code
+     */
+    static ObjectNode of(RoutingSnapshot snapshot, Optional<List<ServerTls.Status>> certificates, Map<String, Long> http2Refusals,
+                         ObjectMapper json) {
         ObjectNode root = json.createObjectNode()
                 .put("active", snapshot.active().name());
         root.put("previous", snapshot.previous().map(Pool::name).orElse(null));
@@ -80,6 +85,8 @@ final class StatusView {
                         .put("lastLoad", c.lastLoad());
             }
         });
+        ObjectNode refusals = root.putObject("http2").putObject("refusals");
+        http2Refusals.forEach(refusals::put);
         return root;
     }
 }

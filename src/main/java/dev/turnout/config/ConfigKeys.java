@@ -254,7 +254,8 @@ public final class ConfigKeys {
                     c -> String.valueOf(c.http2().cleartext()),
                     "When `true`, the plain listener also takes HTTP/2 with prior knowledge (h2c), for a load balancer that speaks "
                     + "HTTP/2 to what is behind it. Off by default: browsers never speak h2c, so on the open internet it would "
-                    + "only give attackers one more protocol.")
+                    + "only give attackers one more protocol. Not with `tls.redirectHttp`, which makes the plain listener redirect "
+                    + "everything over HTTP/1.1.")
 );
 
     private ConfigKeys() {}

@@ -133,7 +133,12 @@ final class Http2ConnectionGuard extends ChannelInboundHandlerAdapter {
             ctx.fireExceptionCaught(cause);
             return;
         }
-        if (!(cause instanceof Http2Exception) && !ClientFailures.routine(cause)) {
+        if (cause instanceof Http2Exception) {
+            // The codec sends GOAWAY with the error's code and closes once it has told us; a close from
+            // here would go first, and say NO_ERROR.
+            return;
+        }
+        if (!ClientFailures.routine(cause)) {
             log.error("unexpected failure on an HTTP/2 connection from {}", clientIp, cause);
         }
         ctx.close();

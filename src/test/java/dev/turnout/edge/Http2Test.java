@@ -20,7 +20,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyStore;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -40,11 +39,7 @@ class Http2Test extends BlueGreenTest {
 
     @BeforeEach
     void makeCertificate() throws Exception {
-        ca = TestCertificates.root("Turnout HTTP/2 Test CA");
-        TestCertificates.Issued leaf = TestCertificates.leaf("localhost", ca, Instant.now().minusSeconds(60),
-                Instant.now().plusSeconds(86400), "localhost", "127.0.0.1");
-        TestCertificates.writeChain(dir.resolve("h2.crt"), leaf);
-        TestCertificates.writeKey(dir.resolve("h2.key"), leaf);
+        ca = TestCertificates.writeLocalhost(dir, "h2");
     }
 
     @AfterEach

@@ -365,8 +365,9 @@ class TlsTest extends BlueGreenTest {
     }
 
     @Test
-    void alpnSettlesOnHttp11EvenWhenTheClientOffersH2First() throws Exception {
-        start("  alpn: [h2, http/1.1]\n");
+    void alpnChoosesByTheListedOrderAndFallsBackToHttp11() throws Exception {
+        start("  alpn: [http/1.1, h2]\n");
+        // The server's order decides: with http/1.1 listed first, a client offering both gets it.
         try (SSLSocket socket = connect("a.turnout.test", new String[] {"TLSv1.2", "TLSv1.3"}, new String[] {"h2", "http/1.1"})) {
             socket.startHandshake();
             assertThat(socket.getApplicationProtocol()).isEqualTo("http/1.1");
@@ -375,10 +376,21 @@ class TlsTest extends BlueGreenTest {
             String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
             assertThat(answer).startsWith("HTTP/1.1 200 ");
         }
-        // The JDK's client offers h2 first by default and gets HTTP/1.1.
+        // A client that offers no protocol at all still gets HTTP/1.1.
+        try (SSLSocket socket = connect("a.turnout.test", new String[] {"TLSv1.2", "TLSv1.3"}, new String[0])) {
+            socket.startHandshake();
+            socket.getOutputStream().write("GET /alpn HTTP/1.1\r\nHost: a.turnout.test\r\nConnection: close\r\n\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            assertThat(new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1)).startsWith("HTTP/1.1 200 ");
+        }
+    }
+
+    @Test
+    void theDefaultAlpnGivesH2ToAClientThatOffersIt() throws Exception {
+        start("");
         HttpClient client = HttpClient.newBuilder().sslContext(trusting).build();
         HttpResponse<String> r = client.send(get("/alpn").build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(r.version()).isEqualTo(HttpClient.Version.HTTP_1_1);
+        assertThat(r.version()).isEqualTo(HttpClient.Version.HTTP_2);
         assertThat(r.statusCode()).isEqualTo(200);
     }
 

@@ -60,6 +60,18 @@ public final class TestCertificates {
         return new Issued(build(cn, keys, issuer.subject(), issuer.keys(), notBefore, notAfter, false, dnsNames), keys);
     }
 
+    /**
+     * A fresh CA and a certificate it signed for localhost and 127.0.0.1, written as
+     * {@code dir/NAME.crt} and {@code dir/NAME.key}; returns the CA, for a client to trust.
+     */
+    public static Issued writeLocalhost(Path dir, String name) throws Exception {
+        Issued ca = root("Turnout test CA " + name);
+        Issued leaf = leaf("localhost", ca, Instant.now().minusSeconds(60), Instant.now().plusSeconds(86400), "localhost", "127.0.0.1");
+        writeChain(dir.resolve(name + ".crt"), leaf);
+        writeKey(dir.resolve(name + ".key"), leaf);
+        return ca;
+    }
+
     /** {@code certificates} in PEM, in the order given, as fullchain.pem holds them. */
     public static Path writeChain(Path file, Issued... certificates) throws Exception {
         StringBuilder pem = new StringBuilder();
