@@ -99,6 +99,7 @@ public final class TurnoutServer implements AutoCloseable {
                 CertificateWatch watch = new CertificateWatch(traffic);
                 server.tls = loadTls(config.tls().get());
                 watch.start(server.adminExecutor, server.tls);
+                server.tls.rotateTicketKeys(server.adminExecutor);
                 InetSocketAddress tlsListen = address(config.tls().get().listen(), "tls.listen");
                 bind("tls.listen", tlsListen, () -> {
                     server.proxy.bindTls(tlsListen, server.tls);

@@ -6,6 +6,7 @@ import dev.turnout.config.ProxyConfig;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.OpenSsl;
+import io.netty.handler.ssl.OpenSslServerSessionContext;
 import io.netty.handler.ssl.SniHandler;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
@@ -16,10 +17,14 @@ import io.netty.util.Mapping;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,7 +57,11 @@ public final class ServerTls {
             ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
             ApplicationProtocolNames.HTTP_1_1);
 
+    /** How many sessions each certificate's context caches (Netty's and the JDK's default), each for an hour at most. */
+    static final int SESSION_CACHE_SIZE = 20_480;
+
     private final SslProvider provider;
+    private final SessionTickets tickets;
     private final byte[] hstsLine;
     /**
      * What new handshakes are served, replaced whole by a reload: one volatile read per handshake,
@@ -62,8 +71,9 @@ public final class ServerTls {
     /** The same for every handshake: it reads {@link #serving} when the client hello arrives. */
     private final Mapping<String, SslContext> byName = name -> serving.byName().map(name);
 
-    private ServerTls(SslProvider provider, Certificates serving, byte[] hstsLine) {
+    private ServerTls(SslProvider provider, SessionTickets tickets, Certificates serving, byte[] hstsLine) {
         this.provider = provider;
+        this.tickets = tickets;
         this.serving = serving;
         this.hstsLine = hstsLine;
     }
@@ -76,8 +86,12 @@ public final class ServerTls {
      */
     public record Status(List<String> names, Instant notAfter, Path cert, Path key, X509Certificate leaf, String lastLoad) {}
 
-    /** Read and checked, not serving yet: a reload publishes them once the rest of the config is accepted too. */
-    public record Certificates(Mapping<String, SslContext> byName, List<Status> status) {}
+    /**
+     * Read and checked, not serving yet: a reload publishes them once the rest of the config is accepted too.
+     *
+     * @param contexts each context of {@code byName} once, in the order of the certificates
+     */
+    public record Certificates(Mapping<String, SslContext> byName, List<SslContext> contexts, List<Status> status) {}
 
     /** Reads the certificates and keys of {@code tls}; the message of a failure names the certificate by its key path. */
     public static ServerTls load(ProxyConfig.Tls tls) throws ConfigException {
@@ -88,7 +102,8 @@ public final class ServerTls {
         byte[] hsts = tls.hsts()
                 .map(v -> ("Strict-Transport-Security: " + v + "\r\n").getBytes(StandardCharsets.US_ASCII))
                 .orElse(new byte[0]);
-        return new ServerTls(provider, read(provider, tls), hsts);
+        SessionTickets tickets = new SessionTickets();
+        return new ServerTls(provider, tickets, read(provider, tickets, tls), hsts);
     }
 
     /**
@@ -97,7 +112,7 @@ public final class ServerTls {
      */
     public Certificates reread(ProxyConfig.Tls tls) throws ConfigException {
         try {
-            return read(provider, tls);
+            return read(provider, tickets, tls);
         } catch (ConfigException e) {
             // Reloads and CertificateWatch run one at a time on the admin executor: this read and write race with no other.
             Certificates old = serving;
@@ -112,7 +127,7 @@ public final class ServerTls {
                 String lastLoad = shown.isEmpty() ? "ok" : String.join("; ", shown);
                 status.add(new Status(s.names(), s.notAfter(), s.cert(), s.key(), s.leaf(), lastLoad));
             }
-            serving = new Certificates(old.byName(), List.copyOf(status));
+            serving = new Certificates(old.byName(), old.contexts(), List.copyOf(status));
             throw e;
         }
     }
@@ -147,9 +162,10 @@ public final class ServerTls {
     }
 
     /** Every certificate is read before any serves, so a bad one leaves all the running ones in place. */
-    private static Certificates read(SslProvider provider, ProxyConfig.Tls tls) throws ConfigException {
+    private static Certificates read(SslProvider provider, SessionTickets tickets, ProxyConfig.Tls tls) throws ConfigException {
         List<String> ciphers = tls.ciphers().isEmpty() ? DEFAULT_CIPHERS : tls.ciphers();
         List<String> problems = new ArrayList<>();
+        List<SslContext> contexts = new ArrayList<>();
         List<Status> status = new ArrayList<>();
         DomainWildcardMappingBuilder<SslContext> names = null;
         for (int i = 0; i < tls.certificates().size(); i++) {
@@ -159,11 +175,15 @@ public final class ServerTls {
                 // The same reading and checks as `turnout check`, so both refuse a certificate alike.
                 CertificateCheck.Loaded loaded = CertificateCheck.load(certificate, key, Instant.now());
                 SslContext context = SslContextBuilder.forServer(loaded.key(), loaded.chain().toArray(X509Certificate[]::new))
+                        .sessionCacheSize(SESSION_CACHE_SIZE)
+                        .sessionTimeout(SessionTickets.ROTATE_EVERY.toSeconds())
                         .sslProvider(provider)
                         .protocols(tls.protocols())
                         .ciphers(ciphers, SupportedCipherSuiteFilter.INSTANCE)
                         .applicationProtocolConfig(ALPN)
                         .build();
+                contexts.add(context);
+                resumable(context, tickets, loaded.chain().get(0));
                 if (names == null) {
                     names = new DomainWildcardMappingBuilder<>(context);
                 }
@@ -183,7 +203,40 @@ public final class ServerTls {
         if (names == null) {
             throw new ConfigException(List.of("tls.certificates: none given"));
         }
-        return new Certificates(names.build(), List.copyOf(status));
+        return new Certificates(names.build(), List.copyOf(contexts), List.copyOf(status));
+    }
+
+    /**
+     * Caches sessions and issues tickets with the keys every context shares. A session resumes only
+     * with the certificate it began with (the certificate's SHA-256 is the session id context), so a
+     * reload keeps the sessions of the certificates it leaves alone and a renewed one is shown to every client.
+     */
+    private static void resumable(SslContext context, SessionTickets tickets, X509Certificate leaf) {
+        if (context.sessionContext() instanceof OpenSslServerSessionContext sessions) {
+            sessions.setSessionCacheEnabled(true);
+            sessions.setSessionIdContext(sha256(leaf));
+            tickets.applyTo(context);
+        }
+    }
+
+    private static byte[] sha256(X509Certificate certificate) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(certificate.getEncoded());
+        } catch (GeneralSecurityException e) {
+            throw new IllegalArgumentException("cannot digest the certificate: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * New session ticket keys every {@link SessionTickets#ROTATE_EVERY} on {@code executor}, which runs
+     * the reloads too: a rotation never falls between a reload's reading and its publishing.
+     */
+    public void rotateTicketKeys(ScheduledExecutorService executor) {
+        long every = SessionTickets.ROTATE_EVERY.toMillis();
+        executor.scheduleWithFixedDelay(() -> {
+            tickets.rotate();
+            serving.contexts().forEach(tickets::applyTo);
+        }, every, every, TimeUnit.MILLISECONDS);
     }
 
     /** What the start line says: the provider in use. */

@@ -26,6 +26,7 @@ import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.KeyStore;
 import java.security.PrivateKey;
+import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
@@ -34,12 +35,16 @@ import java.util.Date;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509ExtendedTrustManager;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.Extension;
@@ -288,6 +293,132 @@ class TlsTest extends BlueGreenTest {
         Path next = dir.resolve(link + ".next");
         Files.createSymbolicLink(next, dir.resolve(target));
         Files.move(next, dir.resolve(link), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    @Test
+    void aSecondTls12ConnectionResumesTheSessionOfTheFirst() throws Exception {
+        start("");
+        CountingTrust trust = new CountingTrust();
+        SSLContext client = resumingContext(trust);
+        byte[] first = requestOver(client, "TLSv1.2");
+        byte[] second = requestOver(client, "TLSv1.2");
+        // A resumed TLS 1.2 session keeps its id, and the server sends no certificate to check again.
+        assertThat(second).isEqualTo(first);
+        assertThat(trust.checks()).isEqualTo(1);
+    }
+
+    @Test
+    void aSecondTls13ConnectionResumesWithTheTicketOfTheFirst() throws Exception {
+        start("");
+        CountingTrust trust = new CountingTrust();
+        SSLContext client = resumingContext(trust);
+        requestOver(client, "TLSv1.3");
+        requestOver(client, "TLSv1.3");
+        // TLS 1.3 resumes only with a ticket (a pre-shared key), and a resumed handshake has no certificate to check.
+        assertThat(trust.checks()).isEqualTo(1);
+    }
+
+    @Test
+    void sessionsResumeAcrossAReloadUntilTheirCertificateIsRenewed() throws Exception {
+        start("");
+        for (String protocol : List.of("TLSv1.2", "TLSv1.3")) {
+            CountingTrust trust = new CountingTrust();
+            SSLContext client = resumingContext(trust);
+            requestOver(client, protocol);
+            // A reload builds new contexts; they decrypt the tickets and know the sessions of the ones before.
+            assertThat(proxy.admin("POST", "/admin/reload").status()).isEqualTo(200);
+            requestOver(client, protocol);
+            assertThat(trust.checks()).as(protocol).isEqualTo(1);
+        }
+        // A renewed certificate is shown in full: no session of the one before resumes with it.
+        CountingTrust trust = new CountingTrust();
+        SSLContext client = resumingContext(trust);
+        requestOver(client, "TLSv1.3");
+        writeCertificate("a", "CN=renewed.a.turnout.test", List.of(new GeneralName(GeneralName.dNSName, "a.turnout.test")));
+        assertThat(proxy.admin("POST", "/admin/reload").status()).isEqualTo(200);
+        try (SSLSocket socket = (SSLSocket) client.getSocketFactory().createSocket(https().getAddress(), https().getPort())) {
+            SSLParameters parameters = socket.getSSLParameters();
+            parameters.setServerNames(List.of(new SNIHostName("a.turnout.test")));
+            socket.setSSLParameters(parameters);
+            socket.startHandshake();
+            assertThat(((X509Certificate) socket.getSession().getPeerCertificates()[0]).getSubjectX500Principal().getName())
+                    .isEqualTo("CN=renewed.a.turnout.test");
+        }
+        assertThat(trust.checks()).isEqualTo(2);
+    }
+
+    /** Shakes hands with {@code protocol} over a new connection from {@code client}, answers one request, returns the session id. */
+    private byte[] requestOver(SSLContext client, String protocol) throws Exception {
+        try (SSLSocket socket = (SSLSocket) client.getSocketFactory().createSocket(https().getAddress(), https().getPort())) {
+            socket.setSoTimeout(20_000);
+            SSLParameters parameters = socket.getSSLParameters();
+            parameters.setServerNames(List.of(new SNIHostName("a.turnout.test")));
+            parameters.setProtocols(new String[] {protocol});
+            socket.setSSLParameters(parameters);
+            // The answer comes after any ticket the server sends, so the client has it once the answer is read.
+            try (RawHttp http = RawHttp.over(socket)) {
+                assertThat(http.get("/").status()).isEqualTo(200);
+                assertThat(socket.getSession().getProtocol()).isEqualTo(protocol);
+                return socket.getSession().getId();
+            }
+        }
+    }
+
+    private SSLContext resumingContext(CountingTrust trust) throws Exception {
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(null, new TrustManager[] {trust.wrapping((X509ExtendedTrustManager) trustTheCa.getTrustManagers()[0])}, null);
+        return context;
+    }
+
+    /** Counts the server certificates a client checks: one per full handshake, none for a resumed one. */
+    private static final class CountingTrust {
+        private final AtomicInteger checks = new AtomicInteger();
+
+        int checks() {
+            return checks.get();
+        }
+
+        X509ExtendedTrustManager wrapping(X509ExtendedTrustManager trust) {
+            return new X509ExtendedTrustManager() {
+                @Override
+                public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
+                    checks.incrementAndGet();
+                    trust.checkServerTrusted(chain, authType, socket);
+                }
+
+                @Override
+                public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
+                    checks.incrementAndGet();
+                    trust.checkServerTrusted(chain, authType, engine);
+                }
+
+                @Override
+                public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+                    checks.incrementAndGet();
+                    trust.checkServerTrusted(chain, authType);
+                }
+
+                @Override
+                public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
+                    throw new CertificateException("a client only checks servers");
+                }
+
+                @Override
+                public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
+                    throw new CertificateException("a client only checks servers");
+                }
+
+                @Override
+                public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+                    throw new CertificateException("a client only checks servers");
+                }
+
+                @Override
+                public X509Certificate[] getAcceptedIssuers() {
+                    return trust.getAcceptedIssuers();
+                }
+            };
+        }
     }
 
     @Test
