@@ -293,6 +293,10 @@ public final class TurnoutServer implements AutoCloseable {
         adminLoop.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         transport.close();
         workers.terminationFuture().syncUninterruptibly();
+        if (tls != null) {
+            // Last: no reload, rotation or handshake is left to use them.
+            tls.close();
+        }
     }
 
     /** A start that failed for a reason the operator can fix; its message is the one line they see. */

@@ -3,6 +3,7 @@ package dev.turnout.proxy;
 import dev.turnout.config.CertificateCheck;
 import dev.turnout.config.ConfigException;
 import dev.turnout.config.ProxyConfig;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.OpenSsl;
@@ -13,7 +14,9 @@ import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
 import io.netty.handler.ssl.SupportedCipherSuiteFilter;
 import io.netty.util.DomainWildcardMappingBuilder;
+import io.netty.util.IllegalReferenceCountException;
 import io.netty.util.Mapping;
+import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -25,6 +28,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -65,11 +69,13 @@ public final class ServerTls {
     private final byte[] hstsLine;
     /**
      * What new handshakes are served, replaced whole by a reload: one volatile read per handshake,
-     * no lock, and a connection keeps the SslHandler it got, so a swap closes nothing.
+     * no lock, and a connection keeps the SslHandler it got, so a swap closes nothing. Written on
+     * the admin executor only (reloads, CertificateWatch).
      */
     private volatile Certificates serving;
     /** The same for every handshake: it reads {@link #serving} when the client hello arrives. */
-    private final Mapping<String, SslContext> byName = name -> serving.byName().map(name);
+    private final Mapping<String, SslContext> byName = this::retained;
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     private ServerTls(SslProvider provider, SessionTickets tickets, Certificates serving, byte[] hstsLine) {
         this.provider = provider;
@@ -141,10 +147,14 @@ public final class ServerTls {
         return false;
     }
 
-    /** New handshakes get {@code next} from now on; returns a line for each certificate that is not the one served before. */
+    /**
+     * New handshakes get {@code next} from now on; returns a line for each certificate that is not the one served before.
+     * The contexts replaced are released: the connections that use them hold references of their own.
+     */
     public List<String> publish(Certificates next) {
         Certificates old = serving;
         serving = next;
+        release(old, next);
         List<String> changes = new ArrayList<>();
         for (int i = 0; i < next.status().size(); i++) {
             Status now = next.status().get(i);
@@ -154,6 +164,47 @@ public final class ServerTls {
             }
         }
         return changes;
+    }
+
+    /** Frees {@code unused}, read by {@link #reread} for a reload that was then refused for another reason. */
+    public void discard(Certificates unused) {
+        release(unused, serving);
+    }
+
+    /** Frees the contexts of {@code gone} that {@code kept} does not hold too. */
+    private static void release(Certificates gone, Certificates kept) {
+        for (SslContext context : gone.contexts()) {
+            if (!kept.contexts().contains(context)) {
+                ReferenceCountUtil.release(context);
+            }
+        }
+    }
+
+    /** Frees the contexts served, once no handshake can start any more: at the end of the stop; once only. */
+    public void close() {
+        if (closed.compareAndSet(false, true)) {
+            serving.contexts().forEach(ReferenceCountUtil::release);
+        }
+    }
+
+    /**
+     * The context for {@code name}, retained for the handshake about to begin (see {@link
+     * ReleasingSniHandler}): a reload may release it any moment after {@link #serving} is read.
+     */
+    private SslContext retained(String name) {
+        while (true) {
+            Certificates now = serving;
+            SslContext context = now.byName().map(name);
+            try {
+                return ReferenceCountUtil.retain(context);
+            } catch (IllegalReferenceCountException released) {
+                if (serving == now) {
+                    // Released without a replacement: Turnout is stopping.
+                    throw released;
+                }
+                // A reload published new certificates and released these since the read: read again.
+            }
+        }
     }
 
     /** The certificates new handshakes are served, and how their last reading went. */
@@ -177,7 +228,8 @@ public final class ServerTls {
                 SslContext context = SslContextBuilder.forServer(loaded.key(), loaded.chain().toArray(X509Certificate[]::new))
                         .sessionCacheSize(SESSION_CACHE_SIZE)
                         .sessionTimeout(SessionTickets.ROTATE_EVERY.toSeconds())
-                        .sslProvider(provider)
+                        // Reference-counted, so that a context replaced by a reload is freed now, not by the finalizer.
+                        .sslProvider(provider == SslProvider.OPENSSL ? SslProvider.OPENSSL_REFCNT : provider)
                         .protocols(tls.protocols())
                         .ciphers(ciphers, SupportedCipherSuiteFilter.INSTANCE)
                         .applicationProtocolConfig(ALPN)
@@ -198,6 +250,7 @@ public final class ServerTls {
             }
         }
         if (!problems.isEmpty()) {
+            contexts.forEach(ReferenceCountUtil::release);
             throw new ConfigException(problems);
         }
         if (names == null) {
@@ -246,7 +299,26 @@ public final class ServerTls {
 
     /** The first handler of a new connection: reads the client hello and puts the matching SslHandler in its place. */
     SniHandler newHandler() {
-        return new SniHandler(byName);
+        return new ReleasingSniHandler(byName);
+    }
+
+    /**
+     * Gives back the reference {@link #retained} took once the SslHandler is in place: its engine
+     * holds one of its own (ReferenceCountedOpenSslEngine retains its context until it is freed).
+     */
+    private static final class ReleasingSniHandler extends SniHandler {
+        ReleasingSniHandler(Mapping<String, SslContext> byName) {
+            super(byName);
+        }
+
+        @Override
+        protected void replaceHandler(ChannelHandlerContext ctx, String hostname, SslContext context) throws Exception {
+            try {
+                super.replaceHandler(ctx, hostname, context);
+            } finally {
+                ReferenceCountUtil.release(context);
+            }
+        }
     }
 
     /** The header line every answer on the HTTPS listener carries; empty without {@code tls.hsts}. */

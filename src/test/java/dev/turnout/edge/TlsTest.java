@@ -199,6 +199,57 @@ class TlsTest extends BlueGreenTest {
             // The connection opened before the swap keeps its session and is still answered.
             assertThat(open.get("/after-swap").status()).isEqualTo(200);
             assertThat(((X509Certificate) before.getSession().getPeerCertificates()[0]).getSerialNumber()).isEqualTo(servedBefore);
+            // Another reload frees the contexts of the first one; the connection keeps its own, still answered.
+            assertThat(proxy.admin("POST", "/admin/reload").status()).isEqualTo(200);
+            assertThat(open.get("/after-second-reload").status()).isEqualTo(200);
+            JsonNode certificates = proxy.admin("GET", "/admin/status").json().get("certificates");
+            assertThat(certificates).hasSize(2);
+            assertThat(certificates.get(0).get("names").toString()).isEqualTo("[\"a.turnout.test\"]");
+            assertThat(certificates.get(1).get("names").toString()).isEqualTo("[\"b.turnout.test\"]");
+        }
+    }
+
+    @Test
+    void handshakesDuringReloadsAllSucceed() throws Exception {
+        start("");
+        // Each reload frees the contexts before it while new connections pick theirs: none may get a freed one.
+        CompletableFuture<Integer> handshakes = CompletableFuture.supplyAsync(() -> {
+            int done = 0;
+            try {
+                while (done < 100) {
+                    try (RawHttp client = RawHttp.over(connect(done % 2 == 0 ? "a.turnout.test" : "b.turnout.test", null, null))) {
+                        assertThat(client.get("/").status()).isEqualTo(200);
+                    }
+                    done++;
+                }
+            } catch (IOException e) {
+                throw new AssertionError("handshake " + done + " failed", e);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+            return done;
+        });
+        while (!handshakes.isDone()) {
+            assertThat(proxy.admin("POST", "/admin/reload").status()).isEqualTo(200);
+        }
+        assertThat(handshakes.get(60, TimeUnit.SECONDS)).isEqualTo(100);
+    }
+
+    @Test
+    void aReloadRefusedAfterTheCertificatesWereReadKeepsTheRunningOnesServing() throws Exception {
+        start("");
+        try (SSLSocket before = connect("a.turnout.test", null, null); RawHttp open = RawHttp.over(before)) {
+            assertThat(open.get("/").status()).isEqualTo(200);
+            assertThat(proxy.admin("POST", "/admin/switch").status()).isEqualTo(200);
+            // Valid, but without green, the active pool: refused after the certificates were read, which are then freed.
+            proxy.rewriteConfig(dir, "pools:\n  blue: { backends: [\"" + blue.address() + "\"] }\n"
+                    + "  canary: { backends: [\"" + green.address() + "\"] }\n" + tlsSection(""));
+            ProxyHarness.Admin reload = proxy.admin("POST", "/admin/reload");
+            assertThat(reload.status()).isEqualTo(422);
+            assertThat(reload.json().get("problems").get(0).asText()).startsWith("pools.green: the active pool cannot be removed");
+            assertThat(open.get("/after-refusal").status()).isEqualTo(200);
+            assertThat(peerSubject("a.turnout.test")).isEqualTo("CN=a.turnout.test");
+            assertThat(peerSubject("b.turnout.test")).isEqualTo("CN=b.turnout.test");
         }
     }
 
