@@ -120,22 +120,30 @@ public final class ServerTls {
         try {
             return read(provider, tickets, tls);
         } catch (ConfigException e) {
-            // Reloads and CertificateWatch run one at a time on the admin executor: this read and write race with no other.
-            Certificates old = serving;
-            List<Status> status = new ArrayList<>();
-            for (int i = 0; i < old.status().size(); i++) {
-                String prefix = "tls.certificates[" + i + "]";
-                List<String> own = e.problems().stream().filter(p -> p.startsWith(prefix)).toList();
-                // A problem of no serving certificate (one the reload would have added) is shown on each.
-                List<String> shown = !own.isEmpty() ? own
-                        : e.problems().stream().filter(p -> !servingIndex(p, old.status().size())).toList();
-                Status s = old.status().get(i);
-                String lastLoad = shown.isEmpty() ? "ok" : String.join("; ", shown);
-                status.add(new Status(s.names(), s.notAfter(), s.cert(), s.key(), s.leaf(), lastLoad));
-            }
-            serving = new Certificates(old.byName(), old.contexts(), List.copyOf(status));
+            showProblems(e.problems());
             throw e;
         }
+    }
+
+    /**
+     * Shows {@code problems} of a reading in the {@code lastLoad} of the certificates that go on
+     * serving: a problem named after a serving certificate on that one, any other on each.
+     */
+    public void showProblems(List<String> problems) {
+        // Reloads and CertificateWatch run one at a time on the admin executor: this read and write race with no other.
+        Certificates old = serving;
+        List<Status> status = new ArrayList<>();
+        for (int i = 0; i < old.status().size(); i++) {
+            String prefix = "tls.certificates[" + i + "]";
+            List<String> own = problems.stream().filter(p -> p.startsWith(prefix)).toList();
+            // A problem of no serving certificate (one the reload would have added) is shown on each.
+            List<String> shown = !own.isEmpty() ? own
+                    : problems.stream().filter(p -> !servingIndex(p, old.status().size())).toList();
+            Status s = old.status().get(i);
+            String lastLoad = shown.isEmpty() ? "ok" : String.join("; ", shown);
+            status.add(new Status(s.names(), s.notAfter(), s.cert(), s.key(), s.leaf(), lastLoad));
+        }
+        serving = new Certificates(old.byName(), old.contexts(), List.copyOf(status));
     }
 
     private static boolean servingIndex(String problem, int serving) {
