@@ -607,17 +607,37 @@ class TlsTest extends BlueGreenTest {
     }
 
     @Test
+    void anAbsoluteFormTargetIsRedirectedToItsOwnHost() throws Exception {
+        start("  redirectHttp: true\n  redirectPort: 8443\n");
+        try (RawHttp client = proxy.client()) {
+            // The target's authority wins over Host (RFC 9112, 3.2.2: ClientRules makes it the Host before the
+            // redirect is answered); its port is the plain listener's, not kept.
+            assertRedirected(client, "GET http://shop.example:8080/a?b HTTP/1.1\r\nHost: other.example\r\n\r\n",
+                    301, "https://shop.example:8443/a?b");
+            assertRedirected(client, "POST HTTP://[2001:db8::1]?q=1 HTTP/1.1\r\nHost: [2001:db8::1]\r\nContent-Length: 0\r\n\r\n",
+                    308, "https://[2001:db8::1]:8443/?q=1");
+        }
+        // A host that could shape the Location (user info here) is refused as in a Host header.
+        try (RawHttp client = proxy.client()) {
+            RawHttp.Response bad = client.send("GET http://evil.example@shop.example/ HTTP/1.1\r\nHost: shop.example\r\n\r\n").read(false);
+            assertThat(bad.status()).isEqualTo(400);
+        }
+    }
+
+    @Test
     void aRedirectToPort443LeavesThePortOut() throws Exception {
         start("  redirectHttp: true\n");
         try (RawHttp client = proxy.client()) {
-            RawHttp.Response get = client.send("GET /x HTTP/1.1\r\nHost: [2001:db8::1]:80\r\n\r\n").read(false);
-            assertThat(get.status()).isEqualTo(301);
-            assertThat(get.header("location")).hasValue("https://[2001:db8::1]/x");
-            client.send("HEAD /y HTTP/1.1\r\nHost: shop.example\r\n\r\n");
-            RawHttp.Response head = client.read(true);
-            assertThat(head.status()).isEqualTo(301);
-            assertThat(head.header("location")).hasValue("https://shop.example/y");
+            assertRedirected(client, "GET /x HTTP/1.1\r\nHost: [2001:db8::1]:80\r\n\r\n", 301, "https://[2001:db8::1]/x");
+            assertRedirected(client, "HEAD /y HTTP/1.1\r\nHost: shop.example\r\n\r\n", 301, "https://shop.example/y");
         }
+    }
+
+    /** Sends {@code request} and checks the redirect that answers it. */
+    private static void assertRedirected(RawHttp client, String request, int status, String location) throws IOException {
+        RawHttp.Response answer = client.send(request).read(request.startsWith("HEAD "));
+        assertThat(answer.status()).isEqualTo(status);
+        assertThat(answer.header("location")).hasValue(location);
     }
 
     private static KeyPair newKeys() throws Exception {
