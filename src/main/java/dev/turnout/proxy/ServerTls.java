@@ -41,6 +41,9 @@ public final class ServerTls {
 
     private static final Logger log = LoggerFactory.getLogger(ServerTls.class);
 
+    /** How many sessions each certificate's context caches (Netty's and the JDK's default), each for an hour at most. */
+    static final int SESSION_CACHE_SIZE = 20_480;
+
     /**
      * TLS 1.2: forward secrecy and AEAD only (what Mozilla's "intermediate" profile allows); TLS 1.3:
      * its three suites, which the JDK provider needs listed too or it would offer no 1.3 at all.
@@ -60,9 +63,6 @@ public final class ServerTls {
             ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
             ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
             ApplicationProtocolNames.HTTP_1_1);
-
-    /** How many sessions each certificate's context caches (Netty's and the JDK's default), each for an hour at most. */
-    static final int SESSION_CACHE_SIZE = 20_480;
 
     private final SslProvider provider;
     private final SessionTickets tickets;
