@@ -99,6 +99,7 @@ public final class TurnoutServer implements AutoCloseable {
                 CertificateWatch watch = new CertificateWatch(traffic);
                 server.tls = loadTls(config.tls().get());
                 watch.start(server.adminExecutor, server.tls);
+                server.tls.rotateTicketKeys(server.adminExecutor);
                 InetSocketAddress tlsListen = address(config.tls().get().listen(), "tls.listen");
                 bind("tls.listen", tlsListen, () -> {
                     server.proxy.bindTls(tlsListen, server.tls);
@@ -292,6 +293,10 @@ public final class TurnoutServer implements AutoCloseable {
         adminLoop.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         transport.close();
         workers.terminationFuture().syncUninterruptibly();
+        if (tls != null) {
+            // Last: no reload, rotation or handshake is left to use them.
+            tls.close();
+        }
     }
 
     /** A start that failed for a reason the operator can fix; its message is the one line they see. */

@@ -41,6 +41,8 @@ public final class CertificateWatch implements Runnable {
     private ServerTls tls;
     /** Touched on the admin executor only, after the constructor. */
     private List<Stamp> seen;
+    /** What the last look failed with unexpectedly, null after one that did not: logged once, not every few seconds. */
+    private String failure;
 
     /**
      * Looks at the files of the running config's {@code tls.certificates} now: made before the
@@ -58,8 +60,27 @@ public final class CertificateWatch implements Runnable {
         executor.scheduleWithFixedDelay(this, every, every, TimeUnit.MILLISECONDS);
     }
 
+    /**
+     * One look. Whatever it throws is caught: a scheduled task that throws is never run again, and
+     * the certificates would silently stop following their files.
+     */
     @Override
     public void run() {
+        try {
+            look();
+            failure = null;
+        } catch (Throwable t) {
+            String problem = "tls.certificates: looking at the files failed: " + t;
+            if (!problem.equals(failure)) {
+                // WARN as for a file that does not load: the running certificates serve on, and the next look comes as usual.
+                log.warn("looking at the certificate files failed, the running certificates stay and the watch goes on", t);
+                failure = problem;
+            }
+            tls.showProblems(List.of(problem));
+        }
+    }
+
+    private void look() {
         List<Stamp> now = stamps();
         if (now.equals(seen)) {
             return;

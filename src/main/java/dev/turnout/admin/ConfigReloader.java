@@ -92,6 +92,7 @@ public final class ConfigReloader {
         try {
             reload = traffic.reload(effective);
         } catch (IllegalArgumentException e) {
+            certificates.ifPresent(c -> tls.get().discard(c));
             log.warn("reload of {} refused, the running config stays: {}", file.get(), e.getMessage());
             return Result.refused(List.of(e.getMessage()));
         }

@@ -26,6 +26,7 @@ import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.KeyStore;
 import java.security.PrivateKey;
+import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
@@ -34,12 +35,16 @@ import java.util.Date;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509ExtendedTrustManager;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.Extension;
@@ -194,6 +199,57 @@ class TlsTest extends BlueGreenTest {
             // The connection opened before the swap keeps its session and is still answered.
             assertThat(open.get("/after-swap").status()).isEqualTo(200);
             assertThat(((X509Certificate) before.getSession().getPeerCertificates()[0]).getSerialNumber()).isEqualTo(servedBefore);
+            // Another reload frees the contexts of the first one; the connection keeps its own, still answered.
+            assertThat(proxy.admin("POST", "/admin/reload").status()).isEqualTo(200);
+            assertThat(open.get("/after-second-reload").status()).isEqualTo(200);
+            JsonNode certificates = proxy.admin("GET", "/admin/status").json().get("certificates");
+            assertThat(certificates).hasSize(2);
+            assertThat(certificates.get(0).get("names").toString()).isEqualTo("[\"a.turnout.test\"]");
+            assertThat(certificates.get(1).get("names").toString()).isEqualTo("[\"b.turnout.test\"]");
+        }
+    }
+
+    @Test
+    void handshakesDuringReloadsAllSucceed() throws Exception {
+        start("");
+        // Each reload frees the contexts before it while new connections pick theirs: none may get a freed one.
+        CompletableFuture<Integer> handshakes = CompletableFuture.supplyAsync(() -> {
+            int done = 0;
+            try {
+                while (done < 100) {
+                    try (RawHttp client = RawHttp.over(connect(done % 2 == 0 ? "a.turnout.test" : "b.turnout.test", null, null))) {
+                        assertThat(client.get("/").status()).isEqualTo(200);
+                    }
+                    done++;
+                }
+            } catch (IOException e) {
+                throw new AssertionError("handshake " + done + " failed", e);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+            return done;
+        });
+        while (!handshakes.isDone()) {
+            assertThat(proxy.admin("POST", "/admin/reload").status()).isEqualTo(200);
+        }
+        assertThat(handshakes.get(60, TimeUnit.SECONDS)).isEqualTo(100);
+    }
+
+    @Test
+    void aReloadRefusedAfterTheCertificatesWereReadKeepsTheRunningOnesServing() throws Exception {
+        start("");
+        try (SSLSocket before = connect("a.turnout.test", null, null); RawHttp open = RawHttp.over(before)) {
+            assertThat(open.get("/").status()).isEqualTo(200);
+            assertThat(proxy.admin("POST", "/admin/switch").status()).isEqualTo(200);
+            // Valid, but without green, the active pool: refused after the certificates were read, which are then freed.
+            proxy.rewriteConfig(dir, "pools:\n  blue: { backends: [\"" + blue.address() + "\"] }\n"
+                    + "  canary: { backends: [\"" + green.address() + "\"] }\n" + tlsSection(""));
+            ProxyHarness.Admin reload = proxy.admin("POST", "/admin/reload");
+            assertThat(reload.status()).isEqualTo(422);
+            assertThat(reload.json().get("problems").get(0).asText()).startsWith("pools.green: the active pool cannot be removed");
+            assertThat(open.get("/after-refusal").status()).isEqualTo(200);
+            assertThat(peerSubject("a.turnout.test")).isEqualTo("CN=a.turnout.test");
+            assertThat(peerSubject("b.turnout.test")).isEqualTo("CN=b.turnout.test");
         }
     }
 
@@ -288,6 +344,132 @@ class TlsTest extends BlueGreenTest {
         Path next = dir.resolve(link + ".next");
         Files.createSymbolicLink(next, dir.resolve(target));
         Files.move(next, dir.resolve(link), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    @Test
+    void aSecondTls12ConnectionResumesTheSessionOfTheFirst() throws Exception {
+        start("");
+        CountingTrust trust = new CountingTrust();
+        SSLContext client = resumingContext(trust);
+        byte[] first = requestOver(client, "TLSv1.2");
+        byte[] second = requestOver(client, "TLSv1.2");
+        // A resumed TLS 1.2 session keeps its id, and the server sends no certificate to check again.
+        assertThat(second).isEqualTo(first);
+        assertThat(trust.checks()).isEqualTo(1);
+    }
+
+    @Test
+    void aSecondTls13ConnectionResumesWithTheTicketOfTheFirst() throws Exception {
+        start("");
+        CountingTrust trust = new CountingTrust();
+        SSLContext client = resumingContext(trust);
+        requestOver(client, "TLSv1.3");
+        requestOver(client, "TLSv1.3");
+        // TLS 1.3 resumes only with a ticket (a pre-shared key), and a resumed handshake has no certificate to check.
+        assertThat(trust.checks()).isEqualTo(1);
+    }
+
+    @Test
+    void sessionsResumeAcrossAReloadUntilTheirCertificateIsRenewed() throws Exception {
+        start("");
+        for (String protocol : List.of("TLSv1.2", "TLSv1.3")) {
+            CountingTrust trust = new CountingTrust();
+            SSLContext client = resumingContext(trust);
+            requestOver(client, protocol);
+            // A reload builds new contexts; they decrypt the tickets and know the sessions of the ones before.
+            assertThat(proxy.admin("POST", "/admin/reload").status()).isEqualTo(200);
+            requestOver(client, protocol);
+            assertThat(trust.checks()).as(protocol).isEqualTo(1);
+        }
+        // A renewed certificate is shown in full: no session of the one before resumes with it.
+        CountingTrust trust = new CountingTrust();
+        SSLContext client = resumingContext(trust);
+        requestOver(client, "TLSv1.3");
+        writeCertificate("a", "CN=renewed.a.turnout.test", List.of(new GeneralName(GeneralName.dNSName, "a.turnout.test")));
+        assertThat(proxy.admin("POST", "/admin/reload").status()).isEqualTo(200);
+        try (SSLSocket socket = (SSLSocket) client.getSocketFactory().createSocket(https().getAddress(), https().getPort())) {
+            SSLParameters parameters = socket.getSSLParameters();
+            parameters.setServerNames(List.of(new SNIHostName("a.turnout.test")));
+            socket.setSSLParameters(parameters);
+            socket.startHandshake();
+            assertThat(((X509Certificate) socket.getSession().getPeerCertificates()[0]).getSubjectX500Principal().getName())
+                    .isEqualTo("CN=renewed.a.turnout.test");
+        }
+        assertThat(trust.checks()).isEqualTo(2);
+    }
+
+    /** Shakes hands with {@code protocol} over a new connection from {@code client}, answers one request, returns the session id. */
+    private byte[] requestOver(SSLContext client, String protocol) throws Exception {
+        try (SSLSocket socket = (SSLSocket) client.getSocketFactory().createSocket(https().getAddress(), https().getPort())) {
+            socket.setSoTimeout(20_000);
+            SSLParameters parameters = socket.getSSLParameters();
+            parameters.setServerNames(List.of(new SNIHostName("a.turnout.test")));
+            parameters.setProtocols(new String[] {protocol});
+            socket.setSSLParameters(parameters);
+            // The answer comes after any ticket the server sends, so the client has it once the answer is read.
+            try (RawHttp http = RawHttp.over(socket)) {
+                assertThat(http.get("/").status()).isEqualTo(200);
+                assertThat(socket.getSession().getProtocol()).isEqualTo(protocol);
+                return socket.getSession().getId();
+            }
+        }
+    }
+
+    private SSLContext resumingContext(CountingTrust trust) throws Exception {
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(null, new TrustManager[] {trust.wrapping((X509ExtendedTrustManager) trustTheCa.getTrustManagers()[0])}, null);
+        return context;
+    }
+
+    /** Counts the server certificates a client checks: one per full handshake, none for a resumed one. */
+    private static final class CountingTrust {
+        private final AtomicInteger checks = new AtomicInteger();
+
+        int checks() {
+            return checks.get();
+        }
+
+        X509ExtendedTrustManager wrapping(X509ExtendedTrustManager trust) {
+            return new X509ExtendedTrustManager() {
+                @Override
+                public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
+                    checks.incrementAndGet();
+                    trust.checkServerTrusted(chain, authType, socket);
+                }
+
+                @Override
+                public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
+                    checks.incrementAndGet();
+                    trust.checkServerTrusted(chain, authType, engine);
+                }
+
+                @Override
+                public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+                    checks.incrementAndGet();
+                    trust.checkServerTrusted(chain, authType);
+                }
+
+                @Override
+                public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
+                    throw new CertificateException("a client only checks servers");
+                }
+
+                @Override
+                public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
+                    throw new CertificateException("a client only checks servers");
+                }
+
+                @Override
+                public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+                    throw new CertificateException("a client only checks servers");
+                }
+
+                @Override
+                public X509Certificate[] getAcceptedIssuers() {
+                    return trust.getAcceptedIssuers();
+                }
+            };
+        }
     }
 
     @Test
@@ -437,17 +619,37 @@ class TlsTest extends BlueGreenTest {
     }
 
     @Test
+    void anAbsoluteFormTargetIsRedirectedToItsOwnHost() throws Exception {
+        start("  redirectHttp: true\n  redirectPort: 8443\n");
+        try (RawHttp client = proxy.client()) {
+            // The target's authority wins over Host (RFC 9112, 3.2.2: ClientRules makes it the Host before the
+            // redirect is answered); its port is the plain listener's, not kept.
+            assertRedirected(client, "GET http://shop.example:8080/a?b HTTP/1.1\r\nHost: other.example\r\n\r\n",
+                    301, "https://shop.example:8443/a?b");
+            assertRedirected(client, "POST HTTP://[2001:db8::1]?q=1 HTTP/1.1\r\nHost: [2001:db8::1]\r\nContent-Length: 0\r\n\r\n",
+                    308, "https://[2001:db8::1]:8443/?q=1");
+        }
+        // A host that could shape the Location (user info here) is refused as in a Host header.
+        try (RawHttp client = proxy.client()) {
+            RawHttp.Response bad = client.send("GET http://evil.example@shop.example/ HTTP/1.1\r\nHost: shop.example\r\n\r\n").read(false);
+            assertThat(bad.status()).isEqualTo(400);
+        }
+    }
+
+    @Test
     void aRedirectToPort443LeavesThePortOut() throws Exception {
         start("  redirectHttp: true\n");
         try (RawHttp client = proxy.client()) {
-            RawHttp.Response get = client.send("GET /x HTTP/1.1\r\nHost: [2001:db8::1]:80\r\n\r\n").read(false);
-            assertThat(get.status()).isEqualTo(301);
-            assertThat(get.header("location")).hasValue("https://[2001:db8::1]/x");
-            client.send("HEAD /y HTTP/1.1\r\nHost: shop.example\r\n\r\n");
-            RawHttp.Response head = client.read(true);
-            assertThat(head.status()).isEqualTo(301);
-            assertThat(head.header("location")).hasValue("https://shop.example/y");
+            assertRedirected(client, "GET /x HTTP/1.1\r\nHost: [2001:db8::1]:80\r\n\r\n", 301, "https://[2001:db8::1]/x");
+            assertRedirected(client, "HEAD /y HTTP/1.1\r\nHost: shop.example\r\n\r\n", 301, "https://shop.example/y");
         }
+    }
+
+    /** Sends {@code request} and checks the redirect that answers it. */
+    private static void assertRedirected(RawHttp client, String request, int status, String location) throws IOException {
+        RawHttp.Response answer = client.send(request).read(request.startsWith("HEAD "));
+        assertThat(answer.status()).isEqualTo(status);
+        assertThat(answer.header("location")).hasValue(location);
     }
 
     private static KeyPair newKeys() throws Exception {
