@@ -72,6 +72,19 @@ public final class TestCertificates {
         return ca;
     }
 
+    /** A client TLS context that trusts {@code ca} alone. */
+    public static javax.net.ssl.SSLContext trusting(Issued ca) throws Exception {
+        java.security.KeyStore trust = java.security.KeyStore.getInstance(java.security.KeyStore.getDefaultType());
+        trust.load(null, null);
+        trust.setCertificateEntry("ca", ca.certificate());
+        javax.net.ssl.TrustManagerFactory factory = javax.net.ssl.TrustManagerFactory.getInstance(
+                javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+        factory.init(trust);
+        javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
+        context.init(null, factory.getTrustManagers(), null);
+        return context;
+    }
+
     /** {@code certificates} in PEM, in the order given, as fullchain.pem holds them. */
     public static Path writeChain(Path file, Issued... certificates) throws Exception {
         StringBuilder pem = new StringBuilder();
