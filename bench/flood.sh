@@ -302,19 +302,8 @@ done
 # ---------------------------------------------------------------------------------------------
 # Report
 # ---------------------------------------------------------------------------------------------
-JAVA_VERSION=$(java -version 2>&1 | sed -n 1p)
-NGINX_VERSION=$("$NGINX_BIN" -v 2>&1 | sed -n 1p | sed 's/^nginx version: //')
-HAPROXY_VERSION=$("$HAPROXY_BIN" -v 2>&1 | sed -n 1p | sed 's/^HA-\?Proxy version //I; s/ - https.*//')
+machine_facts
 PYTHON_VERSION=$(python3 --version 2>&1)
-CPU_MODEL=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
-MEM_TOTAL=$(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
-GIT_REV=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
-git -C "$REPO" diff --quiet HEAD -- src pom.xml 2>/dev/null || GIT_REV+=" (with uncommitted changes in src/ or pom.xml)"
-if [[ -n ${TURNOUT_JAR:-} ]]; then
-  TURNOUT_LINE="jar \`$JAR\` (given as TURNOUT_JAR) built $(date -r "$JAR" '+%Y-%m-%d %H:%M'); repository HEAD $GIT_REV"
-else
-  TURNOUT_LINE="commit $GIT_REV, jar \`target/turnout.jar\` built $(date -r "$JAR" '+%Y-%m-%d %H:%M' 2>/dev/null || echo '?')$([[ $SKIP_BUILD == 1 ]] && echo ' (SKIP_BUILD=1: not rebuilt by this run)' || true)"
-fi
 TRANSPORT=$(grep -ho 'listening on [^ ]* ([a-z_]*)' "$RUN_DIR"/*-turnout/turnout.log 2>/dev/null | sed -n 1p | grep -o '([a-z_]*)' | tr -d '()' || true)
 NOW=$(date +%Y-%m-%d-%H%M)
 

@@ -1,6 +1,6 @@
 # Shared by bench/run.sh and bench/flood.sh: process bookkeeping, cleanup on exit, and starting
-# nginx. Sourced after the script has defined log, die, RUN_DIR (once known), NGINX_BIN and
-# NGINX_USER; the script installs the trap: trap cleanup EXIT.
+# nginx, and the machine facts of a report. Sourced after the script has defined log, die, RUN_DIR
+# (once known), NGINX_BIN and NGINX_USER; the script installs the trap: trap cleanup EXIT.
 
 PIDS=()          # every long-running process the script started (backends, proxies, load)
 declare -A NAME_OF=()
@@ -80,13 +80,31 @@ start_nginx() { # name dir conf -> pid in $STARTED_PID
   NGINX_PIDFILES+=("$dir/nginx.pid")
 }
 
-wait_http() { # name url pid ; polls up to 60 s for a 200 while pid is alive
+wait_http() { # name url pid ; polls up to 60 s for a 200 while pid is alive (https: any certificate)
   local name=$1 url=$2 pid=$3 want=200 i code
   for ((i = 0; i < 600; i++)); do
     kill -0 "$pid" 2>/dev/null || die "$name (pid $pid) exited during start-up; see the logs in $RUN_DIR"
-    code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$url" 2>/dev/null || true)
+    code=$(curl -sk -o /dev/null -m 2 -w '%{http_code}' "$url" 2>/dev/null || true)
     [[ $code == "$want" ]] && { log "$name answers ($url -> $code)"; return 0; }
     sleep 0.1
   done
   die "$name did not answer $want at $url within 60 s (last: ${code:-none}); see $RUN_DIR"
+}
+
+machine_facts() { # sets JAVA_VERSION NGINX_VERSION HAPROXY_VERSION CPU_MODEL MEM_TOTAL GIT_REV
+  # TURNOUT_LINE for a report; reads HAPROXY_BIN, REPO, JAR, TURNOUT_JAR and SKIP_BUILD.
+  # sed -n 1p, not head -1: head exits after one line, the writer of the rest dies of SIGPIPE, and
+  # pipefail with set -e turns that into the end of the script.
+  JAVA_VERSION=$(java -version 2>&1 | sed -n 1p)
+  NGINX_VERSION=$("$NGINX_BIN" -v 2>&1 | sed -n 1p | sed 's/^nginx version: //')
+  HAPROXY_VERSION=$("$HAPROXY_BIN" -v 2>&1 | sed -n 1p | sed 's/^HA-\?Proxy version //I; s/ - https.*//')
+  CPU_MODEL=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+  MEM_TOTAL=$(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
+  GIT_REV=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
+  git -C "$REPO" diff --quiet HEAD -- src pom.xml 2>/dev/null || GIT_REV+=" (with uncommitted changes in src/ or pom.xml)"
+  if [[ -n ${TURNOUT_JAR:-} ]]; then
+    TURNOUT_LINE="jar \`$JAR\` (given as TURNOUT_JAR) built $(date -r "$JAR" '+%Y-%m-%d %H:%M'); repository HEAD $GIT_REV"
+  else
+    TURNOUT_LINE="commit $GIT_REV, jar \`target/turnout.jar\` built $(date -r "$JAR" '+%Y-%m-%d %H:%M' 2>/dev/null || echo '?')$([[ $SKIP_BUILD == 1 ]] && echo ' (SKIP_BUILD=1: not rebuilt by this run)' || true)"
+  fi
 }

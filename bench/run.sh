@@ -3,6 +3,12 @@
 #
 #   sudo bench/run.sh                                  # full run (about 14 minutes with the defaults)
 #   WARMUP=2s DURATION=3s ROUNDS=1 SKIP_BUILD=1 bench/run.sh   # quick smoke run
+#   sudo bench/run.sh https                            # the HTTPS section instead (bench/https.sh)
+#   WARMUP=2s DURATION=3s ROUNDS=1 H2_HOLD=5 SKIP_BUILD=1 bench/run.sh https   # its smoke run
+#
+# Modes: plain (the default: HTTP/1.1 at 64 and 1000 connections, idle connections, flips, SSE)
+# and https (HTTP/2, HTTPS/1.1, new TLS connections and RSS with 1000 HTTP/2 connections against
+# nginx, HAProxy and Turnout terminating TLS with one certificate; see bench/https.sh).
 #
 # Environment knobs (defaults in brackets):
 #   WARMUP [20s]      wrk warm-up per proxy before the measured rounds (lets Turnout's JIT settle)
@@ -16,9 +22,14 @@
 #   SKIP_INSTALL [0]  1: never call apt-get
 #   TURNOUT_JAVA_OPTS ["-Xms96m -Xmx96m -XX:+UseParallelGC -XX:MaxDirectMemorySize=64m -XX:ReservedCodeCacheSize=48m -XX:MaxMetaspaceSize=64m"]
 #   KEEP_RESULT [1]   0: do not write bench/results/*.md (report on stdout only)
+# https mode only:
+#   H2_CONNS [1000]   HTTP/2 connections held open (h2load --rps=1) while RSS is read; H2_HOLD [15] seconds
+#   TLS_PROCS [8]     client processes of bench/tls_connect.py (new TLS connections per second)
 #
 # Needs root (apt-get, ulimit -n 65536). Binds only to 127.0.0.1: backends 18001/18002,
-# nginx 18081, HAProxy 18082, Turnout 18083 (admin 19083). Everything it starts is stopped on exit.
+# nginx 18081, HAProxy 18082, Turnout 18083 (admin 19083); https mode: backends 18401/18402,
+# nginx 18451 (redirect 18481), HAProxy 18452, Turnout 18453 (redirect 18483, admin 19483).
+# Everything it starts is stopped on exit.
 set -euo pipefail
 
 WARMUP=${WARMUP:-20s}
@@ -34,6 +45,10 @@ SKIP_BUILD=${SKIP_BUILD:-0}
 SKIP_INSTALL=${SKIP_INSTALL:-0}
 KEEP_RESULT=${KEEP_RESULT:-1}
 TURNOUT_JAVA_OPTS=${TURNOUT_JAVA_OPTS:-"-Xms96m -Xmx96m -XX:+UseParallelGC -XX:MaxDirectMemorySize=64m -XX:ReservedCodeCacheSize=48m -XX:MaxMetaspaceSize=64m"}
+H2_CONNS=${H2_CONNS:-1000}
+H2_HOLD=${H2_HOLD:-15}
+TLS_PROCS=${TLS_PROCS:-8}
+MODE=${1:-plain}
 
 HOST=127.0.0.1
 PORT_BLUE=18001
@@ -42,6 +57,12 @@ PORT_NGINX=18081
 PORT_HAPROXY=18082
 PORT_TURNOUT=18083
 PORT_ADMIN=19083
+if [[ ${1:-plain} == https ]]; then  # ports of its own, so that it can run beside a plain run
+  PORT_BLUE=18401 PORT_GREEN=18402 PORT_NGINX=18481 PORT_HAPROXY=18482 PORT_TURNOUT=18483 PORT_ADMIN=19483
+fi
+PORT_NGINX_TLS=18451     # https mode: nginx's and Turnout's plain ports only redirect to these
+PORT_HAPROXY_TLS=18452
+PORT_TURNOUT_TLS=18453
 BENCH_TMP=/tmp/turnout-bench
 
 log() { printf '[bench %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
@@ -52,7 +73,11 @@ REPO=$(cd "$SCRIPT_DIR/.." && pwd)
 cd "$REPO"
 [[ -f pom.xml ]] || die "cannot find the repository root (no pom.xml in $REPO)"
 
+[[ $MODE =~ ^(plain|https)$ ]] || die "unknown mode '$MODE' (plain or https)"
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a whole number >= 1 (got '$ROUNDS')"
+for v in H2_CONNS H2_HOLD TLS_PROCS; do
+  [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a whole number >= 1 (got '${!v}')"
+done
 for v in WARMUP DURATION FLIP_DURATION; do
   [[ ${!v} =~ ^[0-9]+[smh]?$ ]] || die "$v must look like 15s, 2m or 30 (got '${!v}')"
 done
@@ -70,14 +95,17 @@ trap 'log "interrupted"; exit 130' INT TERM
 # ---------------------------------------------------------------------------------------------
 [[ $(id -u) -eq 0 ]] || die "run as root (it installs packages with apt-get and raises ulimit -n)"
 
+NEED=(nginx haproxy wrk curl python3)         # commands, and the packages that bring them
+PACKAGES=(nginx haproxy wrk curl python3)
+[[ $MODE == https ]] && NEED+=(h2load openssl ss) PACKAGES+=(nghttp2-client openssl iproute2)
 missing=()
-for c in nginx haproxy wrk curl python3; do
+for c in "${NEED[@]}"; do
   command -v "$c" >/dev/null 2>&1 || missing+=("$c")
 done
 if ((${#missing[@]})); then
   [[ $SKIP_INSTALL == 1 ]] && die "missing: ${missing[*]} (and SKIP_INSTALL=1)"
   command -v apt-get >/dev/null 2>&1 || die "missing: ${missing[*]}, and no apt-get to install them"
-  log "installing nginx haproxy wrk curl python3 (missing: ${missing[*]})"
+  log "installing ${PACKAGES[*]} (missing: ${missing[*]})"
   # Keep the packages' init scripts from starting system nginx/haproxy on port 80
   created_policy=0
   if [[ ! -e /usr/sbin/policy-rc.d ]]; then
@@ -87,10 +115,10 @@ if ((${#missing[@]})); then
   fi
   export DEBIAN_FRONTEND=noninteractive
   apt_rc=0
-  { apt-get update -q && apt-get install -y -q nginx haproxy wrk curl python3; } >&2 || apt_rc=$?
+  { apt-get update -q && apt-get install -y -q "${PACKAGES[@]}"; } >&2 || apt_rc=$?
   ((created_policy)) && rm -f /usr/sbin/policy-rc.d
   ((apt_rc == 0)) || die "apt-get failed (exit $apt_rc)"
-  for c in nginx haproxy wrk curl python3; do
+  for c in "${NEED[@]}"; do
     command -v "$c" >/dev/null 2>&1 || die "$c is still missing after apt-get install"
   done
 fi
@@ -124,7 +152,9 @@ if [[ $(ulimit -n) != unlimited && $(ulimit -n) -lt 65536 ]]; then
 fi
 log "ulimit -n $(ulimit -n)"
 
-for p in $PORT_BLUE $PORT_GREEN $PORT_NGINX $PORT_HAPROXY $PORT_TURNOUT $PORT_ADMIN; do
+PORTS=($PORT_BLUE $PORT_GREEN $PORT_NGINX $PORT_HAPROXY $PORT_TURNOUT $PORT_ADMIN)
+[[ $MODE == https ]] && PORTS+=($PORT_NGINX_TLS $PORT_HAPROXY_TLS $PORT_TURNOUT_TLS)
+for p in "${PORTS[@]}"; do
   port_in_use "$p" && die "port $HOST:$p is already in use (a leftover run? check: ss -ltnp 'sport = :$p')"
 done
 
@@ -179,21 +209,27 @@ start_backend green $PORT_GREEN "$BODY_GREEN"; GREEN_DIR=$BACKEND_DIR; GREEN_PID
 wait_http "backend blue" "http://$HOST:$PORT_BLUE/health" "$BLUE_PID"
 wait_http "backend green" "http://$HOST:$PORT_GREEN/health" "$GREEN_PID"
 
-# nginx as the proxy: the classic blue/green setup with an upstream include
-NGINX_DIR=$(mktemp -d "$RUN_DIR/nginx.XXXX")
-chmod 755 "$NGINX_DIR"
-mkdir -p "$NGINX_DIR/tmp"
-cat >"$NGINX_DIR/upstream.conf" <<EOF
+# The proxies' configs, shared by the plain and the https mode. The https mode adds TLS to the
+# same proxying: nginx's location block, HAProxy's global/defaults/backend and Turnout's pools.
+new_nginx_proxy() { # server-blocks -> NGINX_DIR: a new directory with nginx.conf, upstream.conf, tmp/
+  NGINX_DIR=$(mktemp -d "$RUN_DIR/nginx.XXXX")
+  chmod 755 "$NGINX_DIR"
+  mkdir -p "$NGINX_DIR/tmp"
+  cat >"$NGINX_DIR/upstream.conf" <<EOF
 upstream app {
     server $HOST:$PORT_BLUE;
     keepalive 32;
 }
 EOF
-cat >"$NGINX_DIR/nginx.conf" <<EOF
+  cat >"$NGINX_DIR/nginx.conf" <<EOF
 $(nginx_preamble "$NGINX_DIR" auto)
     include $NGINX_DIR/upstream.conf;
-    server {
-        listen $HOST:$PORT_NGINX;
+$1
+}
+EOF
+}
+nginx_proxy_location() { # -> the location block of every proxying nginx server
+  cat <<EOF
         location / {
             proxy_pass http://app;
             proxy_http_version 1.1;
@@ -204,26 +240,23 @@ $(nginx_preamble "$NGINX_DIR" auto)
             proxy_set_header X-Forwarded-Proto \$scheme;
             proxy_buffering off;
         }
-    }
-}
 EOF
-log "starting nginx proxy ($PORT_NGINX)"
-start_nginx proxy "$NGINX_DIR" "$NGINX_DIR/nginx.conf"
-NGINX_PID=${PIDS[-1]}
+}
 
-# HAProxy
-HAPROXY_DIR=$(mktemp -d "$RUN_DIR/haproxy.XXXX")
 NCPU=$(nproc)
 # maxconn 20000 needs about 40,000 descriptors; HAProxy refuses to start when it cannot raise
 # its limit that far (strict-limits is on by default), so relax that on a machine capped lower.
 HAPROXY_LIMITS=""
 [[ -n $NOFILE_NOTE ]] && HAPROXY_LIMITS="    no strict-limits   # ulimit -n is only $(ulimit -n) here"
-cat >"$HAPROXY_DIR/haproxy.cfg" <<EOF
+start_haproxy() { # dir port bind-options global-lines -> HAPROXY_PID
+  local dir=$1 port=$2 bind_opts=$3 global_extra=$4
+  cat >"$dir/haproxy.cfg" <<EOF
 global
     maxconn 20000
     nbthread $NCPU
-    pidfile $HAPROXY_DIR/haproxy.pid
+    pidfile $dir/haproxy.pid
 $HAPROXY_LIMITS
+$global_extra
 
 defaults
     mode http
@@ -235,22 +268,23 @@ defaults
     maxconn 20000
 
 frontend fe
-    bind $HOST:$PORT_HAPROXY
+    bind $HOST:$port$bind_opts
     default_backend be
 
 backend be
     server blue $HOST:$PORT_BLUE
 EOF
-"$HAPROXY_BIN" -c -q -f "$HAPROXY_DIR/haproxy.cfg" >"$HAPROXY_DIR/configtest.log" 2>&1 ||
-  die "HAProxy config test failed: $(cat "$HAPROXY_DIR/configtest.log")"
-log "starting HAProxy ($PORT_HAPROXY, nbthread $NCPU)"
-"$HAPROXY_BIN" -db -f "$HAPROXY_DIR/haproxy.cfg" >"$HAPROXY_DIR/haproxy.log" 2>&1 &
-HAPROXY_PID=$!
-track "$HAPROXY_PID" haproxy
+  "$HAPROXY_BIN" -c -q -f "$dir/haproxy.cfg" >"$dir/configtest.log" 2>&1 ||
+    die "HAProxy config test failed: $(cat "$dir/configtest.log")"
+  log "starting HAProxy ($port, nbthread $NCPU)"
+  "$HAPROXY_BIN" -db -f "$dir/haproxy.cfg" >"$dir/haproxy.log" 2>&1 &
+  HAPROXY_PID=$!
+  track "$HAPROXY_PID" haproxy
+}
 
-# Turnout
-TURNOUT_DIR=$(mktemp -d "$RUN_DIR/turnout.XXXX")
-cat >"$TURNOUT_DIR/proxy.yaml" <<EOF
+start_turnout() { # dir yaml-lines-to-append -> TURNOUT_PID; started as the README says
+  local dir=$1 extra=$2
+  cat >"$dir/proxy.yaml" <<EOF
 listen: $HOST:$PORT_TURNOUT
 admin:
   listen: $HOST:$PORT_ADMIN
@@ -259,7 +293,7 @@ pools:
   green: { backends: ["$HOST:$PORT_GREEN"] }
 active: blue
 state:
-  file: $TURNOUT_DIR/turnout-state.json
+  file: $dir/turnout-state.json
 health:
   path: /health
 # Like HAProxy's "http-reuse always", keep enough idle backend connections for every client
@@ -268,19 +302,16 @@ health:
 upstream:
   keepalive: { maxIdlePerBackend: 1024 }
 limits: { maxConnections: 20000 }
+$extra
 EOF
-java -jar "$JAR" check --config "$TURNOUT_DIR/proxy.yaml" >"$TURNOUT_DIR/check.log" 2>&1 ||
-  die "turnout check failed (an old jar? rebuild without SKIP_BUILD): $(cat "$TURNOUT_DIR/check.log")"
-log "starting Turnout ($PORT_TURNOUT, admin $PORT_ADMIN): java $TURNOUT_JAVA_OPTS -jar target/turnout.jar"
-# shellcheck disable=SC2086  # TURNOUT_JAVA_OPTS is a list of options
-java $TURNOUT_JAVA_OPTS -jar "$JAR" --config "$TURNOUT_DIR/proxy.yaml" >"$TURNOUT_DIR/turnout.log" 2>&1 &
-TURNOUT_PID=$!
-track "$TURNOUT_PID" turnout
-
-wait_http nginx "http://$HOST:$PORT_NGINX/" "$NGINX_PID"
-wait_http HAProxy "http://$HOST:$PORT_HAPROXY/" "$HAPROXY_PID"
-wait_http Turnout "http://$HOST:$PORT_TURNOUT/" "$TURNOUT_PID"
-wait_http "Turnout admin" "http://$HOST:$PORT_ADMIN/admin/status" "$TURNOUT_PID"
+  java -jar "$JAR" check --config "$dir/proxy.yaml" >"$dir/check.log" 2>&1 ||
+    die "turnout check failed (an old jar? rebuild without SKIP_BUILD): $(cat "$dir/check.log")"
+  log "starting Turnout ($PORT_TURNOUT, admin $PORT_ADMIN): java $TURNOUT_JAVA_OPTS -jar target/turnout.jar"
+  # shellcheck disable=SC2086  # TURNOUT_JAVA_OPTS is a list of options
+  java $TURNOUT_JAVA_OPTS -jar "$JAR" --config "$dir/proxy.yaml" >"$dir/turnout.log" 2>&1 &
+  TURNOUT_PID=$!
+  track "$TURNOUT_PID" turnout
+}
 
 # ---------------------------------------------------------------------------------------------
 # Helpers: targets, RSS, wrk parsing
@@ -352,6 +383,68 @@ run_wrk() { # out-file wrk-args...
   wrk "$@" >"$out" 2>&1 || log "wrk exited non-zero ($*); see $out"
 }
 
+fmt() { awk -v v="$1" -v d="${2:-2}" 'BEGIN { if (v == "nan" || v == "") print "n/a"; else printf "%.*f", d, v }'; }
+sum() { awk '{ s += $1 } END { printf "%d", s }'; }
+max() { sort -g | tail -1; }
+col() { # conns target column(4=rps 5=p50 6=p99 7=err 8=rss 9=cpu; https mode: its own layout) -> values, one per line
+  awk -F'\t' -v c="$1" -v t="$2" -v k="$3" '$1 == c && $2 == t { print $k }' "$RESULTS"
+}
+ratio_median() { # conns numerator-target denominator-target column
+  awk -F'\t' -v c="$1" -v a="$2" -v b="$3" -v k="$4" '
+    $1 == c && $2 == a { x[$3] = $k }
+    $1 == c && $2 == b { y[$3] = $k }
+    END { for (r in x) if ((r in y) && y[r] > 0) printf "%.3f\n", x[r] / y[r] }' "$RESULTS" | median
+}
+per_round_ratios() { # same args -> "0.91, 0.95, 0.93" in round order
+  awk -F'\t' -v c="$1" -v a="$2" -v b="$3" -v k="$4" '
+    $1 == c && $2 == a { x[$3] = $k }
+    $1 == c && $2 == b { y[$3] = $k }
+    END { n = 0; for (r = 1; r in x; r++) if ((r in y) && y[r] > 0) { s = s (n++ ? ", " : "") sprintf("%.2f", x[r] / y[r]) } print s }' "$RESULTS"
+}
+
+report_machine() { # -> the "## Machine" section of a report (TURNOUT_DIR: the running Turnout's)
+  local JAVA_VERSION NGINX_VERSION HAPROXY_VERSION WRK_VERSION CPU_MODEL MEM_TOTAL GIT_REV TURNOUT_LINE
+  machine_facts
+  WRK_VERSION=$(wrk -v 2>&1 | sed -n 1p | sed 's/ *Copyright.*//' || true)
+  echo "## Machine"
+  echo
+  echo "- CPU: $(nproc) cores, ${CPU_MODEL:-unknown model}"
+  echo "- RAM: $MEM_TOTAL; kernel $(uname -r)"
+  echo "- Java: $JAVA_VERSION"
+  echo "- nginx: $NGINX_VERSION; HAProxy: $HAPROXY_VERSION; wrk: $WRK_VERSION"
+  echo "- Turnout: $TURNOUT_LINE; socket transport: $(grep -o 'listening on [^ ]* ([a-z_]*)' "$TURNOUT_DIR/turnout.log" | grep -o '([a-z_]*)' | tr -d '()' || echo unknown)"
+  echo "- load average at the start: $LOAD_START; at the end: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews the numbers)"
+}
+
+if [[ $MODE == https ]]; then
+  # shellcheck source=bench/https.sh
+  source "$SCRIPT_DIR/https.sh"
+  exit 0
+fi
+
+# ---------------------------------------------------------------------------------------------
+# Plain mode: the proxies over HTTP/1.1
+# ---------------------------------------------------------------------------------------------
+# nginx as the proxy: the classic blue/green setup with an upstream include (the flips edit it)
+new_nginx_proxy "    server {
+        listen $HOST:$PORT_NGINX;
+$(nginx_proxy_location)
+    }"
+log "starting nginx proxy ($PORT_NGINX)"
+start_nginx proxy "$NGINX_DIR" "$NGINX_DIR/nginx.conf"
+NGINX_PID=${PIDS[-1]}
+
+HAPROXY_DIR=$(mktemp -d "$RUN_DIR/haproxy.XXXX")
+start_haproxy "$HAPROXY_DIR" "$PORT_HAPROXY" "" ""
+
+TURNOUT_DIR=$(mktemp -d "$RUN_DIR/turnout.XXXX")
+start_turnout "$TURNOUT_DIR" ""
+
+wait_http nginx "http://$HOST:$PORT_NGINX/" "$NGINX_PID"
+wait_http HAProxy "http://$HOST:$PORT_HAPROXY/" "$HAPROXY_PID"
+wait_http Turnout "http://$HOST:$PORT_TURNOUT/" "$TURNOUT_PID"
+wait_http "Turnout admin" "http://$HOST:$PORT_ADMIN/admin/status" "$TURNOUT_PID"
+
 # ---------------------------------------------------------------------------------------------
 # Sanity: every proxy passes the backend's answer through unchanged
 # ---------------------------------------------------------------------------------------------
@@ -396,22 +489,6 @@ for ((r = 1; r <= ROUNDS; r++)); do
     done
   done
 done
-
-col() { # conns target column(4=rps 5=p50 6=p99 7=err 8=rss 9=cpu) -> values, one per line
-  awk -F'\t' -v c="$1" -v t="$2" -v k="$3" '$1 == c && $2 == t { print $k }' "$RESULTS"
-}
-ratio_median() { # conns numerator-target denominator-target column
-  awk -F'\t' -v c="$1" -v a="$2" -v b="$3" -v k="$4" '
-    $1 == c && $2 == a { x[$3] = $k }
-    $1 == c && $2 == b { y[$3] = $k }
-    END { for (r in x) if ((r in y) && y[r] > 0) printf "%.3f\n", x[r] / y[r] }' "$RESULTS" | median
-}
-per_round_ratios() { # same args -> "0.91, 0.95, 0.93" in round order
-  awk -F'\t' -v c="$1" -v a="$2" -v b="$3" -v k="$4" '
-    $1 == c && $2 == a { x[$3] = $k }
-    $1 == c && $2 == b { y[$3] = $k }
-    END { n = 0; for (r = 1; r in x; r++) if ((r in y) && y[r] > 0) { s = s (n++ ? ", " : "") sprintf("%.2f", x[r] / y[r]) } print s }' "$RESULTS"
-}
 
 # ---------------------------------------------------------------------------------------------
 # 10,000 idle keep-alive connections
@@ -497,10 +574,6 @@ sse_ct=$(curl -s -o /dev/null -D - "http://$HOST:$PORT_TURNOUT/sse" | tr -d '\r'
 # Report
 # ---------------------------------------------------------------------------------------------
 TURNOUT_WARN=$(grep -cE ' (WARN|ERROR) ' "$TURNOUT_DIR/turnout.log" || true)
-fmt() { awk -v v="$1" -v d="${2:-2}" 'BEGIN { if (v == "nan" || v == "") print "n/a"; else printf "%.*f", d, v }'; }
-sum() { awk '{ s += $1 } END { printf "%d", s }'; }
-max() { sort -g | tail -1; }
-
 table() { # conns
   local c=$1 t
   echo "| Target | req/s (median) | p50 ms | p99 ms | errors (sum) | RSS MB (max) | CPU µs/request (median) |"
@@ -523,33 +596,13 @@ ratios() { # conns
   echo "- Turnout/nginx CPU per request: **$(fmt "$(ratio_median "$c" turnout nginx 9)")** (per round: $(per_round_ratios "$c" turnout nginx 9); below 1 is cheaper)"
 }
 
-JAVA_VERSION=$(java -version 2>&1 | head -1)
-NGINX_VERSION=$("$NGINX_BIN" -v 2>&1 | head -1 | sed 's/^nginx version: //')
-HAPROXY_VERSION=$("$HAPROXY_BIN" -v 2>&1 | head -1 | sed 's/^HA-\?Proxy version //I; s/ - https.*//')
-WRK_VERSION=$(wrk -v 2>&1 | head -1 | sed 's/ *Copyright.*//' || true)
-CPU_MODEL=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
-MEM_TOTAL=$(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
-GIT_REV=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
-git -C "$REPO" diff --quiet HEAD -- src pom.xml 2>/dev/null || GIT_REV+=" (with uncommitted changes in src/ or pom.xml)"
-if [[ -n ${TURNOUT_JAR:-} ]]; then
-  TURNOUT_LINE="jar \`$JAR\` (given as TURNOUT_JAR) built $(date -r "$JAR" '+%Y-%m-%d %H:%M'); repository HEAD $GIT_REV"
-else
-  TURNOUT_LINE="commit $GIT_REV, jar \`target/turnout.jar\` built $(date -r "$JAR" '+%Y-%m-%d %H:%M')$([[ $SKIP_BUILD == 1 ]] && echo ' (SKIP_BUILD=1: not rebuilt by this run)' || true)"
-fi
 NOW=$(date +%Y-%m-%d-%H%M)
 
 REPORT=$RUN_DIR/report.md
 {
   echo "# Turnout benchmark, $(date '+%Y-%m-%d %H:%M %Z')"
   echo
-  echo "## Machine"
-  echo
-  echo "- CPU: $(nproc) cores, ${CPU_MODEL:-unknown model}"
-  echo "- RAM: $MEM_TOTAL; kernel $(uname -r)"
-  echo "- Java: $JAVA_VERSION"
-  echo "- nginx: $NGINX_VERSION; HAProxy: $HAPROXY_VERSION; wrk: $WRK_VERSION"
-  echo "- Turnout: $TURNOUT_LINE; socket transport: $(grep -o 'listening on [^ ]* ([a-z_]*)' "$TURNOUT_DIR/turnout.log" | grep -o '([a-z_]*)' | tr -d '()' || echo unknown)"
-  echo "- load average at the start: $LOAD_START; at the end: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews the numbers)"
+  report_machine
   echo
   echo "## Settings"
   echo
