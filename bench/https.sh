@@ -308,9 +308,8 @@ NOW=$(date +%Y-%m-%d-%H%M)
     echo
   done
   echo "wrk with \`Connection: close\` opens a new connection for every request, but offers the previous"
-  echo "TLS session again, so servers that resume (nginx and HAProxy with TLS 1.3 tickets) do an"
-  echo "abbreviated handshake; Turnout with OpenSSL issues no tickets yet, so its TLS 1.3 clients do a"
-  echo "full one. The handshake target is judged on the full-handshake test."
+  echo "TLS session again, so all three (each issues TLS 1.3 session tickets) do an abbreviated"
+  echo "handshake where the client resumes. The handshake target is judged on the full-handshake test."
   echo
   echo "## RSS with $H2_CONNS HTTP/2 connections open (h2load -t2 -c$H2_CONNS -m1 --rps=1 -D $H2_HOLD)"
   echo

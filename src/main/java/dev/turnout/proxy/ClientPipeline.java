@@ -61,7 +61,7 @@ final class ClientPipeline {
                         .initialWindowSize(http2.initialWindowSize())
                         .maxHeaderListSize(http2.maxHeaderListSize()))
                 .validateHeaders(true)
-                .frameLogger(context.http2Abuse().watcher(guard.clientIp()))
+                .frameLogger(new Http2FrameWatch(guard, context.http2Abuse()))
                 .decoderEnforceMaxRstFramesPerWindow(RESETS_PER_WINDOW, RESET_WINDOW_SECONDS)
                 .encoderEnforceMaxRstFramesPerWindow(RESETS_PER_WINDOW, RESET_WINDOW_SECONDS)
                 .encoderEnforceMaxQueuedControlFrames(MAX_QUEUED_CONTROL_FRAMES)

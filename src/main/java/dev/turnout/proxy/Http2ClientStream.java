@@ -4,6 +4,7 @@ import dev.turnout.routing.RoutingSnapshot;
 import dev.turnout.upstream.ResponseHead;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
@@ -12,6 +13,7 @@ import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -21,6 +23,7 @@ import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2FrameStreamException;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2ResetFrame;
@@ -29,6 +32,8 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One HTTP/2 stream, as the client of one exchange: the handler of a stream channel of
@@ -44,6 +49,8 @@ import java.util.concurrent.TimeUnit;
  */
 final class Http2ClientStream extends ChannelInboundHandlerAdapter implements ClientStream {
 
+    private static final Logger log = LoggerFactory.getLogger(Http2ClientStream.class);
+
     private static final AsciiString STRICT_TRANSPORT_SECURITY = AsciiString.cached("strict-transport-security");
 
     private final ProxyContext context;
@@ -55,6 +62,8 @@ final class Http2ClientStream extends ChannelInboundHandlerAdapter implements Cl
     private boolean started;
     /** The client ended its side of the stream. */
     private boolean requestEnded;
+    /** A HEAD request, whose answers, Turnout's own too, carry no body. */
+    private boolean headRequest;
     /** The final head, held until the first body part, a flush or the end, so a bodyless answer is one frame. */
     private Http2Headers pendingHead;
     private ScheduledFuture<?> clock;
@@ -92,15 +101,24 @@ final class Http2ClientStream extends ChannelInboundHandlerAdapter implements Cl
                 exchange.onClientContent(data.isEndStream() ? new DefaultLastHttpContent(data.content()) : new DefaultHttpContent(data.content()));
             }
         } else {
-            if (msg instanceof Http2ResetFrame) {
-                // The client cancelled the stream: whatever the backend is doing for it stops.
-                endExchange();
-            }
             ReferenceCountUtil.release(msg);
         }
     }
 
+    /** The multiplexer hands a client's RST_STREAM over as an event, not a read: it must not wait behind queued frames. */
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+        if (event instanceof Http2ResetFrame) {
+            // The client cancelled the stream: whatever the backend is doing for it stops.
+            endExchange();
+            stopClock();
+            drain();
+        }
+        ctx.fireUserEventTriggered(event);
+    }
+
     private void begin(Http2Headers fields, boolean endStream) {
+        headRequest = HttpMethod.HEAD.asciiName().contentEquals(fields.method());
         HttpRequest request;
         try {
             request = Http2Requests.toHttp1(fields, endStream);
@@ -123,6 +141,9 @@ final class Http2ClientStream extends ChannelInboundHandlerAdapter implements Cl
         exchange.start();
         if (endStream && exchange != null) {
             exchange.onClientContent(LastHttpContent.EMPTY_LAST_CONTENT);
+        } else if (!HttpUtil.isTransferEncodingChunked(request) && HttpUtil.getContentLength(request, 0L) == 0) {
+            // Bodyless, but its end comes in a frame of its own (an empty DATA frame): read it, as nobody else will.
+            ctx.read();
         }
     }
 
@@ -165,9 +186,10 @@ final class Http2ClientStream extends ChannelInboundHandlerAdapter implements Cl
         return fields;
     }
 
-    private void writePendingHead(boolean endStream) {
-        ctx.write(new DefaultHttp2HeadersFrame(pendingHead, endStream));
+    private ChannelFuture writePendingHead(boolean endStream) {
+        Http2Headers head = pendingHead;
         pendingHead = null;
+        return ctx.write(new DefaultHttp2HeadersFrame(head, endStream));
     }
 
     @Override
@@ -181,12 +203,9 @@ final class Http2ClientStream extends ChannelInboundHandlerAdapter implements Cl
     @Override
     public void end(HttpHeaders trailers) {
         exchange = null;
+        ChannelFuture last;
         if (trailers.isEmpty()) {
-            if (pendingHead != null) {
-                writePendingHead(true);
-            } else {
-                ctx.write(new DefaultHttp2DataFrame(true));
-            }
+            last = pendingHead != null ? writePendingHead(true) : ctx.write(new DefaultHttp2DataFrame(true));
         } else {
             if (pendingHead != null) {
                 writePendingHead(false);
@@ -195,9 +214,9 @@ final class Http2ClientStream extends ChannelInboundHandlerAdapter implements Cl
             for (Map.Entry<String, String> field : trailers) {
                 fields.add(field.getKey(), field.getValue());
             }
-            ctx.write(new DefaultHttp2HeadersFrame(fields, true));
+            last = ctx.write(new DefaultHttp2HeadersFrame(fields, true));
         }
-        answered();
+        answered(last);
     }
 
     @Override
@@ -212,30 +231,52 @@ final class Http2ClientStream extends ChannelInboundHandlerAdapter implements Cl
             if (listener.hsts() != null) {
                 fields.set(STRICT_TRANSPORT_SECURITY, listener.hsts());
             }
-            ctx.write(new DefaultHttp2HeadersFrame(fields, false));
-            ctx.write(new DefaultHttp2DataFrame(response.content().retain(), true));
+            ChannelFuture last;
+            if (headRequest) {
+                last = ctx.write(new DefaultHttp2HeadersFrame(fields, true));
+            } else {
+                ctx.write(new DefaultHttp2HeadersFrame(fields, false));
+                last = ctx.write(new DefaultHttp2DataFrame(response.content().retain(), true));
+            }
+            answered(last);
         } finally {
             response.release();
         }
-        answered();
     }
 
     /**
-     * The answer is all out. A client still sending its body is told with RST_STREAM NO_ERROR to
-     * stop (RFC 9113, 8.1), which also gives its stream back at once.
+     * The answer is written up to {@code last}, its final frame. What the client still sends is read
+     * and dropped (the stream channel closes once both sides ended); a client still sending its
+     * body when the answer is out is told with RST_STREAM NO_ERROR to stop (RFC 9113, 8.1). The
+     * reset waits for the final frame: DATA waits in the flow controller, a reset would overtake it.
      */
-    private void answered() {
-        if (!requestEnded) {
-            ctx.write(new DefaultHttp2ResetFrame(Http2Error.NO_ERROR));
-        }
-        ctx.flush();
+    private void answered(ChannelFuture last) {
         stopClock();
+        drain();
+        ctx.flush();
+        if (!requestEnded) {
+            last.addListener(written -> {
+                if (!requestEnded && ctx.channel().isActive()) {
+                    ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.NO_ERROR));
+                }
+            });
+        }
     }
 
+    /** Reads, and drops, whatever the client still sends; the frames then give their window back, and the stream channel closes at its end. */
+    private void drain() {
+        ctx.channel().config().setAutoRead(true);
+    }
+
+    /**
+     * CANCEL rather than INTERNAL_ERROR: the client sees the stream fail either way, and Netty counts
+     * every other code against the resets a connection may send (CVE-2025-55163), so a backend that
+     * fails many answers on one connection would otherwise end it.
+     */
     @Override
     public void abort() {
         exchange = null;
-        reset(Http2Error.INTERNAL_ERROR);
+        reset(Http2Error.CANCEL);
     }
 
     @Override
@@ -249,6 +290,7 @@ final class Http2ClientStream extends ChannelInboundHandlerAdapter implements Cl
         pendingHead = null;
         ctx.writeAndFlush(new DefaultHttp2ResetFrame(error));
         stopClock();
+        drain();
     }
 
     @Override
@@ -323,8 +365,11 @@ final class Http2ClientStream extends ChannelInboundHandlerAdapter implements Cl
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        // A stream error (a malformed frame, a flow-control violation) ends this stream only; the codec
-        // has sent its RST_STREAM, and the connection guard counts what it says.
+        // A stream error (a malformed frame, a flow-control violation) ends this stream only, and the
+        // codec has sent its RST_STREAM; anything else is a bug of ours.
+        if (!(cause instanceof Http2FrameStreamException) && !ClientFailures.routine(cause)) {
+            log.error("unexpected failure on an HTTP/2 stream from {}", connection.clientIp(), cause);
+        }
         endExchange();
         ctx.close();
     }

@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The clock and the ending of one HTTP/2 connection; it sits between the frame codec and the
- * stream multiplexer, so it sees every frame the codec reads. A new connection must open its first
+ * stream multiplexer, and hears of every frame the codec reads from {@link Http2FrameWatch}. A new connection must open its first
  * stream within {@code limits.headerTimeout}; a connection with no open stream closes after
  * {@code limits.idleTimeout}; a frame begun (a header block split over CONTINUATION frames, a DATA
  * frame) must be complete within {@code limits.headerTimeout}, as nginx times a frame it has
@@ -73,10 +73,9 @@ final class Http2ConnectionGuard extends ChannelInboundHandlerAdapter {
         }
     }
 
-    @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    /** The codec read a whole frame (told by {@link Http2FrameWatch}, which hears every one). */
+    void frameRead() {
         frameRead = true;
-        ctx.fireChannelRead(msg);
     }
 
     @Override

@@ -4,7 +4,9 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.http2.Http2CodecUtil;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * On the plain listener with {@code http2.cleartext}: a connection that begins with the HTTP/2
@@ -17,15 +19,28 @@ final class PriorKnowledge extends ByteToMessageDecoder {
     private static final ByteBuf PREFACE = Http2CodecUtil.connectionPrefaceBuf();
 
     private final ClientPipeline pipelines;
+    private final ProxyContext context;
+    private ScheduledFuture<?> timeout;
 
-    PriorKnowledge(ClientPipeline pipelines) {
+    PriorKnowledge(ClientPipeline pipelines, ProxyContext context) {
         this.pipelines = pipelines;
+        this.context = context;
+    }
+
+    /** A client that does not say which protocol within {@code limits.headerTimeout} is closed, as one that sends no request head. */
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) throws Exception {
+        long nanos = context.traffic().current().config().limits().headerTimeout().toNanos();
+        timeout = ctx.executor().schedule(() -> ctx.close(), nanos, TimeUnit.NANOSECONDS);
+        ctx.read();
+        super.channelActive(ctx);
     }
 
     @Override
-    public void channelActive(ChannelHandlerContext ctx) throws Exception {
-        ctx.read();
-        super.channelActive(ctx);
+    protected void handlerRemoved0(ChannelHandlerContext ctx) {
+        if (timeout != null) {
+            timeout.cancel(false);
+        }
     }
 
     @Override

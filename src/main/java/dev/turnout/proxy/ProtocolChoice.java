@@ -5,6 +5,8 @@ import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * On the HTTPS listener: once the handshake is done, the protocol ALPN chose (h2 or http/1.1;
@@ -12,6 +14,8 @@ import java.util.concurrent.TimeUnit;
  * handshake within {@code limits.headerTimeout} is closed: it could not read an answer anyway.
  */
 final class ProtocolChoice extends ApplicationProtocolNegotiationHandler {
+
+    private static final Logger log = LoggerFactory.getLogger(ProtocolChoice.class);
 
     private final ClientPipeline pipelines;
     private final ProxyContext context;
@@ -45,6 +49,15 @@ final class ProtocolChoice extends ApplicationProtocolNegotiationHandler {
     /** A failed handshake is the client's business (an old protocol, no common cipher, not TLS): it is only closed. */
     @Override
     protected void handshakeFailure(ChannelHandlerContext ctx, Throwable cause) {
+        ctx.close();
+    }
+
+    /** A client that resets its connection mid-handshake is routine; anything else is a bug of ours. */
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (!ClientFailures.routine(cause)) {
+            log.error("unexpected failure on a TLS connection from {}", ctx.channel().remoteAddress(), cause);
+        }
         ctx.close();
     }
 

@@ -310,7 +310,8 @@ final class ProxyExchange implements UpstreamListener {
 
     @Override
     public void onUpstreamWritabilityChanged(boolean writable) {
-        if (writable && phase == Phase.SENDING) {
+        // Also once the answer has begun: a backend may answer before it has taken the whole body.
+        if (writable && phase != Phase.DONE && upstream != null && requestBodyPending()) {
             resumeClientIfUpstreamWritable();
         }
     }

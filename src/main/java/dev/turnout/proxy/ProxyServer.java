@@ -72,7 +72,7 @@ public final class ProxyServer {
                     ch.pipeline().addLast("tls", tls.newHandler()).addLast("protocol", new ProtocolChoice(pipelines, context));
                 } else if (listener.redirectPort().isEmpty() && context.traffic().current().config().http2().cleartext()) {
                     // A redirecting listener answers every request with a redirect: it speaks HTTP/1.1 only.
-                    ch.pipeline().addLast("protocol", new PriorKnowledge(pipelines));
+                    ch.pipeline().addLast("protocol", new PriorKnowledge(pipelines, context));
                 } else {
                     pipelines.http1(ch);
                 }

@@ -193,6 +193,27 @@ class Http2AbuseTest extends BlueGreenTest {
     }
 
     @Test
+    void aClientThatSendsOnlyConnectionWindowUpdatesIsNotTakenForOneStuckInAFrame() throws Exception {
+        try (RawHttp2 h2 = connect("limits: { headerTimeout: 1s }\n")) {
+            h2.headers(1, RawHttp2.request("GET", "/stream?chunks=1&gated=true"), true);
+            assertThat(h2.fields(h2.readUntil(RawHttp2.HEADERS, 1)).status().toString()).isEqualTo("200");
+            // Three times the header timeout of frames the codec keeps to itself.
+            for (int i = 0; i < 30; i++) {
+                h2.windowUpdate(0, 1);
+                Thread.sleep(100);
+            }
+            h2.headers(3, RawHttp2.request("GET", "/next"), true);
+            RawHttp2.Frame f;
+            while ((f = h2.read()) != null && f.type() != RawHttp2.GOAWAY && !(f.type() == RawHttp2.HEADERS && f.stream() == 3)) {
+                // The event stream's frames and acknowledgements pass by.
+            }
+            assertThat(f).isNotNull();
+            assertThat(f.type()).isEqualTo(RawHttp2.HEADERS);
+            assertThat(h2.fields(f).status().toString()).isEqualTo("200");
+        }
+    }
+
+    @Test
     void anIdleConnectionGetsGoAwayAfterTheIdleTimeout() throws Exception {
         try (RawHttp2 h2 = connect("limits: { idleTimeout: 1s }\n")) {
             h2.headers(1, RawHttp2.request("GET", "/one"), true);

@@ -173,6 +173,64 @@ class Http2Test extends BlueGreenTest {
     }
 
     @Test
+    void anAnswerBeforeTheBodyEndsArrivesWholeThenTheStreamIsResetAndTheRestOfTheBodyDropped() throws Exception {
+        start("limits: { maxBodyBytes: 1000 }\n");
+        try (RawHttp2 h2 = RawHttp2.tls(https())) {
+            h2.headers(1, RawHttp2.request("POST", "/upload").set("content-length", "5000"), false);
+            h2.data(1, new byte[1000], false);
+            h2.data(1, new byte[1000], false);
+            RawHttp2.Frame head = h2.readUntil(RawHttp2.HEADERS, 1);
+            assertThat(h2.fields(head).status().toString()).isEqualTo("413");
+            // The whole answer first: DATA with the JSON and END_STREAM, only then RST_STREAM NO_ERROR.
+            RawHttp2.Frame next = h2.read();
+            while (next.type() != RawHttp2.DATA && next.type() != RawHttp2.RST_STREAM) {
+                next = h2.read();
+            }
+            assertThat(next.type()).isEqualTo(RawHttp2.DATA);
+            assertThat(next.endStream()).isTrue();
+            assertThat(JSON.readTree(next.payload()).get("error").asText()).isEqualTo("payload_too_large");
+            RawHttp2.Frame reset = h2.readUntil(RawHttp2.RST_STREAM, 1);
+            assertThat(reset.errorCode()).isZero();
+            // The connection goes on.
+            h2.headers(3, RawHttp2.request("GET", "/after"), true);
+            assertThat(h2.fields(h2.readUntil(RawHttp2.HEADERS, 3)).status().toString()).isEqualTo("200");
+        }
+        assertThat(blue.requests()).isEqualTo(1);
+    }
+
+    @Test
+    void aBodylessRequestWhoseEndComesInAnEmptyDataFrameIsAnsweredWhole() throws Exception {
+        start("");
+        try (RawHttp2 h2 = RawHttp2.tls(https())) {
+            h2.headers(1, RawHttp2.request("POST", "/empty").set("content-length", "0"), false);
+            h2.data(1, new byte[0], true);
+            assertThat(h2.fields(h2.readUntil(RawHttp2.HEADERS, 1)).status().toString()).isEqualTo("200");
+            RawHttp2.Frame f;
+            StringBuilder body = new StringBuilder();
+            while ((f = h2.read()) != null && f.type() != RawHttp2.RST_STREAM && !(f.type() == RawHttp2.DATA && f.endStream())) {
+                if (f.type() == RawHttp2.DATA) {
+                    body.append(new String(f.payload(), StandardCharsets.UTF_8));
+                }
+            }
+            assertThat(f).isNotNull();
+            assertThat(f.type()).isEqualTo(RawHttp2.DATA);
+            body.append(new String(f.payload(), StandardCharsets.UTF_8));
+            assertThat(JSON.readTree(body.toString()).get("method").asText()).isEqualTo("POST");
+        }
+    }
+
+    @Test
+    void aCleartextClientThatNeverSaysItsProtocolIsClosedAfterTheHeaderTimeout() throws Exception {
+        start("http2: { cleartext: true }\nlimits: { headerTimeout: 1s }\n");
+        try (java.net.Socket silent = new java.net.Socket(proxy.proxy().getAddress(), proxy.proxy().getPort())) {
+            silent.setSoTimeout(30_000);
+            // Half a preface, then nothing.
+            silent.getOutputStream().write("PRI * HTTP/2.0\r\n".getBytes(StandardCharsets.US_ASCII));
+            assertThat(silent.getInputStream().read()).isEqualTo(-1);
+        }
+    }
+
+    @Test
     void cleartextHttp2WithPriorKnowledgeIsServedBesideHttp1WhenEnabled() throws Exception {
         start("http2: { cleartext: true }\n");
         try (RawHttp2 h2c = RawHttp2.cleartext(proxy.proxy())) {
