@@ -4,6 +4,7 @@ import dev.turnout.config.ProxyConfig;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
@@ -69,7 +70,9 @@ final class ClientPipeline {
                 .decoderEnforceMaxSmallContinuationFrames(MAX_SMALL_CONTINUATION_FRAMES)
                 .gracefulShutdownTimeoutMillis(config.drain().timeout().toMillis())
                 .build();
-        channel.pipeline().addLast("h2", codec)
+        // Answers of many streams end in the same turn of the event loop: one write (and one TLS record) for all of them.
+        channel.pipeline().addLast("flush", new FlushConsolidationHandler(FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true))
+                .addLast("h2", codec)
                 .addLast("h2-guard", guard)
                 .addLast("h2-streams", new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
                     @Override

@@ -29,9 +29,7 @@ import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2ResetFrame;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,8 +42,8 @@ import org.slf4j.LoggerFactory;
  * <p>Flow control ties the two legs: the stream channel reads (and so gives the client window
  * back) only when the exchange asks for more of the body, which it does while the backend takes
  * it; and the channel turns unwritable when the client's window for the answer is used up, which
- * stops the exchange reading from the backend. Each stream keeps its own clock for the exchange's
- * timeouts; the connection's are in {@link Http2ConnectionGuard}.
+ * stops the exchange reading from the backend. The exchange's timeouts run on the connection's
+ * clock, in {@link Http2ConnectionGuard}: one timer per connection, not one per stream.
  */
 final class Http2ClientStream extends ChannelInboundHandlerAdapter implements ClientStream {
 
@@ -66,8 +64,6 @@ final class Http2ClientStream extends ChannelInboundHandlerAdapter implements Cl
     private boolean headRequest;
     /** The final head, held until the first body part, a flush or the end, so a bodyless answer is one frame. */
     private Http2Headers pendingHead;
-    private ScheduledFuture<?> clock;
-    private long clockDueNanos;
 
     Http2ClientStream(ProxyContext context, Listener listener, Http2ConnectionGuard connection) {
         this.context = context;
@@ -78,7 +74,7 @@ final class Http2ClientStream extends ChannelInboundHandlerAdapter implements Cl
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         this.ctx = ctx;
-        connection.streamOpened();
+        connection.streamOpened(this);
         ctx.read();
     }
 
@@ -111,7 +107,6 @@ final class Http2ClientStream extends ChannelInboundHandlerAdapter implements Cl
         if (event instanceof Http2ResetFrame) {
             // The client cancelled the stream: whatever the backend is doing for it stops.
             endExchange();
-            stopClock();
             drain();
         }
         ctx.fireUserEventTriggered(event);
@@ -251,7 +246,6 @@ final class Http2ClientStream extends ChannelInboundHandlerAdapter implements Cl
      * reset waits for the final frame: DATA waits in the flow controller, a reset would overtake it.
      */
     private void answered(ChannelFuture last) {
-        stopClock();
         drain();
         ctx.flush();
         if (!requestEnded) {
@@ -289,7 +283,6 @@ final class Http2ClientStream extends ChannelInboundHandlerAdapter implements Cl
     private void reset(Http2Error error) {
         pendingHead = null;
         ctx.writeAndFlush(new DefaultHttp2ResetFrame(error));
-        stopClock();
         drain();
     }
 
@@ -314,29 +307,16 @@ final class Http2ClientStream extends ChannelInboundHandlerAdapter implements Cl
 
     @Override
     public void checkWithin(long nanos) {
-        long due = System.nanoTime() + nanos;
-        if (clock == null || due - clockDueNanos < 0) {
-            stopClock();
-            clockDueNanos = due;
-            clock = ctx.executor().schedule(this::tick, nanos, TimeUnit.NANOSECONDS);
-        }
+        connection.tickWithin(nanos);
     }
 
-    private void tick() {
-        clock = null;
-        if (exchange != null) {
-            long next = exchange.checkTimeouts(System.nanoTime());
-            if (exchange != null && next != Long.MAX_VALUE) {
-                checkWithin(next);
-            }
-        }
-    }
-
-    private void stopClock() {
-        if (clock != null) {
-            clock.cancel(false);
-            clock = null;
-        }
+    /**
+     * From the connection's clock: the timeouts of this stream's exchange, if it runs.
+     *
+     * @return nanoseconds until it needs checking again, or Long.MAX_VALUE
+     */
+    long checkTimeouts(long now) {
+        return exchange == null ? Long.MAX_VALUE : exchange.checkTimeouts(now);
     }
 
     @Override
@@ -350,9 +330,14 @@ final class Http2ClientStream extends ChannelInboundHandlerAdapter implements Cl
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         endExchange();
-        stopClock();
-        connection.streamClosed();
+        connection.streamClosed(this);
         ctx.fireChannelInactive();
+    }
+
+    /** The connection under this stream ended. */
+    void connectionEnded() {
+        endExchange();
+        ctx.close();
     }
 
     private void endExchange() {

@@ -10,6 +10,8 @@ import io.netty.util.AsciiString;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,7 +22,8 @@ import org.slf4j.LoggerFactory;
  * stream within {@code limits.headerTimeout}; a connection with no open stream closes after
  * {@code limits.idleTimeout}; a frame begun (a header block split over CONTINUATION frames, a DATA
  * frame) must be complete within {@code limits.headerTimeout}, as nginx times a frame it has
- * begun to read. Each ending goes through the codec's close, which sends GOAWAY with the last
+ * begun to read. The same clock checks the timeouts of each open stream's exchange. Each ending
+ * goes through the codec's close, which sends GOAWAY with the last
  * stream id and lets open streams finish within {@code drain.timeout}.
  */
 final class Http2ConnectionGuard extends ChannelInboundHandlerAdapter {
@@ -31,14 +34,17 @@ final class Http2ConnectionGuard extends ChannelInboundHandlerAdapter {
     private final InetAddress peer;
     private final AsciiString clientIp;
     private ChannelHandlerContext ctx;
-    private int openStreams;
+    /** The open streams, whose exchanges' timeouts this clock checks. */
+    private final Set<Http2ClientStream> streams = new HashSet<>();
     private boolean anyStream;
     /** When the last stream closed, or the connection began. */
     private long idleSinceNanos;
     /** Since when the reads brought bytes but no whole frame; 0 when the last read ended one. */
     private long partialSinceNanos;
     private boolean frameRead;
+    private boolean goingAway;
     private ScheduledFuture<?> clock;
+    private long clockDueNanos;
 
     Http2ConnectionGuard(ProxyContext context, Channel channel) {
         this.context = context;
@@ -62,15 +68,29 @@ final class Http2ConnectionGuard extends ChannelInboundHandlerAdapter {
         return peer != null && ClientAddress.isTrusted(peer, config.trustedProxies());
     }
 
-    void streamOpened() {
-        openStreams++;
+    void streamOpened(Http2ClientStream stream) {
+        streams.add(stream);
         anyStream = true;
     }
 
-    void streamClosed() {
-        if (--openStreams == 0) {
+    void streamClosed(Http2ClientStream stream) {
+        if (streams.remove(stream) && streams.isEmpty()) {
             idleSinceNanos = System.nanoTime();
         }
+    }
+
+    /** Makes the clock tick within {@code nanos}, for a stream whose exchange has a deadline before the next tick. */
+    void tickWithin(long nanos) {
+        long due = System.nanoTime() + nanos;
+        if (clock != null && due - clockDueNanos < 0) {
+            clock.cancel(false);
+            schedule(nanos);
+        }
+    }
+
+    private void schedule(long nanos) {
+        clockDueNanos = System.nanoTime() + nanos;
+        clock = ctx.executor().schedule(this::tick, nanos, TimeUnit.NANOSECONDS);
     }
 
     /** The codec read a whole frame (told by {@link Http2FrameWatch}, which hears every one). */
@@ -91,7 +111,10 @@ final class Http2ConnectionGuard extends ChannelInboundHandlerAdapter {
 
     /** Graceful stop or reload: GOAWAY now, the open streams finish, then the connection closes. */
     void goAway() {
-        ctx.channel().close();
+        if (!goingAway) {
+            goingAway = true;
+            ctx.channel().close();
+        }
     }
 
     private void tick() {
@@ -106,11 +129,17 @@ final class Http2ConnectionGuard extends ChannelInboundHandlerAdapter {
             long left = partialSinceNanos + headerTimeout - now;
             if (left <= 0) {
                 goAway();
-                return;
+            } else {
+                next = left;
             }
-            next = left;
         }
-        if (openStreams == 0) {
+        if (!streams.isEmpty()) {
+            // A copy: a timeout ends its stream, which leaves the set. The streams of a connection
+            // going away still run, and their timeouts with them.
+            for (Http2ClientStream stream : streams.toArray(new Http2ClientStream[0])) {
+                next = Math.min(next, stream.checkTimeouts(now));
+            }
+        } else {
             long left = idleSinceNanos + (anyStream ? limits.idleTimeout().toNanos() : headerTimeout) - now;
             if (left <= 0) {
                 goAway();
@@ -118,7 +147,7 @@ final class Http2ConnectionGuard extends ChannelInboundHandlerAdapter {
             }
             next = Math.min(next, left);
         }
-        clock = ctx.executor().schedule(this::tick, next, TimeUnit.NANOSECONDS);
+        schedule(next);
     }
 
     /**
@@ -143,10 +172,18 @@ final class Http2ConnectionGuard extends ChannelInboundHandlerAdapter {
         ctx.close();
     }
 
+    /**
+     * The connection ended (a connection error, the end of a graceful close, the client gone): a
+     * stream whose exchange is still at work, with request frames queued unread, would otherwise
+     * wait for a read that never comes. Each is closed here, its exchange ended, its frames released.
+     */
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         if (clock != null) {
             clock.cancel(false);
+        }
+        for (Http2ClientStream stream : streams.toArray(new Http2ClientStream[0])) {
+            stream.connectionEnded();
         }
         ctx.fireChannelInactive();
     }

@@ -135,6 +135,17 @@ class Http2Test extends BlueGreenTest {
     }
 
     @Test
+    void aBackendTooSlowForFirstByteTimeoutGetsA504OnItsStreamAndTheOthersGoOn() throws Exception {
+        start("upstream: { firstByteTimeout: 1s }\n");
+        try (RawHttp2 h2 = RawHttp2.tls(https())) {
+            h2.headers(1, RawHttp2.request("GET", "/slow?ms=20000"), true);
+            h2.headers(3, RawHttp2.request("GET", "/fast"), true);
+            assertThat(h2.fields(h2.readUntil(RawHttp2.HEADERS, 3)).status().toString()).isEqualTo("200");
+            assertThat(h2.fields(h2.readUntil(RawHttp2.HEADERS, 1)).status().toString()).isEqualTo("504");
+        }
+    }
+
+    @Test
     void cookiesSplitAcrossFieldsAreJoinedAndAuthorityBecomesHost() throws Exception {
         start("");
         try (RawHttp2 h2 = RawHttp2.tls(https())) {
