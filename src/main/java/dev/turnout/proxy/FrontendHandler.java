@@ -13,10 +13,8 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,8 +47,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
     private boolean closing;
     private long closingSinceNanos;
 
-    private ScheduledFuture<?> clock;
-    private long clockDueNanos;
+    private ConnectionClock clock;
     private long idleSinceNanos;
     private boolean firstRequest = true;
 
@@ -81,6 +78,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
 
     private void begin(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        this.clock = new ConnectionClock(ctx.executor(), this::tick);
         this.stream = new Http1ClientStream(this, ctx, listener.hstsLine());
         if (ctx.channel().remoteAddress() instanceof InetSocketAddress a) {
             peer = a.getAddress();
@@ -265,16 +263,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
     /** Makes the clock tick within {@code nanos}, for an exchange whose first deadline is closer than the next tick. */
     @Override
     public void tickWithin(long nanos) {
-        long due = System.nanoTime() + nanos;
-        if (clock != null && due - clockDueNanos < 0) {
-            clock.cancel(false);
-            schedule(nanos);
-        }
-    }
-
-    private void schedule(long nanos) {
-        clockDueNanos = System.nanoTime() + nanos;
-        clock = ctx.executor().schedule(this::tick, nanos, TimeUnit.NANOSECONDS);
+        clock.tickWithin(nanos);
     }
 
     /**
@@ -297,7 +286,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
                 return;
             }
         }
-        schedule(next);
+        clock.schedule(next);
     }
 
     /** The timeouts of a connection that is not closing; may close it. Returns nanoseconds until the next check. */
@@ -342,7 +331,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
             exchange = null;
         }
         if (clock != null) {
-            clock.cancel(false);
+            clock.stop();
         }
         ctx.fireChannelInactive();
     }

@@ -7,12 +7,10 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2FrameStreamException;
 import io.netty.util.AsciiString;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.HashSet;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,8 +41,7 @@ final class Http2ConnectionGuard extends ChannelInboundHandlerAdapter {
     private long partialSinceNanos;
     private boolean frameRead;
     private boolean goingAway;
-    private ScheduledFuture<?> clock;
-    private long clockDueNanos;
+    private ConnectionClock clock;
 
     Http2ConnectionGuard(ProxyContext context, Channel channel) {
         this.context = context;
@@ -55,6 +52,7 @@ final class Http2ConnectionGuard extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        this.clock = new ConnectionClock(ctx.executor(), this::tick);
         idleSinceNanos = System.nanoTime();
         tick();
     }
@@ -81,16 +79,7 @@ final class Http2ConnectionGuard extends ChannelInboundHandlerAdapter {
 
     /** Makes the clock tick within {@code nanos}, for a stream whose exchange has a deadline before the next tick. */
     void tickWithin(long nanos) {
-        long due = System.nanoTime() + nanos;
-        if (clock != null && due - clockDueNanos < 0) {
-            clock.cancel(false);
-            schedule(nanos);
-        }
-    }
-
-    private void schedule(long nanos) {
-        clockDueNanos = System.nanoTime() + nanos;
-        clock = ctx.executor().schedule(this::tick, nanos, TimeUnit.NANOSECONDS);
+        clock.tickWithin(nanos);
     }
 
     /** The codec read a whole frame (told by {@link Http2FrameWatch}, which hears every one). */
@@ -147,7 +136,7 @@ final class Http2ConnectionGuard extends ChannelInboundHandlerAdapter {
             }
             next = Math.min(next, left);
         }
-        schedule(next);
+        clock.schedule(next);
     }
 
     /**
@@ -180,7 +169,7 @@ final class Http2ConnectionGuard extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         if (clock != null) {
-            clock.cancel(false);
+            clock.stop();
         }
         for (Http2ClientStream stream : streams.toArray(new Http2ClientStream[0])) {
             stream.connectionEnded();
