@@ -163,6 +163,7 @@ public final class Turnout implements Callable<Integer> {
                       keepalive   %d idle per backend per event loop, idle %s, %d requests per connection
                       drain       timeout %s
                       health      GET %s every %s, timeout %s, healthy after %d passes, unhealthy after %d failures
+                      edge health %s
                       switch      at least %d healthy backend(s), %d smoke request(s)%s
                       retry       %d attempt(s) per request
                       preview     %s
@@ -180,6 +181,7 @@ public final class Turnout implements Callable<Integer> {
                     Durations.format(c.drain().timeout()),
                     c.health().path(), Durations.format(c.health().interval()), Durations.format(c.health().timeout()),
                     c.health().rise(), c.health().fall(),
+                    c.edgeHealth().path().map(p -> p + " on the traffic listeners, answered by Turnout").orElse("off"),
                     c.gate().minHealthy(), c.gate().smoke().size(),
                     c.gate().smoke().stream().map(s -> " " + s.method() + " " + s.path() + " " + s.expect())
                             .collect(Collectors.joining(",", c.gate().smoke().isEmpty() ? "" : ":", "")),

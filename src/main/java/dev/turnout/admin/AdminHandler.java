@@ -128,9 +128,7 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
             case "/health" -> {
                 if (allowed(ctx, keepAlive, request.method(), HttpMethod.GET, HttpMethod.HEAD)) {
                     // While stopping, the orchestrator is told to send no more traffic here.
-                    respond(ctx, keepAlive, lifecycle.stopping()
-                            ? json(HttpResponseStatus.SERVICE_UNAVAILABLE, JSON.createObjectNode().put("status", "stopping"))
-                            : ok(JSON.createObjectNode().put("status", "ok")));
+                    respond(ctx, keepAlive, JsonResponse.health(lifecycle.stopping()));
                 }
             }
             case "/admin/reload" -> {

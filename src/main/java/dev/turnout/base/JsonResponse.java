@@ -24,4 +24,13 @@ public final class JsonResponse {
                 .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE);
         return response;
     }
+
+    /**
+     * Turnout's own health, on the admin listener and at {@code edgeHealth.path}: {@code 200 {"status":"ok"}}
+     * while it serves, {@code 503 {"status":"stopping"}} from the moment it is stopping.
+     */
+    public static FullHttpResponse health(boolean stopping) {
+        return stopping ? of(HttpResponseStatus.SERVICE_UNAVAILABLE, "{\"status\":\"stopping\"}")
+                : of(HttpResponseStatus.OK, "{\"status\":\"ok\"}");
+    }
 }

@@ -89,6 +89,16 @@ public final class ConfigKeys {
                     "Failing checks in a row before a healthy backend counts as unhealthy. Three, so that one slow check (a GC "
                     + "pause, a lost packet) does not take a backend out. Live traffic that cannot connect takes it out at once "
                     + "anyway."),
+            reported("edgeHealth.path", "`/turnout/health`", "a path starting with `/` (no query), or `\"\"` for off",
+                    c -> c.edgeHealth().path().orElse("(off)"),
+                    "Turnout's own health on the traffic listeners, plain and HTTPS, HTTP/1.1 and HTTP/2, for the load balancer in "
+                    + "front: the admin listener is loopback only by default, and `/health` on the traffic port belongs to your app."
+                    + " Turnout answers it itself, never a backend: `200 {\"status\":\"ok\"}` while it serves, `503 "
+                    + "{\"status\":\"stopping\"}` from the moment it is stopping (see `shutdown.delay`). Exact match on the path, any "
+                    + "query string allowed; every method gets the same answer, as HAProxy's `monitor-uri` does (HEAD without the body),"
+                    + " so the path never reaches your app. Also answered on a plain listener that redirects to HTTPS. A path under "
+                    + "`/turnout/` is unlikely to be one of your app's; `\"\"` turns it off (unlike other keys, where empty means the"
+                    + " default)."),
             reported("switch.minHealthy", "`1`", "whole number, `0` or more",
                     c -> String.valueOf(c.gate().minHealthy()),
                     "Healthy backends the target pool needs, or the switch is refused. One means a pool with no healthy backend "
@@ -224,8 +234,8 @@ public final class ConfigKeys {
                     + "listener."),
             reported("tls.redirectHttp", "`false`", "`true` or `false`",
                     c -> c.tls().map(t -> String.valueOf(t.redirectHttp())).orElse("(off)"),
-                    "When `true`, the plain listener answers every request but `/health` with a redirect to HTTPS (`301` for GET "
-                    + "and HEAD, `308` for the others, so a POST stays a POST). Off by default, because behind a load balancer "
+                    "When `true`, the plain listener answers every request but `/health` (proxied) and `edgeHealth.path` "
+                    + "(answered by Turnout) with a redirect to HTTPS (`301` for GET and HEAD, `308` for the others, so a POST stays a POST). Off by default, because behind a load balancer "
                     + "that terminates TLS itself the plain listener is the one that serves."),
             reported("tls.redirectPort", "`443`", "a port, `1` to `65535`",
                     c -> c.tls().map(t -> String.valueOf(t.redirectPort())).orElse("(off)"),

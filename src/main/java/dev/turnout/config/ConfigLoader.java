@@ -28,6 +28,8 @@ public final class ConfigLoader {
     public static final HostPort DEFAULT_TLS_LISTEN = new HostPort("0.0.0.0", 8443);
     private static final List<String> TLS_PROTOCOLS = List.of("TLSv1.2", "TLSv1.3");
 
+    public static final String DEFAULT_EDGE_HEALTH_PATH = "/turnout/health";
+    private static final Pattern EDGE_HEALTH_PATH = Pattern.compile("/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*");
     private static final Pattern METHOD = Pattern.compile("[A-Z]{1,20}");
     private static final Pattern HEADER_NAME = Pattern.compile("[A-Za-z0-9!#$%&'*+.^_`|~-]+");
     private static final Pattern POOL_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,62}");
@@ -135,6 +137,7 @@ public final class ConfigLoader {
         drainSection.rejectUnknownKeys();
 
         ProxyConfig.Health health = readHealth(root.section("health"));
+        ProxyConfig.EdgeHealth edgeHealth = readEdgeHealth(root.section("edgeHealth"));
         ProxyConfig.Gate gate = readGate(root.section("switch"));
         for (ProxyConfig.PoolSpec pool : pools) {
             if (!pool.backends().isEmpty() && pool.backends().size() < gate.minHealthy()) {
@@ -172,7 +175,7 @@ public final class ConfigLoader {
                 new ProxyConfig.State(Optional.of(Path.of(stateFile))),
                 new ProxyConfig.Upstream(connectTimeout, firstByteTimeout, readTimeout, writeTimeout, keepalive),
                 new ProxyConfig.Drain(drainTimeout),
-                health, gate, retry, preview, rollback, limits, headers, trusted, tls, http2);
+                health, gate, retry, preview, rollback, limits, headers, trusted, tls, http2, edgeHealth);
     }
 
     /** HTTPS is off unless the section is there: without certificates there is nothing to serve. */
@@ -238,6 +241,18 @@ public final class ConfigLoader {
                 h.bool("cleartext", false));
         h.rejectUnknownKeys();
         return http2;
+    }
+
+    /** On by default: a load balancer in front needs Turnout's own health on the port it sends traffic to. */
+    private static ProxyConfig.EdgeHealth readEdgeHealth(Section e) {
+        // text(key) rather than text(key, fallback): an empty value is not the default here, it turns the answer off.
+        String path = e.text("path").orElse(DEFAULT_EDGE_HEALTH_PATH);
+        if (!path.isEmpty() && !EDGE_HEALTH_PATH.matcher(path).matches()) {
+            e.problem(e.pathOf("path"), Section.quote(path) + " is not a path (expected: /turnout/health or another path starting"
+                    + " with /, without ? or #, or \"\" for off)");
+        }
+        e.rejectUnknownKeys();
+        return new ProxyConfig.EdgeHealth(Optional.of(path).filter(p -> !p.isEmpty()));
     }
 
     private static ProxyConfig.Limits readLimits(Section l) {

@@ -23,7 +23,8 @@ public record ProxyConfig(
         Headers headers,
         List<Cidr> trustedProxies,
         Optional<Tls> tls,
-        Http2 http2) {
+        Http2 http2,
+        EdgeHealth edgeHealth) {
 
     public ProxyConfig {
         pools = List.copyOf(pools);
@@ -39,12 +40,13 @@ public record ProxyConfig(
     public ProxyConfig keepingRestartOnlyKeysOf(ProxyConfig running) {
         Optional<Tls> tlsInForce = running.tls.map(old -> tls.map(t -> t.keepingStartOnlyKeysOf(old)).orElse(old));
         return new ProxyConfig(running.listen, new Admin(running.admin.listen(), admin.token()), pools, active, running.state,
-                upstream, drain, health, gate, retry, preview, rollback, limits, headers, trustedProxies, tlsInForce, http2);
+                upstream, drain, health, gate, retry, preview, rollback, limits, headers, trustedProxies, tlsInForce, http2,
+                edgeHealth);
     }
 
     public ProxyConfig withState(State newState) {
         return new ProxyConfig(listen, admin, pools, active, newState, upstream, drain, health, gate, retry, preview, rollback,
-                limits, headers, trustedProxies, tls, http2);
+                limits, headers, trustedProxies, tls, http2, edgeHealth);
     }
 
     /** {@code token} empty means no authentication, which the loader allows on loopback only. */
@@ -128,6 +130,12 @@ public record ProxyConfig(
 
     /** HTTP/2 towards clients; {@code cleartext}: the plain listener also takes h2c with prior knowledge. */
     public record Http2(int maxConcurrentStreams, int initialWindowSize, int maxHeaderListSize, boolean cleartext) {}
+
+    /**
+     * Turnout's own health on the traffic listeners: {@code path} (exact, query allowed) is answered
+     * by Turnout, 200 while it serves and 503 once it stops; empty turns it off.
+     */
+    public record EdgeHealth(Optional<String> path) {}
 
     /** What request headers may pass: names with {@code _} are dropped unless {@code allowUnderscores}. */
     public record Headers(boolean allowUnderscores) {}

@@ -9,6 +9,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.util.AsciiString;
@@ -120,13 +121,25 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
     private void startExchange(HttpRequest request) {
         firstRequest = false;
         RoutingSnapshot snapshot = context.traffic().current();
-        Refusal refusal = ClientRules.check(request, snapshot.config().limits());
-        if (refusal == null && listener.redirectPort().isPresent() && !HttpsRedirect.isHealthCheck(request)) {
-            // Before routing: a redirect involves no backend.
+        Admission admission = Admission.beforeRouting(request, snapshot, context.lifecycle());
+        if (admission == null && listener.redirectPort().isPresent() && !HttpsRedirect.isHealthCheck(request)) {
+            // Before routing: a redirect involves no backend. The edge health was answered above, redirecting or not.
             HttpsRedirect.answer(request, listener.redirectPort().getAsInt(), this);
             return;
         }
-        Admission admission = refusal == null ? Admission.route(request, snapshot) : new Admission(null, refusal);
+        if (admission == null) {
+            admission = Admission.route(request, snapshot);
+        }
+        if (admission.answer() != null) {
+            FullHttpResponse answer = admission.answer();
+            // While stopping, the load balancer's probe connection closes too.
+            boolean close = Admission.closesAfterOwnAnswer(request) || context.lifecycle().stopping();
+            if (close) {
+                answer.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            }
+            answer(answer, close);
+            return;
+        }
         if (admission.refusal() != null) {
             refuse(admission.refusal());
             return;

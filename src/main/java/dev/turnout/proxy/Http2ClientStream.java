@@ -122,7 +122,11 @@ final class Http2ClientStream extends ChannelInboundHandlerAdapter implements Cl
             return;
         }
         RoutingSnapshot snapshot = context.traffic().current();
-        Admission admission = Admission.of(request, snapshot);
+        Admission admission = Admission.of(request, snapshot, context.lifecycle());
+        if (admission.answer() != null) {
+            answer(admission.answer(), !endStream);
+            return;
+        }
         if (admission.refusal() != null) {
             answer(admission.refusal(), !endStream);
             return;
@@ -216,13 +220,15 @@ final class Http2ClientStream extends ChannelInboundHandlerAdapter implements Cl
 
     @Override
     public void answer(Refusal refusal, boolean requestBodyPending) {
+        answer(ErrorAnswers.of(refusal, false), requestBodyPending);
+    }
+
+    /** Writes an answer of Turnout's own on this stream, which it ends; {@code response} is released. */
+    private void answer(FullHttpResponse response, boolean requestBodyPending) {
         exchange = null;
-        FullHttpResponse response = ErrorAnswers.of(refusal, false);
         try {
-            Http2Headers fields = new DefaultHttp2Headers(false)
-                    .status(response.status().codeAsText())
-                    .set(HttpHeaderNames.CONTENT_TYPE, response.headers().get(HttpHeaderNames.CONTENT_TYPE))
-                    .setInt(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes());
+            Http2Headers fields = new DefaultHttp2Headers(false).status(response.status().codeAsText());
+            response.headers().forEach(field -> fields.add(field.getKey().toLowerCase(java.util.Locale.ROOT), field.getValue()));
             if (listener.hsts() != null) {
                 fields.set(STRICT_TRANSPORT_SECURITY, listener.hsts());
             }

@@ -7,13 +7,13 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 
 /**
  * The plain listener's answer with {@code tls.redirectHttp}: 301 for GET and HEAD, 308 for the
  * other methods (a POST must stay a POST), to the same host and target over HTTPS. /health stays
- * proxied, since load balancers probe it over plain HTTP.
+ * proxied, since load balancers probe it over plain HTTP, and {@code edgeHealth.path} is answered
+ * before the redirect is considered ({@link Admission#beforeRouting}).
  */
 final class HttpsRedirect {
 
@@ -41,8 +41,7 @@ final class HttpsRedirect {
                 .set(HttpHeaderNames.LOCATION, "https://" + host + (redirectPort == 443 ? "" : ":" + redirectPort) + target)
                 .set(HttpHeaderNames.CONTENT_LENGTH, 0);
         // The body, if the request has one, is not read: the connection ends with the answer.
-        boolean close = !HttpUtil.isKeepAlive(request) || HttpUtil.isTransferEncodingChunked(request)
-                || HttpUtil.getContentLength(request, 0L) > 0;
+        boolean close = Admission.closesAfterOwnAnswer(request);
         if (close) {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         }

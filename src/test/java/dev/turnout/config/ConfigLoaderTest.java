@@ -99,7 +99,7 @@ class ConfigLoaderTest {
                 "upstream.connectTimeout: \"fast\" is not a duration (expected: 500ms, 10s, 2m)",
                 "upstream.keepalive.maxRequestsPerConnection: 0 is too small (expected: >= 1)",
                 "drain.timeout: is zero (expected: a duration above 0, such as 500ms, 10s, 2m)",
-                "colour: unknown key (expected one of: listen, admin, pools, active, state, upstream, drain, health, switch, retry, preview, rollback, limits, headers, trustedProxies, tls, http2)");
+                "colour: unknown key (expected one of: listen, admin, pools, active, state, upstream, drain, health, edgeHealth, switch, retry, preview, rollback, limits, headers, trustedProxies, tls, http2)");
     }
 
     @Test
@@ -180,6 +180,16 @@ class ConfigLoaderTest {
                 .containsExactly("tls.hsts: is not one line of printable ASCII (expected: max-age=31536000; includeSubDomains)");
         assertThat(loader.parse(POOLS + "tls:\n  " + cert + "\n  hsts: |\n    max-age=31536000\n", "proxy.yaml").tls().orElseThrow().hsts())
                 .contains("max-age=31536000");
+    }
+
+    @Test
+    void edgeHealthIsOnByDefaultOffWhenEmptyAndMustBeAPathWithoutAQuery() throws Exception {
+        String pools = "pools: { blue: { backends: [\"127.0.0.1:8001\"] }, green: { backends: [\"127.0.0.1:8002\"] } }\n";
+        assertThat(loader.parse(pools, "proxy.yaml").edgeHealth().path()).hasValue("/turnout/health");
+        assertThat(loader.parse(pools + "edgeHealth: { path: \"\" }\n", "proxy.yaml").edgeHealth().path()).isEmpty();
+        assertThat(problemsOf(pools + "edgeHealth: { path: lb }\n").problems()).containsExactly("edgeHealth.path: \"lb\" is not a "
+                + "path (expected: /turnout/health or another path starting with /, without ? or #, or \"\" for off)");
+        assertThat(problemsOf(pools + "edgeHealth: { path: \"/lb?x=1\" }\n").problems()).hasSize(1);
     }
 
     @Test

@@ -54,6 +54,7 @@ public final class ConfigSamples {
         m.put("health.timeout", "500ms");
         m.put("health.rise", "1");
         m.put("health.fall", "5");
+        m.put("edgeHealth.path", "/lb-check");
         m.put("switch.minHealthy", "0");
         m.put("switch.smoke", "[{ path: /v1/models }]");
         m.put("switch.smoke[].method", "HEAD");
