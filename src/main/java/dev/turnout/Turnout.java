@@ -162,6 +162,7 @@ public final class Turnout implements Callable<Integer> {
                       upstream    connect %s, first byte %s, read %s, write %s
                       keepalive   %d idle per backend per event loop, idle %s, %d requests per connection
                       drain       timeout %s
+                      shutdown    %s
                       health      GET %s every %s, timeout %s, healthy after %d passes, unhealthy after %d failures
                       edge health %s
                       switch      at least %d healthy backend(s), %d smoke request(s)%s
@@ -179,6 +180,8 @@ public final class Turnout implements Callable<Integer> {
                     Durations.format(up.connectTimeout()), Durations.format(up.firstByteTimeout()), Durations.format(up.readTimeout()), Durations.format(up.writeTimeout()),
                     ka.maxIdlePerBackend(), Durations.format(ka.idleTimeout()), ka.maxRequestsPerConnection(),
                     Durations.format(c.drain().timeout()),
+                    c.shutdown().delay().isZero() ? "no delay" : "edge health 503 for " + Durations.format(c.shutdown().delay())
+                            + " before the listeners close",
                     c.health().path(), Durations.format(c.health().interval()), Durations.format(c.health().timeout()),
                     c.health().rise(), c.health().fall(),
                     c.edgeHealth().path().map(p -> p + " on the traffic listeners, answered by Turnout").orElse("off"),

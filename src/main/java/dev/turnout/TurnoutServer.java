@@ -9,6 +9,7 @@ import dev.turnout.base.Lifecycle;
 import dev.turnout.base.Transport;
 import dev.turnout.config.ConfigException;
 import dev.turnout.config.ConfigLoader;
+import dev.turnout.config.Durations;
 import dev.turnout.config.HostPort;
 import dev.turnout.config.ProxyConfig;
 import dev.turnout.health.HealthChecker;
@@ -231,12 +232,16 @@ public final class TurnoutServer implements AutoCloseable {
     }
 
     /**
-     * Stops without dropping a request: no new connections, admin /health answers 503, idle
-     * keep-alive connections close, busy ones close after their answer, every pool drains; returns
-     * once all connections are gone or drain.timeout has passed, with everything closed.
+     * Stops without dropping a request: the admin /health and edgeHealth.path answer 503, while the
+     * listeners still serve for shutdown.delay; then no new connections, idle keep-alive connections
+     * close, busy ones close after their answer, every pool drains; returns once all connections are
+     * gone or drain.timeout has passed after the delay, with everything closed. An interrupt ends the
+     * delay early.
      */
     public void stopGracefully() {
         lifecycle.beginStopping();
+        boolean interrupted = waitShutdownDelay();
+        lifecycle.beginClosing();
         proxy.stopAccepting();
         proxy.closeIdleConnections();
         Duration timeout = traffic.current().config().drain().timeout();
@@ -252,6 +257,27 @@ public final class TurnoutServer implements AutoCloseable {
                     proxy.openConnections(), drains.stream().mapToInt(d -> d.report().remaining()).sum());
         }
         close();
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Serves on for shutdown.delay with the health answering 503; returns whether an interrupt cut it short. */
+    private boolean waitShutdownDelay() {
+        ProxyConfig config = traffic.current().config();
+        Duration delay = config.shutdown().delay();
+        if (delay.isZero()) {
+            return false;
+        }
+        log.info("shutdown.delay: answering {} with 503 and still serving for {}, then closing the listeners",
+                config.edgeHealth().path().orElse("the admin /health"), Durations.format(delay));
+        try {
+            Thread.sleep(delay.toMillis());
+            return false;
+        } catch (InterruptedException e) {
+            log.info("shutdown.delay cut short");
+            return true;
+        }
     }
 
     public TrafficSwitch traffic() {

@@ -68,6 +68,14 @@ public final class ConfigKeys {
                     c -> Durations.format(c.drain().timeout()),
                     "How long a switch call waits for the old pool to empty before it answers `\"drained\":false`. Two minutes covers"
                     + " long streamed answers without leaving a deploy script hanging. It kills nothing."),
+            reported("shutdown.delay", "`0s`", "duration, `0s` for none",
+                    c -> Durations.format(c.shutdown().delay()),
+                    "On SIGTERM or SIGINT, how long Turnout first answers `edgeHealth.path` with 503 while it still accepts and "
+                    + "serves as before, so the load balancer in front takes it out of rotation before the listeners close; then it "
+                    + "drains as without it, `drain.timeout` counting from there (see [Stopping](operations.md#stopping-sigterm-and-sigint))."
+                    + " None by default: without a load balancer that probes the edge health, the wait only delays the stop. On "
+                    + "Kubernetes, set it to a few seconds more than the time the endpoint takes to leave the load balancer (e.g. "
+                    + "`5s`), and `terminationGracePeriodSeconds` above it plus `drain.timeout`."),
             reported("health.path", "`/health`", "a path starting with `/`",
                     c -> c.health().path(),
                     "The path most apps and container health checks already serve. Every backend must answer it with a 2xx (see the"

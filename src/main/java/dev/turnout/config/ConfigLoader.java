@@ -135,6 +135,9 @@ public final class ConfigLoader {
         Section drainSection = root.section("drain");
         Duration drainTimeout = drainSection.positiveDuration("timeout", Duration.ofSeconds(120));
         drainSection.rejectUnknownKeys();
+        Section shutdownSection = root.section("shutdown");
+        ProxyConfig.Shutdown shutdown = new ProxyConfig.Shutdown(shutdownSection.duration("delay", Duration.ZERO));
+        shutdownSection.rejectUnknownKeys();
 
         ProxyConfig.Health health = readHealth(root.section("health"));
         ProxyConfig.EdgeHealth edgeHealth = readEdgeHealth(root.section("edgeHealth"));
@@ -174,7 +177,7 @@ public final class ConfigLoader {
         return new ProxyConfig(listen, admin, pools, active,
                 new ProxyConfig.State(Optional.of(Path.of(stateFile))),
                 new ProxyConfig.Upstream(connectTimeout, firstByteTimeout, readTimeout, writeTimeout, keepalive),
-                new ProxyConfig.Drain(drainTimeout),
+                new ProxyConfig.Drain(drainTimeout), shutdown,
                 health, gate, retry, preview, rollback, limits, headers, trusted, tls, http2, edgeHealth);
     }
 

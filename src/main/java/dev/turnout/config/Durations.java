@@ -29,6 +29,9 @@ public final class Durations {
     /** The shortest way to write {@code d} back in the same form. */
     public static String format(Duration d) {
         long ms = d.toMillis();
+        if (ms == 0) {
+            return "0s";
+        }
         if (ms % 3_600_000 == 0 && ms > 0) {
             return ms / 3_600_000 + "h";
         }

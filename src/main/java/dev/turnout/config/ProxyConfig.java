@@ -14,6 +14,7 @@ public record ProxyConfig(
         State state,
         Upstream upstream,
         Drain drain,
+        Shutdown shutdown,
         Health health,
         Gate gate,
         Retry retry,
@@ -40,12 +41,12 @@ public record ProxyConfig(
     public ProxyConfig keepingRestartOnlyKeysOf(ProxyConfig running) {
         Optional<Tls> tlsInForce = running.tls.map(old -> tls.map(t -> t.keepingStartOnlyKeysOf(old)).orElse(old));
         return new ProxyConfig(running.listen, new Admin(running.admin.listen(), admin.token()), pools, active, running.state,
-                upstream, drain, health, gate, retry, preview, rollback, limits, headers, trustedProxies, tlsInForce, http2,
+                upstream, drain, shutdown, health, gate, retry, preview, rollback, limits, headers, trustedProxies, tlsInForce, http2,
                 edgeHealth);
     }
 
     public ProxyConfig withState(State newState) {
-        return new ProxyConfig(listen, admin, pools, active, newState, upstream, drain, health, gate, retry, preview, rollback,
+        return new ProxyConfig(listen, admin, pools, active, newState, upstream, drain, shutdown, health, gate, retry, preview, rollback,
                 limits, headers, trustedProxies, tls, http2, edgeHealth);
     }
 
@@ -72,6 +73,9 @@ public record ProxyConfig(
     public record Keepalive(int maxIdlePerBackend, Duration idleTimeout, int maxRequestsPerConnection) {}
 
     public record Drain(Duration timeout) {}
+
+    /** On SIGTERM: how long the edge health answers 503 while the listeners still serve; zero for none. */
+    public record Shutdown(Duration delay) {}
 
     /** Active health checks: GET {@code path} on every backend every {@code interval}. */
     public record Health(String path, Duration interval, Duration timeout, int rise, int fall) {}

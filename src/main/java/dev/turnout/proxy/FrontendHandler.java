@@ -194,7 +194,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
     public void exchangeComplete(boolean close) {
         exchange = null;
         idleSinceNanos = System.nanoTime();
-        if (close || context.lifecycle().stopping()) {
+        if (close || context.lifecycle().closing()) {
             closeAfterFlush();
             return;
         }

@@ -42,6 +42,79 @@ class ShutdownTest extends BlueGreenTest {
     }
 
     @Test
+    void duringShutdownDelayTheEdgeHealthAnswers503WhileNewConnectionsAreStillServedThenTheListenerCloses() throws Exception {
+        ProxyHarness proxy = startProxy("shutdown: { delay: 10m }\n");
+        // stopGracefully closes everything itself; the harness is closed here only when the test fails before that.
+        Thread stopper = new Thread(proxy.server()::stopGracefully, "test-stop");
+        stopper.setDaemon(true);
+        try (RawHttp kept = proxy.client()) {
+            assertThat(kept.get("/").status()).isEqualTo(200);
+            assertThat(edgeHealth(proxy)).isEqualTo(200);
+            stopper.start();
+
+            await().untilAsserted(() -> assertThat(edgeHealth(proxy)).isEqualTo(503));
+            assertThat(proxy.admin("GET", "/health").status()).isEqualTo(503);
+            int before = blue.requests();
+            try (RawHttp fresh = proxy.client()) {
+                // A new connection is accepted and proxied, and kept alive between its requests.
+                RawHttp.Response first = fresh.get("/");
+                assertThat(first.status()).isEqualTo(200);
+                assertThat(first.header("connection")).isEmpty();
+                assertThat(fresh.get("/").status()).isEqualTo(200);
+            }
+            assertThat(kept.get("/").status()).isEqualTo(200);
+            assertThat(blue.requests()).isEqualTo(before + 3);
+            assertThat(stopper.isAlive()).isTrue();
+
+            // The end of the delay (an interrupt ends it early): the listener closes, idle connections too.
+            stopper.interrupt();
+            await().untilAsserted(() -> assertThatThrownBy(() -> proxy.client().get("/")).isInstanceOf(IOException.class));
+            assertThat(kept.closedByPeer()).isTrue();
+            stopper.join(30_000);
+            assertThat(stopper.isAlive()).isFalse();
+        } finally {
+            if (stopper.getState() == Thread.State.NEW) {
+                proxy.close();
+            } else {
+                stopper.interrupt();
+            }
+        }
+    }
+
+    @Test
+    void aShortShutdownDelayEndsByItselfAndTheStopCompletes() throws Exception {
+        ProxyHarness proxy = startProxy("shutdown: { delay: 1s }\n");
+        CompletableFuture.runAsync(() -> proxy.server().stopGracefully()).get(60, TimeUnit.SECONDS);
+        assertThatThrownBy(() -> proxy.client().get("/")).isInstanceOf(IOException.class);
+    }
+
+    /** The status of edgeHealth.path on a new connection. */
+    private static int edgeHealth(ProxyHarness proxy) throws IOException {
+        try (RawHttp client = proxy.client()) {
+            return client.get("/turnout/health").status();
+        }
+    }
+
+    @Test
+    void aSigtermWithShutdownDelayKeepsServingWithTheEdgeHealthAt503AndASecondSigtermExitsAtOnce() throws Exception {
+        try (TurnoutProcess turnout = TurnoutProcess.start(dir, ProxyHarness.twoPools(blue, green) + "shutdown: { delay: 10m }\n")) {
+            turnout.signal("TERM");
+            await().untilAsserted(() -> assertThat(turnout.output()).contains("shutdown.delay: answering /turnout/health with 503"));
+            try (RawHttp client = RawHttp.connect(turnout.proxy())) {
+                RawHttp.Response health = client.get("/turnout/health");
+                assertThat(health.status()).isEqualTo(503);
+                assertThat(health.text()).isEqualTo("{\"status\":\"stopping\"}\n");
+            }
+            try (RawHttp client = RawHttp.connect(turnout.proxy())) {
+                assertThat(client.get("/").status()).isEqualTo(200);
+            }
+            assertThat(turnout.isAlive()).isTrue();
+            turnout.signal("TERM");
+            assertThat(turnout.waitForExit()).isZero();
+        }
+    }
+
+    @Test
     void sigtermDrainsAndExits0AndASecondSigtermExitsAtOnce() throws Exception {
         try (TurnoutProcess turnout = TurnoutProcess.start(dir, ProxyHarness.twoPools(blue, green) + "drain: { timeout: 2m }\n");
              RawHttp stream = RawHttp.connect(turnout.proxy())) {
