@@ -1,5 +1,6 @@
 package dev.turnout;
 
+import dev.turnout.base.LogSettings;
 import dev.turnout.config.CertificateCheck;
 import dev.turnout.config.ConfigException;
 import dev.turnout.config.ConfigLoader;
@@ -79,6 +80,8 @@ public final class Turnout implements Callable<Integer> {
      */
     static int runUntilStopped(ProxyConfig config, Optional<Path> file, PrintWriter err, Optional<Runnable> onStop)
             throws InterruptedException {
+        // Before anything is logged, so that the start line has the format asked for.
+        LogSettings.apply(config.logging().level(), config.logging().format());
         TurnoutServer server;
         try {
             server = TurnoutServer.start(config, file);
@@ -174,6 +177,7 @@ public final class Turnout implements Callable<Integer> {
                       admin auth  %s; trusted proxies: %s
                       tls         %s
                       http2       at most %d streams per connection, window %d B, header list %d B, cleartext (h2c) %s
+                      logging     %s and above, as %s
                     """,
                     file, c.listen(), c.admin().listen(), pools, c.active(),
                     c.state().file().map(Path::toString).orElse("(none)"),
@@ -202,7 +206,8 @@ public final class Turnout implements Callable<Integer> {
                     c.trustedProxies().isEmpty() ? "none" : c.trustedProxies().stream().map(Object::toString).collect(Collectors.joining(", ")),
                     c.tls().map(Check::tls).orElse("off"),
                     c.http2().maxConcurrentStreams(), c.http2().initialWindowSize(), c.http2().maxHeaderListSize(),
-                    c.http2().cleartext() ? "on" : "off");
+                    c.http2().cleartext() ? "on" : "off",
+                    c.logging().level(), c.logging().format());
         }
 
         /** A line per certificate with the names it serves, and a warning for each that expires soon; every problem at once. */

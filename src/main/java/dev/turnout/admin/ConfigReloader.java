@@ -1,6 +1,7 @@
 package dev.turnout.admin;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import dev.turnout.base.LogSettings;
 import dev.turnout.config.ConfigException;
 import dev.turnout.config.ConfigLoader;
 import dev.turnout.config.ProxyConfig;
@@ -108,6 +109,10 @@ public final class ConfigReloader {
             proxy.goAwayHttp2();
         }
         log.info("reloaded {}: {}", file.get(), changes.isEmpty() ? "no changes" : String.join("; ", changes));
+        if (!next.logging().equals(before.logging())) {
+            // After the line above, which says what changed in the format it had.
+            LogSettings.apply(next.logging().level(), next.logging().format());
+        }
         return new Result(true, null, reload.after().active().name(), reload.after().generation(),
                 changes, diff.restartRequired(), null);
     }

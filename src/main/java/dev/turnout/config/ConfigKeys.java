@@ -273,7 +273,20 @@ public final class ConfigKeys {
                     "When `true`, the plain listener also takes HTTP/2 with prior knowledge (h2c), for a load balancer that speaks "
                     + "HTTP/2 to what is behind it. Off by default: browsers never speak h2c, so on the open internet it would "
                     + "only give attackers one more protocol. Not with `tls.redirectHttp`, which makes the plain listener redirect "
-                    + "everything over HTTP/1.1.")
+                    + "everything over HTTP/1.1."),
+            reported("logging.level", "`info`", "`debug`, `info`, `warn` or `error`",
+                    c -> c.logging().level(),
+                    "The least severe lines written to stdout. At `info` an operator sees the start, every flip, reload and stop,"
+                    + " and the operational lines of [Logs](operations.md#logs) (health changes, Turnout's own 5xx answers, "
+                    + "refusals), each rate-limited; nothing per request. `warn` keeps only what needs a look; `debug` adds "
+                    + "Turnout's debug lines (Netty's own stay at `warn`, they would drown the rest). A reload applies it."),
+            reported("logging.format", "`text`", "`text` or `json`",
+                    c -> c.logging().format(),
+                    "`text` is one line per event for a person reading a terminal (`2026-11-26T22:06:53.752Z INFO  SwitchService "
+                    + "- ...`); `json` is one JSON object per line for a log shipper: `time` (ISO-8601 UTC, ms), `level`, `logger`,"
+                    + " `thread`, `message`, and with an exception `exceptionClass` and `exceptionMessage`, plus `stackTrace` (one "
+                    + "string, so the line stays one line) on ERROR only, which is a bug (see [Logs](operations.md#logs)). A "
+                    + "reload applies it.")
 );
 
     private ConfigKeys() {}

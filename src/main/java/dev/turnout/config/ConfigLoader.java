@@ -172,13 +172,18 @@ public final class ConfigLoader {
 
         Optional<ProxyConfig.Tls> tls = readTls(root);
         ProxyConfig.Http2 http2 = readHttp2(root.section("http2"), limits);
+        Section loggingSection = root.section("logging");
+        ProxyConfig.Logging logging = new ProxyConfig.Logging(
+                choice(loggingSection, "level", "info", List.of("debug", "info", "warn", "error"), "a level"),
+                choice(loggingSection, "format", "text", List.of("text", "json"), "a log format"));
+        loggingSection.rejectUnknownKeys();
 
         root.rejectUnknownKeys();
         return new ProxyConfig(listen, admin, pools, active,
                 new ProxyConfig.State(Optional.of(Path.of(stateFile))),
                 new ProxyConfig.Upstream(connectTimeout, firstByteTimeout, readTimeout, writeTimeout, keepalive),
                 new ProxyConfig.Drain(drainTimeout), shutdown,
-                health, gate, retry, preview, rollback, limits, headers, trusted, tls, http2, edgeHealth);
+                health, gate, retry, preview, rollback, limits, headers, trusted, tls, http2, edgeHealth, logging);
     }
 
     /** HTTPS is off unless the section is there: without certificates there is nothing to serve. */
@@ -222,6 +227,17 @@ public final class ConfigLoader {
         hsts = hsts.map(String::strip);
         t.rejectUnknownKeys();
         return Optional.of(new ProxyConfig.Tls(listen, certificates, protocols, ciphers, alpn, redirect, redirectPort, hsts));
+    }
+
+    /** A single value that must be one of {@code allowed}, in any case; absent or empty means {@code fallback}. */
+    private static String choice(Section s, String key, String fallback, List<String> allowed, String what) {
+        String value = s.text(key, fallback).toLowerCase(java.util.Locale.ROOT);
+        if (!allowed.contains(value)) {
+            s.problem(s.pathOf(key), Section.quote(s.text(key, fallback)) + " is not " + what + " (expected: "
+                    + String.join(", ", allowed) + ")");
+            return fallback;
+        }
+        return value;
     }
 
     /** A list whose items must each be one of {@code allowed}; absent or empty means {@code fallback}. */

@@ -25,7 +25,8 @@ public record ProxyConfig(
         List<Cidr> trustedProxies,
         Optional<Tls> tls,
         Http2 http2,
-        EdgeHealth edgeHealth) {
+        EdgeHealth edgeHealth,
+        Logging logging) {
 
     public ProxyConfig {
         pools = List.copyOf(pools);
@@ -42,12 +43,12 @@ public record ProxyConfig(
         Optional<Tls> tlsInForce = running.tls.map(old -> tls.map(t -> t.keepingStartOnlyKeysOf(old)).orElse(old));
         return new ProxyConfig(running.listen, new Admin(running.admin.listen(), admin.token()), pools, active, running.state,
                 upstream, drain, shutdown, health, gate, retry, preview, rollback, limits, headers, trustedProxies, tlsInForce, http2,
-                edgeHealth);
+                edgeHealth, logging);
     }
 
     public ProxyConfig withState(State newState) {
         return new ProxyConfig(listen, admin, pools, active, newState, upstream, drain, shutdown, health, gate, retry, preview, rollback,
-                limits, headers, trustedProxies, tls, http2, edgeHealth);
+                limits, headers, trustedProxies, tls, http2, edgeHealth, logging);
     }
 
     /** {@code token} empty means no authentication, which the loader allows on loopback only. */
@@ -140,6 +141,9 @@ public record ProxyConfig(
      * by Turnout, 200 while it serves and 503 once it stops; empty turns it off.
      */
     public record EdgeHealth(Optional<String> path) {}
+
+    /** What logback writes to stdout: {@code level} debug, info, warn or error; {@code format} text or json. */
+    public record Logging(String level, String format) {}
 
     /** What request headers may pass: names with {@code _} are dropped unless {@code allowUnderscores}. */
     public record Headers(boolean allowUnderscores) {}

@@ -99,7 +99,7 @@ class ConfigLoaderTest {
                 "upstream.connectTimeout: \"fast\" is not a duration (expected: 500ms, 10s, 2m)",
                 "upstream.keepalive.maxRequestsPerConnection: 0 is too small (expected: >= 1)",
                 "drain.timeout: is zero (expected: a duration above 0, such as 500ms, 10s, 2m)",
-                "colour: unknown key (expected one of: listen, admin, pools, active, state, upstream, drain, shutdown, health, edgeHealth, switch, retry, preview, rollback, limits, headers, trustedProxies, tls, http2)");
+                "colour: unknown key (expected one of: listen, admin, pools, active, state, upstream, drain, shutdown, health, edgeHealth, switch, retry, preview, rollback, limits, headers, trustedProxies, tls, http2, logging)");
     }
 
     @Test
@@ -190,6 +190,17 @@ class ConfigLoaderTest {
         assertThat(problemsOf(pools + "edgeHealth: { path: lb }\n").problems()).containsExactly("edgeHealth.path: \"lb\" is not a "
                 + "path (expected: /turnout/health or another path starting with /, without ? or #, or \"\" for off)");
         assertThat(problemsOf(pools + "edgeHealth: { path: \"/lb?x=1\" }\n").problems()).hasSize(1);
+    }
+
+    @Test
+    void loggingLevelAndFormatAreOneOfTheirNamesInAnyCase() throws Exception {
+        String pools = "pools: { blue: { backends: [\"127.0.0.1:8001\"] }, green: { backends: [\"127.0.0.1:8002\"] } }\n";
+        assertThat(loader.parse(pools, "proxy.yaml").logging()).isEqualTo(new ProxyConfig.Logging("info", "text"));
+        assertThat(loader.parse(pools + "logging: { level: WARN, format: Json }\n", "proxy.yaml").logging())
+                .isEqualTo(new ProxyConfig.Logging("warn", "json"));
+        assertThat(problemsOf(pools + "logging: { level: verbose, format: xml }\n").problems()).containsExactly(
+                "logging.level: \"verbose\" is not a level (expected: debug, info, warn, error)",
+                "logging.format: \"xml\" is not a log format (expected: text, json)");
     }
 
     @Test

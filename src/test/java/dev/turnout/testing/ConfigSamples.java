@@ -94,6 +94,8 @@ public final class ConfigSamples {
         m.put("http2.initialWindowSize", "256KiB");
         m.put("http2.maxHeaderListSize", "64KiB");
         m.put("http2.cleartext", "true");
+        m.put("logging.level", "warn");
+        m.put("logging.format", "json");
         return Map.copyOf(m);
     }
 
