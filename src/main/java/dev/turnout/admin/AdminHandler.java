@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.turnout.base.JsonResponse;
 import dev.turnout.base.Lifecycle;
+import dev.turnout.base.LogLimit;
 import dev.turnout.proxy.Http2Abuse;
 import dev.turnout.proxy.ServerTls;
 import dev.turnout.routing.TrafficSwitch;
@@ -47,6 +48,8 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
     private final Optional<ServerTls> tls;
     private final Http2Abuse http2;
     private final Lifecycle lifecycle;
+    /** The INFO lines of requests refused with 401, shared by every admin connection. */
+    private final LogLimit unauthorized;
     /** Touched on the connection's event loop only. */
     private Phase phase = Phase.AWAITING_REQUEST;
 
@@ -54,13 +57,14 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
     private enum Phase { AWAITING_REQUEST, ANSWERING }
 
     AdminHandler(TrafficSwitch traffic, SwitchService switches, ConfigReloader reloader, Optional<ServerTls> tls, Http2Abuse http2,
-                 Lifecycle lifecycle) {
+                 Lifecycle lifecycle, LogLimit unauthorized) {
         this.traffic = traffic;
         this.switches = switches;
         this.reloader = reloader;
         this.tls = tls;
         this.http2 = http2;
         this.lifecycle = lifecycle;
+        this.unauthorized = unauthorized;
     }
 
     @Override
@@ -118,6 +122,9 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
         boolean wait = !"false".equals(first(query, "wait").orElse("true"));
         boolean force = "true".equals(first(query, "force").orElse("false"));
         if (uri.path().startsWith("/admin/") && !authorized(request)) {
+            // The token presented, if any, is never logged: a near miss would give most of the real one away.
+            unauthorized.info("admin request {} {} from {} refused with 401: {}", request.method(), uri.path(), by,
+                    request.headers().contains(HttpHeaderNames.AUTHORIZATION) ? "wrong token" : "no token");
             FullHttpResponse denied = error(HttpResponseStatus.UNAUTHORIZED, "unauthorized",
                     "this admin API needs \"Authorization: Bearer <admin.token>\"");
             denied.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"turnout\"");

@@ -1,6 +1,7 @@
 package dev.turnout.admin;
 
 import dev.turnout.base.Lifecycle;
+import dev.turnout.base.LogLimit;
 import dev.turnout.base.Transport;
 import dev.turnout.proxy.Http2Abuse;
 import dev.turnout.proxy.ServerTls;
@@ -16,6 +17,7 @@ import io.netty.handler.timeout.IdleStateHandler;
 import java.net.InetSocketAddress;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.LoggerFactory;
 
 /** The admin listener: its own small event loop, so that a flip is answered even when traffic saturates the proxy's loops. */
 public final class AdminServer {
@@ -34,6 +36,8 @@ public final class AdminServer {
                                    TrafficSwitch traffic, SwitchService switches, ConfigReloader reloader,
                                    Optional<ServerTls> tls, Http2Abuse http2, Lifecycle lifecycle) throws InterruptedException {
         long idleMillis = Long.getLong(IDLE_TIMEOUT_PROPERTY, IDLE_MILLIS);
+        // One limit for every admin connection: a client guessing tokens cannot flood the log.
+        LogLimit unauthorized = LogLimit.of(LoggerFactory.getLogger(AdminHandler.class));
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(group)
                 .channel(transport.serverChannel())
@@ -51,7 +55,7 @@ public final class AdminServer {
                                 .addLast("aggregate", new AdminBodyLimit())
                                 // Requests decoded from one read wait here until the answer before them is written.
                                 .addLast("one-at-a-time", new FlowControlHandler())
-                                .addLast("admin", new AdminHandler(traffic, switches, reloader, tls, http2, lifecycle));
+                                .addLast("admin", new AdminHandler(traffic, switches, reloader, tls, http2, lifecycle, unauthorized));
                     }
                 });
         return new AdminServer(bootstrap.bind(address).sync().channel());

@@ -1,5 +1,6 @@
 package dev.turnout.admin;
 
+import dev.turnout.base.LogLimit;
 import dev.turnout.config.ProxyConfig;
 import dev.turnout.routing.Drain;
 import dev.turnout.routing.Pool;
@@ -13,6 +14,7 @@ import dev.turnout.state.SwitchHistory;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -32,6 +34,8 @@ public final class SwitchService {
     private final SwitchHistory history;
     private final SwitchGate gate;
     private final ScheduledExecutorService executor;
+    /** The INFO lines of switches the gate refused, under the gate's name (flips are logged under this class's). */
+    private final LogLimit refusals = LogLimit.of(LoggerFactory.getLogger(SwitchGate.class));
     /** The last switch operation; the next starts once it has flipped or failed. Touched on the executor only. */
     private CompletableFuture<?> last = CompletableFuture.completedFuture(null);
 
@@ -109,6 +113,12 @@ public final class SwitchService {
             return CompletableFuture.completedFuture(flip(target.name(), reason, by, force, null));
         }
         return gate.check(target, traffic.current().config())
+                .whenComplete((ok, failure) -> {
+                    if ((failure instanceof CompletionException c ? c.getCause() : failure) instanceof SwitchRefused refused) {
+                        refusals.info("{} to {} by {} refused by the gate with {}: {}", reason == FlipReason.MANUAL ? "switch" : reason,
+                                target.name(), by, refused.status.code(), refused.getMessage());
+                    }
+                })
                 .thenApplyAsync(ok -> flip(target.name(), reason, by, false, null), executor);
     }
 

@@ -535,9 +535,21 @@ final class ProxyExchange implements UpstreamListener {
 
     /** Answers in the backend's place; only possible before any byte of a response went out. */
     private void answer(Refusal refusal) {
+        if (!refusal.clientsFault()) {
+            context.ownErrors().warn("answered {} {} to {} {} from {}: pool {}, backend {}: {}", refusal.status().code(),
+                    refusal.error(), request.method(), pathOf(request.uri()), clientAddress, refusal.pool(),
+                    refusal.backend() == null ? "none" : refusal.backend(), refusal.detail());
+        }
         finish(refusal.clientsFault() ? ExchangeOutcome.Ending.ANSWERED_FOR_CLIENT : ExchangeOutcome.Ending.ANSWERED_FOR_POOL,
                 refusal.status().code(), false);
         client.answer(refusal, requestBodyPending());
+    }
+
+    /** The target's path, without the query (which may carry a key) and at most 200 characters, for a log line. */
+    private static String pathOf(String uri) {
+        int query = uri.indexOf('?');
+        String path = query < 0 ? uri : uri.substring(0, query);
+        return path.length() <= 200 ? path : path.substring(0, 200) + "...";
     }
 
     /** The client stalled mid-exchange, after its answer began: its connection closes at once, and the pool is not to blame. */

@@ -32,7 +32,7 @@ public final class Backend {
         this.socketAddress = address.toUnresolvedUnlessLiteral();
         this.label = address.toString();
         this.idle = new IdleConnections(keepalive);
-        this.health = new BackendHealth(time);
+        this.health = new BackendHealth(time, "backend " + label + " of pool " + pool);
     }
 
     public String pool() {

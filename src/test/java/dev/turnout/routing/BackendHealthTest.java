@@ -11,7 +11,7 @@ class BackendHealthTest {
     private static final int FALL = 3;
 
     private final FakeTime time = new FakeTime();
-    private final BackendHealth health = new BackendHealth(time);
+    private final BackendHealth health = new BackendHealth(time, "backend 127.0.0.1:8001 of pool blue");
 
     @Test
     void aBackendIsHealthyBeforeItsFirstCheck() {
