@@ -1,5 +1,6 @@
 package dev.turnout.proxy;
 
+import dev.turnout.base.LogLimit;
 import dev.turnout.routing.TrafficSwitch;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
@@ -9,7 +10,9 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.ssl.SniHandler;
+import java.net.InetSocketAddress;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.LoggerFactory;
 
 /**
  * First in every client pipeline, on both listeners: counts open client connections, answers 503 and closes past
@@ -21,6 +24,8 @@ final class ConnectionLimiter extends ChannelInboundHandlerAdapter {
     private final TrafficSwitch traffic;
     private final ChannelGroup clients;
     private final AtomicInteger open = new AtomicInteger();
+    /** The WARN lines of connections refused past the limit: a flood of them is exactly when the log must not grow. */
+    private final LogLimit refusals = LogLimit.of(LoggerFactory.getLogger(ConnectionLimiter.class));
 
     ConnectionLimiter(TrafficSwitch traffic, ChannelGroup clients) {
         this.traffic = traffic;
@@ -29,8 +34,12 @@ final class ConnectionLimiter extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-        if (open.incrementAndGet() > traffic.current().config().limits().maxConnections()) {
-            if (ctx.pipeline().get(SniHandler.class) != null) {
+        int max = traffic.current().config().limits().maxConnections();
+        if (open.incrementAndGet() > max) {
+            boolean https = ctx.pipeline().get(SniHandler.class) != null;
+            refusals.warn("connection from {} {}: limits.maxConnections ({}) reached", ctx.channel().remoteAddress() instanceof InetSocketAddress a ? a.getAddress().getHostAddress() : "unknown",
+                    https ? "closed unanswered" : "refused with 503", max);
+            if (https) {
                 // An HTTPS client could read an answer only after a handshake, which is work an
                 // overloaded proxy should not take on: it is closed unanswered.
                 ctx.close();

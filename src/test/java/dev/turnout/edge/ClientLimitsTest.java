@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.equalTo;
 
 import dev.turnout.testing.BlueGreenTest;
+import dev.turnout.testing.LogCapture;
 import dev.turnout.testing.ProxyHarness;
 import dev.turnout.testing.RawHttp;
 import java.io.IOException;
@@ -121,6 +122,8 @@ class ClientLimitsTest extends BlueGreenTest {
                     assertThat(r.text()).contains("too many connections");
                     assertThat(extra.closedByPeer()).isTrue();
                 }
+                assertThat(LogCapture.lines()).contains(
+                        "WARN ConnectionLimiter: connection from 127.0.0.1 refused with 503: limits.maxConnections (3) reached");
                 held.remove(0).close();
                 await().untilAsserted(() -> {
                     try (RawHttp again = proxy.client()) {
