@@ -13,6 +13,7 @@ import dev.turnout.config.HostPort;
 import dev.turnout.config.ProxyConfig;
 import dev.turnout.health.HealthChecker;
 import dev.turnout.health.HttpProbe;
+import dev.turnout.metrics.TurnoutMetrics;
 import dev.turnout.proxy.ProxyContext;
 import dev.turnout.proxy.ProxyServer;
 import dev.turnout.proxy.ServerTls;
@@ -92,9 +93,11 @@ public final class TurnoutServer implements AutoCloseable {
                     return t;
                 }));
         try {
-            ProxyContext context = new ProxyContext(traffic, new UpstreamConnector(transport), server.lifecycle);
+            TurnoutMetrics metrics = new TurnoutMetrics(traffic);
+            ProxyContext context = new ProxyContext(traffic, new UpstreamConnector(transport), server.lifecycle, metrics);
             InetSocketAddress listen = address(config.listen(), "listen");
             server.proxy = bind("listen", listen, () -> ProxyServer.bind(transport, server.boss, server.workers, listen, context));
+            metrics.countClientConnections(server.proxy::openConnectionsByProtocol);
             if (config.tls().isPresent()) {
                 CertificateWatch watch = new CertificateWatch(traffic);
                 server.tls = loadTls(config.tls().get());
@@ -107,13 +110,13 @@ public final class TurnoutServer implements AutoCloseable {
                 });
             }
             HttpProbe probe = new HttpProbe(transport, server.healthLoop);
-            SwitchService switches = new SwitchService(traffic, state, history, new SwitchGate(probe), server.adminExecutor);
+            SwitchService switches = new SwitchService(traffic, state, history, new SwitchGate(probe), metrics, server.adminExecutor);
             server.reloader = new ConfigReloader(configFile, ConfigLoader.fromEnvironment(), traffic,
                     Optional.ofNullable(server.tls), server.proxy, server.adminExecutor);
             InetSocketAddress adminListen = address(config.admin().listen(), "admin.listen");
             server.admin = bind("admin.listen", adminListen,
                     () -> AdminServer.bind(transport, server.adminLoop, adminListen, traffic, switches, server.reloader,
-                            Optional.ofNullable(server.tls), context.http2Abuse(), server.lifecycle));
+                            Optional.ofNullable(server.tls), context.http2Abuse(), metrics, server.lifecycle));
             new HealthChecker(server.healthLoop.next(), probe, traffic).start();
         } catch (StartupException e) {
             server.close();

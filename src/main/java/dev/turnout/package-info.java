@@ -9,6 +9,7 @@
  *   dev.turnout (command line, wiring)
  *   admin            the admin API: switch, rollback, reload, status, history   demo
  *   proxy            client listener, the request exchange, client streams
+ *   metrics          the meters of GET /metrics, recorded where things happen
  *   health, state    active checks and probes; the state file and flip history
  *   routing          Backend, Pool, RoutingSnapshot, TrafficSwitch, rollback watch
  *   upstream         connections to backends, their idle pools, response parsing

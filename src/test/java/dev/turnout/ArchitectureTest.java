@@ -22,6 +22,7 @@ class ArchitectureTest {
                 .layer("admin").definedBy("dev.turnout.admin..")
                 .layer("demo").definedBy("dev.turnout.demo..")
                 .layer("proxy").definedBy("dev.turnout.proxy..")
+                .layer("metrics").definedBy("dev.turnout.metrics..")
                 .layer("health").definedBy("dev.turnout.health..")
                 .layer("state").definedBy("dev.turnout.state..")
                 .layer("routing").definedBy("dev.turnout.routing..")
@@ -32,11 +33,12 @@ class ArchitectureTest {
                 .whereLayer("admin").mayOnlyBeAccessedByLayers("command line")
                 .whereLayer("demo").mayOnlyBeAccessedByLayers("command line")
                 .whereLayer("proxy").mayOnlyBeAccessedByLayers("admin", "command line")
+                .whereLayer("metrics").mayOnlyBeAccessedByLayers("proxy", "admin", "command line")
                 .whereLayer("health").mayOnlyBeAccessedByLayers("admin", "command line")
-                .whereLayer("state").mayOnlyBeAccessedByLayers("admin", "command line")
-                .whereLayer("routing").mayOnlyBeAccessedByLayers("proxy", "health", "state", "admin", "command line")
-                .whereLayer("upstream").mayOnlyBeAccessedByLayers("routing", "proxy", "health", "state", "admin", "command line")
-                .whereLayer("config").mayOnlyBeAccessedByLayers("upstream", "routing", "proxy", "health", "state", "admin", "command line")
+                .whereLayer("state").mayOnlyBeAccessedByLayers("metrics", "admin", "command line")
+                .whereLayer("routing").mayOnlyBeAccessedByLayers("metrics", "proxy", "health", "state", "admin", "command line")
+                .whereLayer("upstream").mayOnlyBeAccessedByLayers("routing", "metrics", "proxy", "health", "state", "admin", "command line")
+                .whereLayer("config").mayOnlyBeAccessedByLayers("upstream", "routing", "metrics", "proxy", "health", "state", "admin", "command line")
                 .check(TURNOUT);
     }
 

@@ -4,13 +4,16 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.turnout.base.JsonResponse;
 import dev.turnout.base.Lifecycle;
+import dev.turnout.metrics.TurnoutMetrics;
 import dev.turnout.proxy.Http2Abuse;
 import dev.turnout.proxy.ServerTls;
 import dev.turnout.routing.TrafficSwitch;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.PrematureChannelClosureException;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -18,9 +21,11 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.timeout.IdleStateEvent;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.List;
 import java.util.Map;
@@ -46,6 +51,7 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
     /** Present with an HTTPS listener: its certificates are listed in the status. */
     private final Optional<ServerTls> tls;
     private final Http2Abuse http2;
+    private final TurnoutMetrics metrics;
     private final Lifecycle lifecycle;
     /** Touched on the connection's event loop only. */
     private Phase phase = Phase.AWAITING_REQUEST;
@@ -54,12 +60,13 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
     private enum Phase { AWAITING_REQUEST, ANSWERING }
 
     AdminHandler(TrafficSwitch traffic, SwitchService switches, ConfigReloader reloader, Optional<ServerTls> tls, Http2Abuse http2,
-                 Lifecycle lifecycle) {
+                 TurnoutMetrics metrics, Lifecycle lifecycle) {
         this.traffic = traffic;
         this.switches = switches;
         this.reloader = reloader;
         this.tls = tls;
         this.http2 = http2;
+        this.metrics = metrics;
         this.lifecycle = lifecycle;
     }
 
@@ -117,7 +124,8 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
         String by = peer(ctx);
         boolean wait = !"false".equals(first(query, "wait").orElse("true"));
         boolean force = "true".equals(first(query, "force").orElse("false"));
-        if (uri.path().startsWith("/admin/") && !authorized(request)) {
+        // Metrics name the pools and backends: they need the token as the admin API does.
+        if ((uri.path().startsWith("/admin/") || uri.path().equals("/metrics")) && !authorized(request)) {
             FullHttpResponse denied = error(HttpResponseStatus.UNAUTHORIZED, "unauthorized",
                     "this admin API needs \"Authorization: Bearer <admin.token>\"");
             denied.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"turnout\"");
@@ -131,6 +139,16 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
                     respond(ctx, keepAlive, lifecycle.stopping()
                             ? json(HttpResponseStatus.SERVICE_UNAVAILABLE, JSON.createObjectNode().put("status", "stopping"))
                             : ok(JSON.createObjectNode().put("status", "ok")));
+                }
+            }
+            case "/metrics" -> {
+                if (allowed(ctx, keepAlive, request.method(), HttpMethod.GET, HttpMethod.HEAD)) {
+                    String accept = request.headers().get(HttpHeaderNames.ACCEPT);
+                    FullHttpResponse scraped = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+                            Unpooled.copiedBuffer(metrics.scrape(accept), StandardCharsets.UTF_8));
+                    scraped.headers().set(HttpHeaderNames.CONTENT_TYPE, TurnoutMetrics.contentType(accept))
+                            .setInt(HttpHeaderNames.CONTENT_LENGTH, scraped.content().readableBytes());
+                    respond(ctx, keepAlive, scraped);
                 }
             }
             case "/admin/reload" -> {

@@ -1,6 +1,7 @@
 package dev.turnout.admin;
 
 import dev.turnout.config.ProxyConfig;
+import dev.turnout.metrics.TurnoutMetrics;
 import dev.turnout.routing.Drain;
 import dev.turnout.routing.Pool;
 import dev.turnout.routing.RollbackWatch;
@@ -10,9 +11,11 @@ import dev.turnout.state.FlipReason;
 import dev.turnout.state.FlipRecord;
 import dev.turnout.state.StateFile;
 import dev.turnout.state.SwitchHistory;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -31,16 +34,18 @@ public final class SwitchService {
     private final Optional<StateFile> state;
     private final SwitchHistory history;
     private final SwitchGate gate;
+    private final TurnoutMetrics metrics;
     private final ScheduledExecutorService executor;
     /** The last switch operation; the next starts once it has flipped or failed. Touched on the executor only. */
     private CompletableFuture<?> last = CompletableFuture.completedFuture(null);
 
     public SwitchService(TrafficSwitch traffic, Optional<StateFile> state, SwitchHistory history, SwitchGate gate,
-                         ScheduledExecutorService executor) {
+                         TurnoutMetrics metrics, ScheduledExecutorService executor) {
         this.traffic = traffic;
         this.state = state;
         this.history = history;
         this.gate = gate;
+        this.metrics = metrics;
         this.executor = executor;
     }
 
@@ -109,6 +114,12 @@ public final class SwitchService {
             return CompletableFuture.completedFuture(flip(target.name(), reason, by, force, null));
         }
         return gate.check(target, traffic.current().config())
+                .whenComplete((ok, failure) -> {
+                    Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
+                    if (cause instanceof SwitchRefused refused) {
+                        refused.gateCheck().ifPresent(metrics::switchRefused);
+                    }
+                })
                 .thenApplyAsync(ok -> flip(target.name(), reason, by, false, null), executor);
     }
 
@@ -142,11 +153,17 @@ public final class SwitchService {
                 .detail(detail)
                 .build();
         history.add(record);
+        metrics.flip(reason);
         boolean saved = save();
         Drain drain = flip.drain().orElseThrow();
         SwitchResult flipped = SwitchResult.flipped(record, drain.inFlightAtStart(), saved);
         CompletableFuture<SwitchResult> drained = drain.await(config.drain().timeout(), executor)
-                .thenApply(d -> flipped.withDrain(d.drained(), d.millis(), d.remaining()));
+                .thenApply(d -> {
+                    if (d.drained()) {
+                        metrics.drained(Duration.ofMillis(d.millis()));
+                    }
+                    return flipped.withDrain(d.drained(), d.millis(), d.remaining());
+                });
         drained.thenAcceptAsync(r -> {
             history.update(record.withDrain(r.drained(), r.drainMillis()));
             save();

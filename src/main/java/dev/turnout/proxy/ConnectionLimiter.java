@@ -1,5 +1,7 @@
 package dev.turnout.proxy;
 
+import dev.turnout.metrics.TurnoutMetrics;
+
 import dev.turnout.routing.TrafficSwitch;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
@@ -8,6 +10,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.ssl.SniHandler;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -20,11 +23,13 @@ final class ConnectionLimiter extends ChannelInboundHandlerAdapter {
 
     private final TrafficSwitch traffic;
     private final ChannelGroup clients;
+    private final TurnoutMetrics metrics;
     private final AtomicInteger open = new AtomicInteger();
 
-    ConnectionLimiter(TrafficSwitch traffic, ChannelGroup clients) {
+    ConnectionLimiter(TrafficSwitch traffic, ChannelGroup clients, TurnoutMetrics metrics) {
         this.traffic = traffic;
         this.clients = clients;
+        this.metrics = metrics;
     }
 
     @Override
@@ -36,6 +41,7 @@ final class ConnectionLimiter extends ChannelInboundHandlerAdapter {
                 ctx.close();
                 return;
             }
+            metrics.refused(HttpResponseStatus.SERVICE_UNAVAILABLE.code());
             FullHttpResponse tooMany = ErrorAnswers.of(Refusal.serviceUnavailable("too many connections"), true);
             tooMany.headers().set(HttpHeaderNames.RETRY_AFTER, 1);
             ctx.writeAndFlush(AnswerBytes.of(ctx.alloc(), tooMany, Listener.NO_HSTS)).addListener(ChannelFutureListener.CLOSE);

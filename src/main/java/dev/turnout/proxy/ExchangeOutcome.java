@@ -12,10 +12,11 @@ import dev.turnout.routing.RollbackWatch;
  * @param watch         the rollback watch on the pool, or null
  * @param clientAddress the client as the watch counts clients
  * @param attempts      backends tried; more than one means retries
+ * @param firstByteNanos from the request head sent upstream to the first response head, or -1 when none came
  * @param responseBytes body bytes relayed to the client
  */
 record ExchangeOutcome(Pool pool, Backend backend, boolean preview, Ending ending, int status, long durationNanos,
-                       int attempts, long responseBytes, RollbackWatch watch, CharSequence clientAddress) {
+                       long firstByteNanos, int attempts, long responseBytes, RollbackWatch watch, CharSequence clientAddress) {
 
     /** The ways an exchange ends. */
     enum Ending {

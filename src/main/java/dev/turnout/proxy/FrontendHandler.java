@@ -123,7 +123,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
         Refusal refusal = ClientRules.check(request, snapshot.config().limits());
         if (refusal == null && listener.redirectPort().isPresent() && !HttpsRedirect.isHealthCheck(request)) {
             // Before routing: a redirect involves no backend.
-            HttpsRedirect.answer(request, listener.redirectPort().getAsInt(), this);
+            FullHttpResponse redirect = HttpsRedirect.answer(request, listener.redirectPort().getAsInt());
+            context.metrics().refused(redirect.status().code());
+            answer(redirect, !HttpUtil.isKeepAlive(redirect));
             return;
         }
         Admission admission = refusal == null ? Admission.route(request, snapshot) : new Admission(null, refusal);
@@ -159,6 +161,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
 
     /** Answers a request refused before routing; its body, if any, is not read, so the connection ends with the answer. */
     private void refuse(Refusal refusal) {
+        context.metrics().refused(refusal.status().code());
         answer(ErrorAnswers.of(refusal, true), true);
     }
 

@@ -118,13 +118,13 @@ final class Http2ClientStream extends ChannelInboundHandlerAdapter implements Cl
         try {
             request = Http2Requests.toHttp1(fields, endStream);
         } catch (Http2Requests.Malformed e) {
-            answer(e.refusal(), !endStream);
+            refuse(e.refusal(), endStream);
             return;
         }
         RoutingSnapshot snapshot = context.traffic().current();
         Admission admission = Admission.of(request, snapshot);
         if (admission.refusal() != null) {
-            answer(admission.refusal(), !endStream);
+            refuse(admission.refusal(), endStream);
             return;
         }
         if (HttpUtil.is100ContinueExpected(request)) {
@@ -140,6 +140,12 @@ final class Http2ClientStream extends ChannelInboundHandlerAdapter implements Cl
             // Bodyless, but its end comes in a frame of its own (an empty DATA frame): read it, as nobody else will.
             ctx.read();
         }
+    }
+
+    /** A request refused before routing: no exchange, Turnout's own answer. */
+    private void refuse(Refusal refusal, boolean endStream) {
+        context.metrics().refused(refusal.status().code());
+        answer(refusal, !endStream);
     }
 
     private static LastHttpContent trailers(Http2Headers fields) {

@@ -24,15 +24,14 @@ final class HttpsRedirect {
         return uri.equals("/health") || uri.startsWith("/health?");
     }
 
-    /** Answers {@code request} on {@code connection}, with a redirect or, without a usable Host, a 400. */
-    static void answer(HttpRequest request, int redirectPort, Http1ClientStream.Connection connection) {
+    /** The answer to {@code request}: a redirect or, without a usable Host, a 400; {@code Connection: close} when the connection ends with it. */
+    static FullHttpResponse answer(HttpRequest request, int redirectPort) {
         String host = hostWithoutPort(request.headers().get(HttpHeaderNames.HOST));
         String target = request.uri();
         if (host == null || !target.startsWith("/")) {
-            connection.answer(ErrorAnswers.of(Refusal.of(HttpResponseStatus.BAD_REQUEST, "bad_request", host == null
+            return ErrorAnswers.of(Refusal.of(HttpResponseStatus.BAD_REQUEST, "bad_request", host == null
                     ? "a redirect to https needs a Host header naming a host"
-                    : "a redirect to https needs a target that starts with /"), true), true);
-            return;
+                    : "a redirect to https needs a target that starts with /"), true);
         }
         boolean keepsMethod = !HttpMethod.GET.equals(request.method()) && !HttpMethod.HEAD.equals(request.method());
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
@@ -46,7 +45,7 @@ final class HttpsRedirect {
         if (close) {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         }
-        connection.answer(response, close);
+        return response;
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.turnout.proxy;
 
 import dev.turnout.base.Lifecycle;
+import dev.turnout.metrics.TurnoutMetrics;
 import dev.turnout.routing.TrafficSwitch;
 import dev.turnout.upstream.UpstreamConnector;
 
@@ -9,9 +10,9 @@ import dev.turnout.upstream.UpstreamConnector;
  * where outcomes go. Settings are not here: each request takes them from the snapshot it routes with.
  */
 public record ProxyContext(TrafficSwitch traffic, UpstreamConnector connector, Lifecycle lifecycle, ExchangeOutcomes outcomes,
-                           Http2Abuse http2Abuse) {
+                           Http2Abuse http2Abuse, TurnoutMetrics metrics) {
 
-    public ProxyContext(TrafficSwitch traffic, UpstreamConnector connector, Lifecycle lifecycle) {
-        this(traffic, connector, lifecycle, new ExchangeOutcomes(), new Http2Abuse());
+    public ProxyContext(TrafficSwitch traffic, UpstreamConnector connector, Lifecycle lifecycle, TurnoutMetrics metrics) {
+        this(traffic, connector, lifecycle, new ExchangeOutcomes(metrics), new Http2Abuse(), metrics);
     }
 }

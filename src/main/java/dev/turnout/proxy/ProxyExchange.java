@@ -2,6 +2,7 @@ package dev.turnout.proxy;
 
 import dev.turnout.config.Durations;
 import dev.turnout.config.ProxyConfig;
+import dev.turnout.metrics.TurnoutMetrics;
 import dev.turnout.routing.Pool;
 import dev.turnout.routing.RollbackWatch;
 import dev.turnout.routing.RoutingSnapshot;
@@ -103,6 +104,9 @@ final class ProxyExchange implements UpstreamListener {
 
     private long lastUpstreamActivity;
     private long requestSentAt;
+    /** When the request head went to the current attempt's backend, and when the first response head came back (0: not yet). */
+    private long headSentAt;
+    private long firstByteAt;
     private long lastClientActivity;
     /** When the backend stopped taking request bytes, or 0. */
     private long upstreamStalledSince;
@@ -155,6 +159,7 @@ final class ProxyExchange implements UpstreamListener {
     /** A new attempt: an idle connection to its backend if this loop has one, else a new connection. */
     private void tryNextBackend() {
         phase = Phase.CONNECTING;
+        firstByteAt = 0;
         attempt = attempts.next();
         var backend = attempt.backend();
         if (hostFromBackend) {
@@ -189,9 +194,15 @@ final class ProxyExchange implements UpstreamListener {
 
     private void onConnect(ChannelFuture future) {
         if (future.isSuccess()) {
+            context.metrics().connect(attempt.backend(), TurnoutMetrics.ConnectResult.OK);
             connected(UpstreamConnector.connectionOf(future.channel()));
-        } else if (phase != Phase.DONE) {
-            connectFailed(future.cause());
+            return;
+        }
+        Throwable cause = future.cause();
+        context.metrics().connect(attempt.backend(), cause instanceof ConnectTimeoutException ? TurnoutMetrics.ConnectResult.TIMEOUT
+                : cause instanceof ConnectException ? TurnoutMetrics.ConnectResult.REFUSED : TurnoutMetrics.ConnectResult.ERROR);
+        if (phase != Phase.DONE) {
+            connectFailed(cause);
         }
     }
 
@@ -205,6 +216,7 @@ final class ProxyExchange implements UpstreamListener {
         connection.attach(this, headRequest, !client.takesChunkedBytes());
         // A bodyless request is whole at its head: sent at once, with one flush, on every attempt.
         connection.sendHead(request);
+        headSentAt = System.nanoTime();
         if (held != null) {
             HttpContent part;
             while ((part = held.poll()) != null) {
@@ -326,6 +338,9 @@ final class ProxyExchange implements UpstreamListener {
 
     @Override
     public void onResponseHead(ResponseHead head) {
+        if (firstByteAt == 0) {
+            firstByteAt = System.nanoTime();
+        }
         int code = head.status();
         if (code == 101) {
             // Upgrade was stripped from the request, so a 101 is a backend out of step with us.
@@ -574,8 +589,9 @@ final class ProxyExchange implements UpstreamListener {
         }
         attempt.end();
         releaseHeld();
-        context.outcomes().record(new ExchangeOutcome(pool, attempt.backend(), preview, ending, status,
-                System.nanoTime() - startNanos, attempts.count(), responseBodyBytes, watch, clientAddress));
+        long now = System.nanoTime();
+        context.outcomes().record(new ExchangeOutcome(pool, attempt.backend(), preview, ending, status, now - startNanos,
+                firstByteAt == 0 ? -1 : firstByteAt - headSentAt, attempts.count(), responseBodyBytes, watch, clientAddress));
     }
 
     private void releaseHeld() {
