@@ -42,7 +42,7 @@ final class ConnectionLimiter extends ChannelInboundHandlerAdapter {
                 return;
             }
             metrics.refused(HttpResponseStatus.SERVICE_UNAVAILABLE.code());
-            FullHttpResponse tooMany = ErrorAnswers.of(Refusal.serviceUnavailable("too many connections"), true);
+            FullHttpResponse tooMany = ErrorAnswers.of(Refusal.serviceUnavailable("too many connections"), null, true);
             tooMany.headers().set(HttpHeaderNames.RETRY_AFTER, 1);
             ctx.writeAndFlush(AnswerBytes.of(ctx.alloc(), tooMany, Listener.NO_HSTS)).addListener(ChannelFutureListener.CLOSE);
             return;

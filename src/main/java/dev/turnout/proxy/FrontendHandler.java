@@ -42,6 +42,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
     /** AsciiString: it is written into every forwarded request, and the encoder copies these fastest. */
     private AsciiString clientIp;
     private ProxyExchange exchange;
+    /** The id of the request being answered; made here for one that never decoded. */
+    private String requestId;
     /** The decoder handed on something since the last read completed. */
     private boolean delivered;
     private boolean closing;
@@ -119,11 +121,12 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
 
     private void startExchange(HttpRequest request) {
         firstRequest = false;
+        requestId = RequestIds.of(request.headers());
         RoutingSnapshot snapshot = context.traffic().current();
         Refusal refusal = ClientRules.check(request, snapshot.config().limits());
         if (refusal == null && listener.redirectPort().isPresent() && !HttpsRedirect.isHealthCheck(request)) {
             // Before routing: a redirect involves no backend.
-            FullHttpResponse redirect = HttpsRedirect.answer(request, listener.redirectPort().getAsInt());
+            FullHttpResponse redirect = HttpsRedirect.answer(request, listener.redirectPort().getAsInt(), requestId);
             context.metrics().refused(redirect.status().code());
             answer(redirect, !HttpUtil.isKeepAlive(redirect));
             return;
@@ -139,12 +142,14 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
             ctx.writeAndFlush(Unpooled.wrappedBuffer(CONTINUE));
         }
         boolean trusted = peer != null && ClientAddress.isTrusted(peer, snapshot.config().trustedProxies());
+        RequestIds.set(request.headers(), requestId);
         stream.begin(request);
         exchange = new ProxyExchange(stream, context, request, snapshot, admission.route(), clientIp, listener.scheme(), trusted);
         exchange.start();
     }
 
     private void rejectMalformed(Throwable cause) {
+        requestId = RequestIds.generate();
         if (exchange != null) {
             // The body broke mid-request: whatever the backend got, the client's framing is lost.
             boolean answering = exchange.answerBegan();
@@ -162,7 +167,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
     /** Answers a request refused before routing; its body, if any, is not read, so the connection ends with the answer. */
     private void refuse(Refusal refusal) {
         context.metrics().refused(refusal.status().code());
-        answer(ErrorAnswers.of(refusal, true), true);
+        answer(ErrorAnswers.of(refusal, requestId, true), true);
     }
 
     /** Reads on while a request body streams, and once more after it to notice a client that hangs up while it waits. */
@@ -305,6 +310,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
             long since = firstRequest ? idleSinceNanos : headStart;
             long left = since + headerTimeout - now;
             if (left <= 0) {
+                requestId = RequestIds.generate();
                 refuse(Refusal.requestTimeout("no complete request head within " + limits.headerTimeout().toMillis() + "ms"));
             }
             return left;

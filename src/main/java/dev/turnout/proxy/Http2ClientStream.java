@@ -62,6 +62,7 @@ final class Http2ClientStream extends ChannelInboundHandlerAdapter implements Cl
     private boolean requestEnded;
     /** A HEAD request, whose answers, Turnout's own too, carry no body. */
     private boolean headRequest;
+    private String requestId;
     /** The final head, held until the first body part, a flush or the end, so a bodyless answer is one frame. */
     private Http2Headers pendingHead;
 
@@ -118,9 +119,11 @@ final class Http2ClientStream extends ChannelInboundHandlerAdapter implements Cl
         try {
             request = Http2Requests.toHttp1(fields, endStream);
         } catch (Http2Requests.Malformed e) {
+            requestId = RequestIds.generate();
             refuse(e.refusal(), endStream);
             return;
         }
+        requestId = RequestIds.of(request.headers());
         RoutingSnapshot snapshot = context.traffic().current();
         Admission admission = Admission.of(request, snapshot);
         if (admission.refusal() != null) {
@@ -131,6 +134,7 @@ final class Http2ClientStream extends ChannelInboundHandlerAdapter implements Cl
             request.headers().remove(HttpHeaderNames.EXPECT);
             ctx.writeAndFlush(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().status("100")));
         }
+        RequestIds.set(request.headers(), requestId);
         exchange = new ProxyExchange(this, context, request, snapshot, admission.route(), connection.clientIp(),
                 listener.scheme(), connection.trusted(snapshot.config()));
         exchange.start();
@@ -174,6 +178,9 @@ final class Http2ClientStream extends ChannelInboundHandlerAdapter implements Cl
     @Override
     public void head(ResponseHead head, boolean requestBodyPending) {
         pendingHead = fieldsOf(head);
+        if (!pendingHead.contains(RequestIds.HEADER)) {
+            pendingHead.set(RequestIds.HEADER, requestId);
+        }
         if (listener.hsts() != null) {
             pendingHead.set(STRICT_TRANSPORT_SECURITY, listener.hsts());
         }
@@ -223,12 +230,13 @@ final class Http2ClientStream extends ChannelInboundHandlerAdapter implements Cl
     @Override
     public void answer(Refusal refusal, boolean requestBodyPending) {
         exchange = null;
-        FullHttpResponse response = ErrorAnswers.of(refusal, false);
+        FullHttpResponse response = ErrorAnswers.of(refusal, requestId, false);
         try {
             Http2Headers fields = new DefaultHttp2Headers(false)
                     .status(response.status().codeAsText())
                     .set(HttpHeaderNames.CONTENT_TYPE, response.headers().get(HttpHeaderNames.CONTENT_TYPE))
-                    .setInt(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes());
+                    .setInt(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes())
+                    .set(RequestIds.HEADER, requestId);
             if (listener.hsts() != null) {
                 fields.set(STRICT_TRANSPORT_SECURITY, listener.hsts());
             }

@@ -25,13 +25,13 @@ final class HttpsRedirect {
     }
 
     /** The answer to {@code request}: a redirect or, without a usable Host, a 400; {@code Connection: close} when the connection ends with it. */
-    static FullHttpResponse answer(HttpRequest request, int redirectPort) {
+    static FullHttpResponse answer(HttpRequest request, int redirectPort, String requestId) {
         String host = hostWithoutPort(request.headers().get(HttpHeaderNames.HOST));
         String target = request.uri();
         if (host == null || !target.startsWith("/")) {
             return ErrorAnswers.of(Refusal.of(HttpResponseStatus.BAD_REQUEST, "bad_request", host == null
                     ? "a redirect to https needs a Host header naming a host"
-                    : "a redirect to https needs a target that starts with /"), true);
+                    : "a redirect to https needs a target that starts with /"), requestId, true);
         }
         boolean keepsMethod = !HttpMethod.GET.equals(request.method()) && !HttpMethod.HEAD.equals(request.method());
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
