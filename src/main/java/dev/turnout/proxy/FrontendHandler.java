@@ -149,19 +149,25 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
     }
 
     private void rejectMalformed(Throwable cause) {
-        requestId = RequestIds.generate();
-        if (exchange != null) {
-            // The body broke mid-request: whatever the backend got, the client's framing is lost.
-            boolean answering = exchange.answerBegan();
-            exchange.onClientClosed();
-            exchange = null;
-            if (answering) {
-                // The backend's answer is already going out: a 400 now would land inside it.
-                closeAfterFlush();
-                return;
-            }
+        Refusal refusal = ClientRules.malformed(cause);
+        if (exchange == null) {
+            // A head that did not decode: a request of its own, refused before routing.
+            requestId = RequestIds.generate();
+            refuse(refusal);
+            return;
         }
-        refuse(ClientRules.malformed(cause));
+        // The body broke mid-request: whatever the backend got, the client's framing is lost. The
+        // exchange's end counted the request once; the 400 keeps its id.
+        boolean answering = exchange.answerBegan();
+        exchange.onClientClosed();
+        exchange = null;
+        if (answering) {
+            // The backend's answer is already going out: a 400 now would land inside it.
+            closeAfterFlush();
+            return;
+        }
+        context.metrics().clientRefused(refusal.status().code());
+        answer(ErrorAnswers.of(refusal, requestId, true), true);
     }
 
     /** Answers a request refused before routing; its body, if any, is not read, so the connection ends with the answer. */

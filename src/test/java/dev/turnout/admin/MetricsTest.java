@@ -68,13 +68,20 @@ class MetricsTest extends BlueGreenTest {
             client.send("TRACE / HTTP/1.1\r\nHost: x\r\n\r\n");
             assertThat(client.read(false).status()).isEqualTo(405);
         }
+        try (RawHttp client = proxy.client()) {
+            // A body that breaks mid-request is one request, though it was routed and then refused.
+            client.send("POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n");
+            assertThat(client.read(false).status()).isEqualTo(400);
+        }
         String after = scrape().text();
-        assertThat(sum(after, "turnout_requests_total") - counted).isEqualTo(32);
+        assertThat(sum(after, "turnout_requests_total") - counted).isEqualTo(33);
         assertThat(sum(after, "turnout_requests_total", "pool=\"blue\"", "status=\"2xx\"")).isEqualTo(30);
-        assertThat(sum(after, "turnout_requests_total", "pool=\"blue\"", "status=\"4xx\"")).isEqualTo(1);
+        // The 404, and the broken body: the client's failure, counted as nginx's 499.
+        assertThat(sum(after, "turnout_requests_total", "pool=\"blue\"", "status=\"4xx\"")).isEqualTo(2);
         assertThat(sum(after, "turnout_requests_total", "status=\"refused\"")).isEqualTo(1);
         assertThat(sum(after, "turnout_client_refusals_total", "code=\"405\"")).isEqualTo(1);
-        assertThat(sum(after, "turnout_request_duration_seconds_count", "pool=\"blue\"")).isEqualTo(31);
+        assertThat(sum(after, "turnout_client_refusals_total", "code=\"400\"")).isEqualTo(1);
+        assertThat(sum(after, "turnout_request_duration_seconds_count", "pool=\"blue\"")).isEqualTo(32);
         assertThat(sum(after, "turnout_upstream_first_byte_seconds_count", "pool=\"blue\"")).isEqualTo(31);
         assertThat(after).contains("turnout_request_duration_seconds_bucket{pool=\"blue\"");
         assertThat(sum(after, "turnout_upstream_connects_total", "pool=\"blue\"", "result=\"ok\"")).isGreaterThanOrEqualTo(1);
