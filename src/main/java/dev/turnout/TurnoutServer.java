@@ -59,6 +59,7 @@ public final class TurnoutServer implements AutoCloseable {
     private ProxyServer proxy;
     /** Present with {@code tls}: what the HTTPS listener serves, named in the start line, replaced by reloads. */
     private ServerTls tls;
+    private TurnoutMetrics metrics;
     private AdminServer admin;
     private ConfigReloader reloader;
 
@@ -94,6 +95,7 @@ public final class TurnoutServer implements AutoCloseable {
                 }));
         try {
             TurnoutMetrics metrics = new TurnoutMetrics(traffic);
+            server.metrics = metrics;
             ProxyContext context = new ProxyContext(traffic, new UpstreamConnector(transport), server.lifecycle, metrics);
             InetSocketAddress listen = address(config.listen(), "listen");
             server.proxy = bind("listen", listen, () -> ProxyServer.bind(transport, server.boss, server.workers, listen, context));
@@ -299,6 +301,9 @@ public final class TurnoutServer implements AutoCloseable {
         if (tls != null) {
             // Last: no reload, rotation or handshake is left to use them.
             tls.close();
+        }
+        if (metrics != null) {
+            metrics.close();
         }
     }
 

@@ -41,7 +41,7 @@ import java.util.function.Supplier;
  * live state (in flight, health, the active pool, connections) are read from the routing snapshot
  * when the registry is scraped, so pools and backends a reload adds or removes come and go with it.
  */
-public final class TurnoutMetrics {
+public final class TurnoutMetrics implements AutoCloseable {
 
     /** The label value of answers Turnout gave before a request was routed. */
     static final String REFUSED = "refused";
@@ -73,6 +73,8 @@ public final class TurnoutMetrics {
     private final MultiGauge upstreamConnections;
     private final MultiGauge clientConnections;
     private volatile Supplier<Map<String, Integer>> clientConnectionCounts = Map::of;
+    /** Listens to the JVM's GC notifications until closed. */
+    private final JvmGcMetrics gc = new JvmGcMetrics();
 
     public TurnoutMetrics(TrafficSwitch traffic) {
         this.traffic = traffic;
@@ -92,7 +94,7 @@ public final class TurnoutMetrics {
         clientConnections = MultiGauge.builder("turnout.client.connections").description("open client connections")
                 .register(registry);
         new JvmMemoryMetrics().bindTo(registry);
-        new JvmGcMetrics().bindTo(registry);
+        gc.bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
         new ClassLoaderMetrics().bindTo(registry);
         new ProcessorMetrics().bindTo(registry);
@@ -158,6 +160,13 @@ public final class TurnoutMetrics {
     public String scrape(String accept) {
         refreshGauges();
         return registry.scrape(contentType(accept));
+    }
+
+    /** Stops listening to the JVM (its GC notifications) and frees the registry. */
+    @Override
+    public void close() {
+        gc.close();
+        registry.close();
     }
 
     /** The content type {@link #scrape} answers for {@code accept}. */
