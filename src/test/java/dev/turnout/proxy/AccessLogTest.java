@@ -10,6 +10,7 @@ import dev.turnout.config.ConfigException;
 import dev.turnout.testing.BlueGreenTest;
 import dev.turnout.testing.ProxyHarness;
 import dev.turnout.testing.RawHttp;
+import dev.turnout.testing.RawHttp2;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -147,6 +148,21 @@ class AccessLogTest extends BlueGreenTest {
         assertThat(line).matches("127\\.0\\.0\\.1 - - \\[\\d\\d/[A-Z][a-z]{2}/\\d{4}:\\d\\d:\\d\\d:\\d\\d [+-]\\d{4}] "
                 + "\"GET /v1/models\\?x=1 HTTP/1\\.1\" 200 \\d+ \"https://example\\.com/\" \"test-agent\" "
                 + "pool=blue backend=" + blue.address().replace(".", "\\.") + " generation=1 duration=\\d+\\.\\d{3}");
+    }
+
+    @Test
+    void anHttp2StreamIsLoggedAsHttp2WithTheIdItGotBack() throws Exception {
+        proxy = startProxy("http2: { cleartext: true }\naccessLog: { path: " + log() + " }\n");
+        String id;
+        try (RawHttp2 h2c = RawHttp2.cleartext(proxy.proxy())) {
+            h2c.headers(1, RawHttp2.request("GET", "/h2c?q=1"), true);
+            id = h2c.fields(h2c.readUntil(RawHttp2.HEADERS, 1)).get("x-request-id").toString();
+        }
+        JsonNode line = json(awaitLines(1).get(0));
+        assertThat(line.get("protocol").asText()).isEqualTo("HTTP/2");
+        assertThat(line.get("target").asText()).isEqualTo("/h2c?q=1");
+        assertThat(line.get("status").asInt()).isEqualTo(200);
+        assertThat(line.get("requestId").asText()).isEqualTo(id);
     }
 
     @Test
