@@ -14,6 +14,7 @@ import dev.turnout.config.ProxyConfig;
 import dev.turnout.health.HealthChecker;
 import dev.turnout.health.HttpProbe;
 import dev.turnout.metrics.TurnoutMetrics;
+import dev.turnout.proxy.AccessLog;
 import dev.turnout.proxy.ProxyContext;
 import dev.turnout.proxy.ProxyServer;
 import dev.turnout.proxy.ServerTls;
@@ -62,6 +63,8 @@ public final class TurnoutServer implements AutoCloseable {
     private TurnoutMetrics metrics;
     private AdminServer admin;
     private ConfigReloader reloader;
+    /** Set up at start, stopped last: the lines of the requests that closing connections end still go out. */
+    private AccessLog accessLog;
 
     private TurnoutServer(TrafficSwitch traffic, Transport transport, EventLoopGroup boss, EventLoopGroup workers,
                           EventLoopGroup adminLoop, EventLoopGroup healthLoop, ScheduledExecutorService adminExecutor) {
@@ -96,7 +99,9 @@ public final class TurnoutServer implements AutoCloseable {
         try {
             TurnoutMetrics metrics = new TurnoutMetrics(traffic);
             server.metrics = metrics;
-            ProxyContext context = new ProxyContext(traffic, new UpstreamConnector(transport), server.lifecycle, metrics);
+            server.accessLog = AccessLog.start(config.accessLog());
+            ProxyContext context = new ProxyContext(traffic, new UpstreamConnector(transport), server.lifecycle, metrics,
+                    server.accessLog);
             InetSocketAddress listen = address(config.listen(), "listen");
             server.proxy = bind("listen", listen, () -> ProxyServer.bind(transport, server.boss, server.workers, listen, context));
             metrics.countClientConnections(server.proxy::openConnectionsByProtocol);
@@ -298,6 +303,9 @@ public final class TurnoutServer implements AutoCloseable {
         adminLoop.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         transport.close();
         workers.terminationFuture().syncUninterruptibly();
+        if (accessLog != null) {
+            accessLog.stop();
+        }
         if (tls != null) {
             // Last: no reload, rotation or handshake is left to use them.
             tls.close();

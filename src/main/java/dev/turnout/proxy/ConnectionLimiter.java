@@ -2,6 +2,7 @@ package dev.turnout.proxy;
 
 import dev.turnout.metrics.TurnoutMetrics;
 
+import dev.turnout.routing.RoutingSnapshot;
 import dev.turnout.routing.TrafficSwitch;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
@@ -12,6 +13,7 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.ssl.SniHandler;
+import java.net.InetSocketAddress;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -24,17 +26,20 @@ final class ConnectionLimiter extends ChannelInboundHandlerAdapter {
     private final TrafficSwitch traffic;
     private final ChannelGroup clients;
     private final TurnoutMetrics metrics;
+    private final AccessLog accessLog;
     private final AtomicInteger open = new AtomicInteger();
 
-    ConnectionLimiter(TrafficSwitch traffic, ChannelGroup clients, TurnoutMetrics metrics) {
+    ConnectionLimiter(TrafficSwitch traffic, ChannelGroup clients, TurnoutMetrics metrics, AccessLog accessLog) {
         this.traffic = traffic;
+        this.accessLog = accessLog;
         this.clients = clients;
         this.metrics = metrics;
     }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-        if (open.incrementAndGet() > traffic.current().config().limits().maxConnections()) {
+        RoutingSnapshot snapshot = traffic.current();
+        if (open.incrementAndGet() > snapshot.config().limits().maxConnections()) {
             if (ctx.pipeline().get(SniHandler.class) != null) {
                 // An HTTPS client could read an answer only after a handshake, which is work an
                 // overloaded proxy should not take on: it is closed unanswered.
@@ -42,7 +47,11 @@ final class ConnectionLimiter extends ChannelInboundHandlerAdapter {
                 return;
             }
             metrics.refused(HttpResponseStatus.SERVICE_UNAVAILABLE.code());
-            FullHttpResponse tooMany = ErrorAnswers.of(Refusal.serviceUnavailable("too many connections"), null, true);
+            Refusal refusal = Refusal.serviceUnavailable("too many connections");
+            String client = ctx.channel().remoteAddress() instanceof InetSocketAddress a ? a.getAddress().getHostAddress() : "unknown";
+            accessLog.answered(AccessRequest.unread(client, AccessRequest.NONE, null, snapshot.config().accessLog()),
+                    refusal.status().code(), refusal.error(), snapshot.generation());
+            FullHttpResponse tooMany = ErrorAnswers.of(refusal, null, true);
             tooMany.headers().set(HttpHeaderNames.RETRY_AFTER, 1);
             ctx.writeAndFlush(AnswerBytes.of(ctx.alloc(), tooMany, Listener.NO_HSTS)).addListener(ChannelFutureListener.CLOSE);
             return;

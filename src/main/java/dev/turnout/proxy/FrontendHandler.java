@@ -44,6 +44,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
     private ProxyExchange exchange;
     /** The id of the request being answered; made here for one that never decoded. */
     private String requestId;
+    /** The access log's view of the request being answered, or null when no line is written for it. */
+    private AccessRequest access;
     /** The decoder handed on something since the last read completed. */
     private boolean delivered;
     private boolean closing;
@@ -123,11 +125,13 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
         firstRequest = false;
         requestId = RequestIds.of(request.headers());
         RoutingSnapshot snapshot = context.traffic().current();
+        access = AccessRequest.of(request, clientIp, request.protocolVersion().text(), requestId, snapshot.config().accessLog());
         Refusal refusal = ClientRules.check(request, snapshot.config().limits());
         if (refusal == null && listener.redirectPort().isPresent() && !HttpsRedirect.isHealthCheck(request)) {
             // Before routing: a redirect involves no backend.
             FullHttpResponse redirect = HttpsRedirect.answer(request, listener.redirectPort().getAsInt(), requestId);
             context.metrics().refused(redirect.status().code());
+            context.accessLog().answered(access, redirect.status().code(), HttpsRedirect.ERROR, snapshot.generation());
             answer(redirect, !HttpUtil.isKeepAlive(redirect));
             return;
         }
@@ -144,7 +148,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
         boolean trusted = peer != null && ClientAddress.isTrusted(peer, snapshot.config().trustedProxies());
         RequestIds.set(request.headers(), requestId);
         stream.begin(request);
-        exchange = new ProxyExchange(stream, context, request, snapshot, admission.route(), clientIp, listener.scheme(), trusted);
+        exchange = new ProxyExchange(stream, context, request, snapshot, admission.route(), clientIp, listener.scheme(), trusted,
+                access);
         exchange.start();
     }
 
@@ -153,11 +158,12 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
         if (exchange == null) {
             // A head that did not decode: a request of its own, refused before routing.
             requestId = RequestIds.generate();
+            access = unreadRequest();
             refuse(refusal);
             return;
         }
         // The body broke mid-request: whatever the backend got, the client's framing is lost. The
-        // exchange's end counted the request once; the 400 keeps its id.
+        // exchange's end counted the request once, and wrote its access-log line; the 400 keeps its id.
         boolean answering = exchange.answerBegan();
         exchange.onClientClosed();
         exchange = null;
@@ -173,7 +179,13 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
     /** Answers a request refused before routing; its body, if any, is not read, so the connection ends with the answer. */
     private void refuse(Refusal refusal) {
         context.metrics().refused(refusal.status().code());
+        context.accessLog().answered(access, refusal.status().code(), refusal.error(), context.traffic().current().generation());
         answer(ErrorAnswers.of(refusal, requestId, true), true);
+    }
+
+    /** The access log's view of a request whose head never decoded. */
+    private AccessRequest unreadRequest() {
+        return AccessRequest.unread(clientIp, "HTTP/1.1", requestId, context.traffic().current().config().accessLog());
     }
 
     /** Reads on while a request body streams, and once more after it to notice a client that hangs up while it waits. */
@@ -317,6 +329,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
             long left = since + headerTimeout - now;
             if (left <= 0) {
                 requestId = RequestIds.generate();
+                access = unreadRequest();
                 refuse(Refusal.requestTimeout("no complete request head within " + limits.headerTimeout().toMillis() + "ms"));
             }
             return left;

@@ -48,6 +48,8 @@ import org.slf4j.LoggerFactory;
 final class Http2ClientStream extends ChannelInboundHandlerAdapter implements ClientStream {
 
     private static final Logger log = LoggerFactory.getLogger(Http2ClientStream.class);
+    /** As the access log names it. */
+    private static final String PROTOCOL = "HTTP/2";
 
     private static final AsciiString STRICT_TRANSPORT_SECURITY = AsciiString.cached("strict-transport-security");
 
@@ -63,6 +65,8 @@ final class Http2ClientStream extends ChannelInboundHandlerAdapter implements Cl
     /** A HEAD request, whose answers, Turnout's own too, carry no body. */
     private boolean headRequest;
     private String requestId;
+    /** The access log's view of this stream's request, or null when no line is written for it. */
+    private AccessRequest access;
     /** The final head, held until the first body part, a flush or the end, so a bodyless answer is one frame. */
     private Http2Headers pendingHead;
 
@@ -120,11 +124,13 @@ final class Http2ClientStream extends ChannelInboundHandlerAdapter implements Cl
             request = Http2Requests.toHttp1(fields, endStream);
         } catch (Http2Requests.Malformed e) {
             requestId = RequestIds.generate();
+            access = AccessRequest.unread(connection.clientIp(), PROTOCOL, requestId, context.traffic().current().config().accessLog());
             refuse(e.refusal(), endStream);
             return;
         }
         requestId = RequestIds.of(request.headers());
         RoutingSnapshot snapshot = context.traffic().current();
+        access = AccessRequest.of(request, connection.clientIp(), PROTOCOL, requestId, snapshot.config().accessLog());
         Admission admission = Admission.of(request, snapshot);
         if (admission.refusal() != null) {
             refuse(admission.refusal(), endStream);
@@ -136,7 +142,7 @@ final class Http2ClientStream extends ChannelInboundHandlerAdapter implements Cl
         }
         RequestIds.set(request.headers(), requestId);
         exchange = new ProxyExchange(this, context, request, snapshot, admission.route(), connection.clientIp(),
-                listener.scheme(), connection.trusted(snapshot.config()));
+                listener.scheme(), connection.trusted(snapshot.config()), access);
         exchange.start();
         if (endStream && exchange != null) {
             exchange.onClientContent(LastHttpContent.EMPTY_LAST_CONTENT);
@@ -149,6 +155,7 @@ final class Http2ClientStream extends ChannelInboundHandlerAdapter implements Cl
     /** A request refused before routing: no exchange, Turnout's own answer. */
     private void refuse(Refusal refusal, boolean endStream) {
         context.metrics().refused(refusal.status().code());
+        context.accessLog().answered(access, refusal.status().code(), refusal.error(), context.traffic().current().generation());
         answer(refusal, !endStream);
     }
 

@@ -17,6 +17,9 @@ import io.netty.handler.codec.http.HttpVersion;
  */
 final class HttpsRedirect {
 
+    /** What the access log's {@code error} says of a redirect: Turnout answered it itself. */
+    static final String ERROR = "https_redirect";
+
     private HttpsRedirect() {}
 
     static boolean isHealthCheck(HttpRequest request) {

@@ -7,12 +7,13 @@ import dev.turnout.upstream.UpstreamConnector;
 
 /**
  * What every client connection shares: the switch to route by, the connector, the lifecycle and
- * where outcomes go. Settings are not here: each request takes them from the snapshot it routes with.
+ * where outcomes and access log lines go. Settings are not here: each request takes them from the snapshot it routes with.
  */
 public record ProxyContext(TrafficSwitch traffic, UpstreamConnector connector, Lifecycle lifecycle, ExchangeOutcomes outcomes,
-                           Http2Abuse http2Abuse, TurnoutMetrics metrics) {
+                           Http2Abuse http2Abuse, TurnoutMetrics metrics, AccessLog accessLog) {
 
-    public ProxyContext(TrafficSwitch traffic, UpstreamConnector connector, Lifecycle lifecycle, TurnoutMetrics metrics) {
-        this(traffic, connector, lifecycle, new ExchangeOutcomes(metrics), new Http2Abuse(), metrics);
+    public ProxyContext(TrafficSwitch traffic, UpstreamConnector connector, Lifecycle lifecycle, TurnoutMetrics metrics,
+                        AccessLog accessLog) {
+        this(traffic, connector, lifecycle, new ExchangeOutcomes(metrics, accessLog), new Http2Abuse(), metrics, accessLog);
     }
 }

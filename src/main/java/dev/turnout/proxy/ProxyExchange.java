@@ -87,6 +87,10 @@ final class ProxyExchange implements UpstreamListener {
     private final boolean hostFromBackend;
     private final long maxBodyBytes;
     private final Attempts attempts;
+    /** The access log's view of the request, or null when no line is written for it. */
+    private final AccessRequest access;
+    /** The error code of Turnout's own answer, once it gave one. */
+    private String answeredWith;
 
     private Phase phase = Phase.CONNECTING;
     private Attempt attempt;
@@ -114,8 +118,9 @@ final class ProxyExchange implements UpstreamListener {
     private long clientStalledSince;
 
     ProxyExchange(ClientStream client, ProxyContext context, HttpRequest request, RoutingSnapshot snapshot,
-                  Router.Route route, CharSequence clientIp, CharSequence scheme, boolean trustedPeer) {
+                  Router.Route route, CharSequence clientIp, CharSequence scheme, boolean trustedPeer, AccessRequest access) {
         this.client = client;
+        this.access = access;
         this.context = context;
         this.request = request;
         this.snapshot = snapshot;
@@ -550,6 +555,7 @@ final class ProxyExchange implements UpstreamListener {
 
     /** Answers in the backend's place; only possible before any byte of a response went out. */
     private void answer(Refusal refusal) {
+        answeredWith = refusal.error();
         finish(refusal.clientsFault() ? ExchangeOutcome.Ending.ANSWERED_FOR_CLIENT : ExchangeOutcome.Ending.ANSWERED_FOR_POOL,
                 refusal.status().code(), false);
         client.answer(refusal, requestBodyPending());
@@ -591,7 +597,8 @@ final class ProxyExchange implements UpstreamListener {
         releaseHeld();
         long now = System.nanoTime();
         context.outcomes().record(new ExchangeOutcome(pool, attempt.backend(), preview, ending, status, now - startNanos,
-                firstByteAt == 0 ? -1 : firstByteAt - headSentAt, attempts.count(), responseBodyBytes, watch, clientAddress));
+                firstByteAt == 0 ? -1 : firstByteAt - headSentAt, attempts.count(), responseBodyBytes, watch, clientAddress,
+                access, requestBodyBytes, snapshot.generation(), answeredWith));
     }
 
     private void releaseHeld() {

@@ -35,7 +35,7 @@ public final class ProxyServer {
     private ProxyServer(ServerBootstrap bootstrap, ChannelGroup clients, ProxyContext context) {
         this.bootstrap = bootstrap;
         this.clients = clients;
-        this.limiter = new ConnectionLimiter(context.traffic(), clients, context.metrics());
+        this.limiter = new ConnectionLimiter(context.traffic(), clients, context.metrics(), context.accessLog());
         this.context = context;
     }
 

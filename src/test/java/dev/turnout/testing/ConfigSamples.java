@@ -92,6 +92,12 @@ public final class ConfigSamples {
         m.put("http2.initialWindowSize", "256KiB");
         m.put("http2.maxHeaderListSize", "64KiB");
         m.put("http2.cleartext", "true");
+        m.put("accessLog.enabled", "false");
+        m.put("accessLog.format", "combined");
+        m.put("accessLog.path", "/var/log/turnout/access.log");
+        m.put("accessLog.maxFileSize", "10MiB");
+        m.put("accessLog.maxHistory", "3");
+        m.put("accessLog.exclude", "[/ping]");
         return Map.copyOf(m);
     }
 
