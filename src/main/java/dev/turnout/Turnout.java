@@ -8,6 +8,7 @@ import dev.turnout.config.Durations;
 import dev.turnout.config.ProxyConfig;
 import dev.turnout.demo.DemoBackend;
 import dev.turnout.base.Transport;
+import dev.turnout.cli.OperatorCommands;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.ResourceLeakDetector;
 import java.io.PrintWriter;
@@ -22,6 +23,7 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
 import sun.misc.SignalHandler;
@@ -31,7 +33,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** The command line: run the proxy (default), {@code check} a config, or start the {@code demo}. */
+/**
+ * The command line: run the proxy (default), {@code check} a config, or start the {@code demo}; the
+ * operator's commands ({@code status}, {@code switch}, ...) come from {@link OperatorCommands}.
+ */
 @Command(name = "turnout", mixinStandardHelpOptions = true, versionProvider = Turnout.Version.class,
         description = "An edge proxy that flips traffic between blue and green pools without dropping a request.",
         subcommands = {Turnout.Check.class, Turnout.Demo.class})
@@ -57,7 +62,12 @@ public final class Turnout implements Callable<Integer> {
     }
 
     static CommandLine commandLine() {
-        return new CommandLine(new Turnout());
+        return commandLine(System::getenv);
+    }
+
+    /** {@code environment} gives the operator's commands their {@code TURNOUT_ADMIN_TOKEN}. */
+    static CommandLine commandLine(Function<String, String> environment) {
+        return OperatorCommands.register(new CommandLine(new Turnout()), environment);
     }
 
     @Override

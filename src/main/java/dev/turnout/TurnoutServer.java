@@ -14,6 +14,8 @@ import dev.turnout.config.HostPort;
 import dev.turnout.config.ProxyConfig;
 import dev.turnout.health.HealthChecker;
 import dev.turnout.health.HttpProbe;
+import dev.turnout.metrics.TurnoutMetrics;
+import dev.turnout.proxy.AccessLog;
 import dev.turnout.proxy.ProxyContext;
 import dev.turnout.proxy.ProxyServer;
 import dev.turnout.proxy.ServerTls;
@@ -59,8 +61,11 @@ public final class TurnoutServer implements AutoCloseable {
     private ProxyServer proxy;
     /** Present with {@code tls}: what the HTTPS listener serves, named in the start line, replaced by reloads. */
     private ServerTls tls;
+    private TurnoutMetrics metrics;
     private AdminServer admin;
     private ConfigReloader reloader;
+    /** Set up at start, stopped last: the lines of the requests that closing connections end still go out. */
+    private AccessLog accessLog;
 
     private TurnoutServer(TrafficSwitch traffic, Transport transport, EventLoopGroup boss, EventLoopGroup workers,
                           EventLoopGroup adminLoop, EventLoopGroup healthLoop, ScheduledExecutorService adminExecutor) {
@@ -93,9 +98,14 @@ public final class TurnoutServer implements AutoCloseable {
                     return t;
                 }));
         try {
-            ProxyContext context = new ProxyContext(traffic, new UpstreamConnector(transport), server.lifecycle);
+            TurnoutMetrics metrics = new TurnoutMetrics(traffic);
+            server.metrics = metrics;
+            server.accessLog = AccessLog.start(config.accessLog());
+            ProxyContext context = new ProxyContext(traffic, new UpstreamConnector(transport), server.lifecycle, metrics,
+                    server.accessLog);
             InetSocketAddress listen = address(config.listen(), "listen");
             server.proxy = bind("listen", listen, () -> ProxyServer.bind(transport, server.boss, server.workers, listen, context));
+            metrics.countClientConnections(server.proxy::openConnectionsByProtocol);
             if (config.tls().isPresent()) {
                 CertificateWatch watch = new CertificateWatch(traffic);
                 server.tls = loadTls(config.tls().get());
@@ -108,13 +118,13 @@ public final class TurnoutServer implements AutoCloseable {
                 });
             }
             HttpProbe probe = new HttpProbe(transport, server.healthLoop);
-            SwitchService switches = new SwitchService(traffic, state, history, new SwitchGate(probe), server.adminExecutor);
+            SwitchService switches = new SwitchService(traffic, state, history, new SwitchGate(probe), metrics, server.adminExecutor);
             server.reloader = new ConfigReloader(configFile, ConfigLoader.fromEnvironment(), traffic,
                     Optional.ofNullable(server.tls), server.proxy, server.adminExecutor);
             InetSocketAddress adminListen = address(config.admin().listen(), "admin.listen");
             server.admin = bind("admin.listen", adminListen,
                     () -> AdminServer.bind(transport, server.adminLoop, adminListen, traffic, switches, server.reloader,
-                            Optional.ofNullable(server.tls), context.http2Abuse(), server.lifecycle));
+                            Optional.ofNullable(server.tls), context.http2Abuse(), metrics, server.lifecycle));
             new HealthChecker(server.healthLoop.next(), probe, traffic).start();
         } catch (StartupException e) {
             server.close();
@@ -319,9 +329,15 @@ public final class TurnoutServer implements AutoCloseable {
         adminLoop.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         transport.close();
         workers.terminationFuture().syncUninterruptibly();
+        if (accessLog != null) {
+            accessLog.stop();
+        }
         if (tls != null) {
             // Last: no reload, rotation or handshake is left to use them.
             tls.close();
+        }
+        if (metrics != null) {
+            metrics.close();
         }
     }
 

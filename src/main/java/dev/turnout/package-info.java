@@ -7,14 +7,17 @@
  * this order:
  * <pre>
  *   dev.turnout (command line, wiring)
- *   admin            the admin API: switch, rollback, reload, status, history   demo
+ *   admin            the admin API: switch, rollback, reload, status, history   demo   cli
  *   proxy            client listener, the request exchange, client streams
+ *   metrics          the meters of GET /metrics, recorded where things happen
  *   health, state    active checks and probes; the state file and flip history
  *   routing          Backend, Pool, RoutingSnapshot, TrafficSwitch, rollback watch
  *   upstream         connections to backends, their idle pools, response parsing
  *   config           proxy.yaml as immutable records
  *   base             transport choice, lifecycle, hop-by-hop names, JSON answers
  * </pre>
+ * {@code cli} holds the operator's commands ({@code turnout status}, {@code switch}, ...): clients of
+ * the admin API over HTTP, so besides their own package they may use only {@code config} and {@code base}.
  *
  * <h2>Threads</h2>
  * <ul>

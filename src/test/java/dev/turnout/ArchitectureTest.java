@@ -1,5 +1,6 @@
 package dev.turnout;
 
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
@@ -21,7 +22,9 @@ class ArchitectureTest {
                 .layer("command line").definedBy("dev.turnout")
                 .layer("admin").definedBy("dev.turnout.admin..")
                 .layer("demo").definedBy("dev.turnout.demo..")
+                .layer("cli").definedBy("dev.turnout.cli..")
                 .layer("proxy").definedBy("dev.turnout.proxy..")
+                .layer("metrics").definedBy("dev.turnout.metrics..")
                 .layer("health").definedBy("dev.turnout.health..")
                 .layer("state").definedBy("dev.turnout.state..")
                 .layer("routing").definedBy("dev.turnout.routing..")
@@ -31,12 +34,22 @@ class ArchitectureTest {
                 .whereLayer("command line").mayNotBeAccessedByAnyLayer()
                 .whereLayer("admin").mayOnlyBeAccessedByLayers("command line")
                 .whereLayer("demo").mayOnlyBeAccessedByLayers("command line")
+                .whereLayer("cli").mayOnlyBeAccessedByLayers("command line")
                 .whereLayer("proxy").mayOnlyBeAccessedByLayers("admin", "command line")
+                .whereLayer("metrics").mayOnlyBeAccessedByLayers("proxy", "admin", "command line")
                 .whereLayer("health").mayOnlyBeAccessedByLayers("admin", "command line")
-                .whereLayer("state").mayOnlyBeAccessedByLayers("admin", "command line")
-                .whereLayer("routing").mayOnlyBeAccessedByLayers("proxy", "health", "state", "admin", "command line")
-                .whereLayer("upstream").mayOnlyBeAccessedByLayers("routing", "proxy", "health", "state", "admin", "command line")
-                .whereLayer("config").mayOnlyBeAccessedByLayers("upstream", "routing", "proxy", "health", "state", "admin", "command line")
+                .whereLayer("state").mayOnlyBeAccessedByLayers("metrics", "admin", "command line")
+                .whereLayer("routing").mayOnlyBeAccessedByLayers("metrics", "proxy", "health", "state", "admin", "command line")
+                .whereLayer("upstream").mayOnlyBeAccessedByLayers("routing", "metrics", "proxy", "health", "state", "admin", "command line")
+                .whereLayer("config").mayOnlyBeAccessedByLayers("upstream", "routing", "metrics", "proxy", "health", "state", "admin", "cli", "command line")
+                .check(TURNOUT);
+    }
+
+    @Test
+    void theOperatorsCommandsTalkToTheAdminApiOnlyOverHttp() {
+        classes().that().resideInAPackage("dev.turnout.cli..")
+                .should().onlyDependOnClassesThat().resideInAnyPackage(
+                        "dev.turnout.cli..", "dev.turnout.config..", "dev.turnout.base..", "java..", "picocli..", "com.fasterxml.jackson..")
                 .check(TURNOUT);
     }
 

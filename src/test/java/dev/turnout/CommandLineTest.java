@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.turnout.testing.TestCertificates;
 import dev.turnout.testing.TestCertificates.Issued;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -17,28 +15,19 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 class CommandLineTest {
 
     @TempDir
     Path dir;
 
-    record Run(int exit, String out, String err) {}
-
-    private static Run run(String... args) {
-        CommandLine cli = Turnout.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
-        int exit = cli.execute(args);
-        return new Run(exit, out.toString(), err.toString());
+    private static CommandRun run(String... args) {
+        return CommandRun.of(Turnout.commandLine(), args);
     }
 
     @Test
     void checkAcceptsAGoodConfigWithASummary() {
-        Run r = run("check", "--config", "proxy.yaml");
+        CommandRun r = run("check", "--config", "proxy.yaml");
         assertThat(r.exit()).isZero();
         assertThat(r.out()).contains("proxy.yaml: ok", "blue: 127.0.0.1:8001", "green: 127.0.0.1:8002", "drain       timeout 2m");
         assertThat(r.err()).isEmpty();
@@ -53,7 +42,7 @@ class CommandLineTest {
                   green: { backends: ["localhost:80x"] }
                 upstream: { connectTimeout: fast }
                 """);
-        Run r = run("check", "--config", bad.toString());
+        CommandRun r = run("check", "--config", bad.toString());
         assertThat(r.exit()).isEqualTo(2);
         assertThat(r.err().lines()).containsExactly(
                 "pools.green.backends[0]: \"localhost:80x\" is not host:port",
@@ -79,7 +68,7 @@ class CommandLineTest {
     void checkListsTheNamesEachCertificateServes() throws Exception {
         Issued ca = TestCertificates.intermediate("Test Intermediate", TestCertificates.root("Test Root"));
         Issued leaf = TestCertificates.leaf("a.example", ca, Instant.now().minusSeconds(60), inDays(90), "a.example", "www.a.example");
-        Run r = run("check", "--config", tlsConfig(leaf, leaf, ca).toString());
+        CommandRun r = run("check", "--config", tlsConfig(leaf, leaf, ca).toString());
         assertThat(r.exit()).isZero();
         assertThat(r.out().lines()).contains("  certificate tls.certificates[0]: a.example, www.a.example; valid until "
                 + leaf.certificate().getNotAfter().toInstant() + " (90 days)");
@@ -91,7 +80,7 @@ class CommandLineTest {
     void aCertificateExpiringWithinTwoWeeksIsAWarningAndExit0() throws Exception {
         Issued ca = TestCertificates.intermediate("Test Intermediate", TestCertificates.root("Test Root"));
         Issued leaf = TestCertificates.leaf("a.example", ca, Instant.now().minusSeconds(60), inDays(7), "a.example");
-        Run r = run("check", "--config", tlsConfig(leaf, leaf, ca).toString());
+        CommandRun r = run("check", "--config", tlsConfig(leaf, leaf, ca).toString());
         assertThat(r.exit()).isZero();
         assertThat(r.out().lines()).contains("  warning     tls.certificates[0].cert: expires on "
                 + leaf.certificate().getNotAfter().toInstant() + ", in 7 days (renew it before then)");
@@ -124,7 +113,7 @@ class CommandLineTest {
     }
 
     private static String checkFails(Path config) {
-        Run r = run("check", "--config", config.toString());
+        CommandRun r = run("check", "--config", config.toString());
         assertThat(r.exit()).isEqualTo(2);
         assertThat(r.out()).isEmpty();
         assertThat(r.err().lines()).hasSize(1);
@@ -133,7 +122,7 @@ class CommandLineTest {
 
     @Test
     void runningWithAnUnreadableConfigIsOneLineAndExit1() {
-        Run r = run("--config", dir.resolve("missing.yaml").toString());
+        CommandRun r = run("--config", dir.resolve("missing.yaml").toString());
         assertThat(r.exit()).isEqualTo(1);
         assertThat(r.err().lines()).containsExactly("turnout: " + dir.resolve("missing.yaml") + ": no such file");
     }
@@ -145,7 +134,7 @@ class CommandLineTest {
             Files.writeString(config, "listen: 127.0.0.1:" + taken.getLocalPort() + "\nadmin: { listen: 127.0.0.1:0 }\n"
                     + "state: { file: " + dir.resolve("state.json") + " }\n"
                     + "pools:\n  blue: { backends: [\"127.0.0.1:1\"] }\n  green: { backends: [\"127.0.0.1:2\"] }\n");
-            Run r = run("--config", config.toString());
+            CommandRun r = run("--config", config.toString());
             assertThat(r.exit()).isEqualTo(1);
             assertThat(r.err().lines()).containsExactly(
                     "turnout: listen: cannot listen on 127.0.0.1:" + taken.getLocalPort() + ": address already in use");
@@ -160,14 +149,14 @@ class CommandLineTest {
     }
 
     /** Guards against a start that succeeds and runs until stopped; no test asserts on time. */
-    private static Run runFailingStart(Path config) {
+    private static CommandRun runFailingStart(Path config) {
         return assertTimeoutPreemptively(Duration.ofMinutes(1), () -> run("--config", config.toString()));
     }
 
     @Test
     void aNullHistoryEntryInTheStateFileIsOneLineAndExit1() throws Exception {
         Path state = Files.writeString(dir.resolve("state.json"), "{\"active\":\"green\",\"generation\":2,\"history\":[null]}");
-        Run r = runFailingStart(configWithState(state));
+        CommandRun r = runFailingStart(configWithState(state));
         assertThat(r.exit()).isEqualTo(1);
         assertThat(r.err().lines()).containsExactly("turnout: cannot read state file " + state
                 + ": history[0] is null (expected: a flip, like {\"from\":\"blue\",\"to\":\"green\",...})"
@@ -180,7 +169,7 @@ class CommandLineTest {
         Path sys = Path.of("/sys");
         assumeTrue(Files.isDirectory(sys), "needs Linux's /sys");
         Path state = sys.resolve("turnout-test-state.json");
-        Run r = runFailingStart(configWithState(state));
+        CommandRun r = runFailingStart(configWithState(state));
         assertThat(r.exit()).isEqualTo(1);
         assertThat(r.err().lines()).containsExactly(
                 "turnout: state.file: cannot write " + state + ": /sys: permission denied (every flip saves the active pool there)");
@@ -188,10 +177,10 @@ class CommandLineTest {
 
     @Test
     void helpAndVersion() {
-        Run help = run("--help");
+        CommandRun help = run("--help");
         assertThat(help.exit()).isZero();
         assertThat(help.out()).contains("--config", "check", "demo");
-        Run version = run("--version");
+        CommandRun version = run("--version");
         assertThat(version.exit()).isZero();
         assertThat(version.out()).startsWith("turnout ");
     }

@@ -5,13 +5,16 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.turnout.base.JsonResponse;
 import dev.turnout.base.Lifecycle;
 import dev.turnout.base.LogLimit;
+import dev.turnout.metrics.TurnoutMetrics;
 import dev.turnout.proxy.Http2Abuse;
 import dev.turnout.proxy.ServerTls;
 import dev.turnout.routing.TrafficSwitch;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.PrematureChannelClosureException;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -19,9 +22,11 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.timeout.IdleStateEvent;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.List;
 import java.util.Map;
@@ -47,6 +52,7 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
     /** Present with an HTTPS listener: its certificates are listed in the status. */
     private final Optional<ServerTls> tls;
     private final Http2Abuse http2;
+    private final TurnoutMetrics metrics;
     private final Lifecycle lifecycle;
     /** The INFO lines of requests refused with 401, shared by every admin connection. */
     private final LogLimit unauthorized;
@@ -57,12 +63,13 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
     private enum Phase { AWAITING_REQUEST, ANSWERING }
 
     AdminHandler(TrafficSwitch traffic, SwitchService switches, ConfigReloader reloader, Optional<ServerTls> tls, Http2Abuse http2,
-                 Lifecycle lifecycle, LogLimit unauthorized) {
+                 TurnoutMetrics metrics, Lifecycle lifecycle, LogLimit unauthorized) {
         this.traffic = traffic;
         this.switches = switches;
         this.reloader = reloader;
         this.tls = tls;
         this.http2 = http2;
+        this.metrics = metrics;
         this.lifecycle = lifecycle;
         this.unauthorized = unauthorized;
     }
@@ -121,7 +128,8 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
         String by = peer(ctx);
         boolean wait = !"false".equals(first(query, "wait").orElse("true"));
         boolean force = "true".equals(first(query, "force").orElse("false"));
-        if (uri.path().startsWith("/admin/") && !authorized(request)) {
+        // Metrics name the pools and backends: they need the token as the admin API does.
+        if ((uri.path().startsWith("/admin/") || uri.path().equals("/metrics")) && !authorized(request)) {
             // The token presented, if any, is never logged: a near miss would give most of the real one away.
             unauthorized.info("admin request {} {} from {} refused with 401: {}", request.method(), uri.path(), by,
                     request.headers().contains(HttpHeaderNames.AUTHORIZATION) ? "wrong token" : "no token");
@@ -136,6 +144,16 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
                 if (allowed(ctx, keepAlive, request.method(), HttpMethod.GET, HttpMethod.HEAD)) {
                     // While stopping, the orchestrator is told to send no more traffic here.
                     respond(ctx, keepAlive, JsonResponse.health(lifecycle.stopping()));
+                }
+            }
+            case "/metrics" -> {
+                if (allowed(ctx, keepAlive, request.method(), HttpMethod.GET, HttpMethod.HEAD)) {
+                    String accept = request.headers().get(HttpHeaderNames.ACCEPT);
+                    FullHttpResponse scraped = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+                            Unpooled.copiedBuffer(metrics.scrape(accept), StandardCharsets.UTF_8));
+                    scraped.headers().set(HttpHeaderNames.CONTENT_TYPE, TurnoutMetrics.contentType(accept))
+                            .setInt(HttpHeaderNames.CONTENT_LENGTH, scraped.content().readableBytes());
+                    respond(ctx, keepAlive, scraped);
                 }
             }
             case "/admin/reload" -> {

@@ -3,6 +3,7 @@ package dev.turnout.admin;
 import dev.turnout.base.Lifecycle;
 import dev.turnout.base.LogLimit;
 import dev.turnout.base.Transport;
+import dev.turnout.metrics.TurnoutMetrics;
 import dev.turnout.proxy.Http2Abuse;
 import dev.turnout.proxy.ServerTls;
 import dev.turnout.routing.TrafficSwitch;
@@ -34,7 +35,7 @@ public final class AdminServer {
 
     public static AdminServer bind(Transport transport, EventLoopGroup group, InetSocketAddress address,
                                    TrafficSwitch traffic, SwitchService switches, ConfigReloader reloader,
-                                   Optional<ServerTls> tls, Http2Abuse http2, Lifecycle lifecycle) throws InterruptedException {
+                                   Optional<ServerTls> tls, Http2Abuse http2, TurnoutMetrics metrics, Lifecycle lifecycle) throws InterruptedException {
         long idleMillis = Long.getLong(IDLE_TIMEOUT_PROPERTY, IDLE_MILLIS);
         // One limit for every admin connection: a client guessing tokens cannot flood the log.
         LogLimit unauthorized = LogLimit.of(LoggerFactory.getLogger(AdminHandler.class));
@@ -55,7 +56,8 @@ public final class AdminServer {
                                 .addLast("aggregate", new AdminBodyLimit())
                                 // Requests decoded from one read wait here until the answer before them is written.
                                 .addLast("one-at-a-time", new FlowControlHandler())
-                                .addLast("admin", new AdminHandler(traffic, switches, reloader, tls, http2, lifecycle, unauthorized));
+                                .addLast("admin", new AdminHandler(traffic, switches, reloader, tls, http2, metrics, lifecycle,
+                                        unauthorized));
                     }
                 });
         return new AdminServer(bootstrap.bind(address).sync().channel());

@@ -12,9 +12,11 @@ import java.util.Set;
 /** What a reload changes, as lines an operator reads: {@code upstream.readTimeout: 30s -> 1m}. */
 final class ConfigDiff {
 
-    /** Keys whose new value only a restart can apply: a listener cannot move, the state file is read once. */
+    /** Keys whose new value only a restart can apply: a listener cannot move, the state file is read once,
+     * the access log's appenders are built at start. */
     private static final Set<String> RESTART_KEYS = Set.of("listen", "admin.listen", "state.file", "tls.listen", "tls.hsts",
-            "tls.redirectHttp", "tls.redirectPort");
+            "tls.redirectHttp", "tls.redirectPort", "accessLog.enabled", "accessLog.path", "accessLog.maxFileSize",
+            "accessLog.maxHistory");
 
     record Result(List<String> changes, List<String> restartRequired) {}
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import java.util.Optional;
 
 /** A switch or rollback that cannot happen, with the status and JSON body the admin API answers. */
 final class SwitchRefused extends RuntimeException {
@@ -33,6 +34,11 @@ final class SwitchRefused extends RuntimeException {
     /** A reload removed the target between the call and the flip. */
     static SwitchRefused poolRemoved(String detail) {
         return new SwitchRefused(HttpResponseStatus.CONFLICT, "pool_removed", detail);
+    }
+
+    /** The gate's check that refused ({@code unhealthy}, {@code probe}, {@code smoke}); empty for other refusals. */
+    Optional<String> gateCheck() {
+        return body.has("reason") ? Optional.of(body.get("reason").asText()) : Optional.empty();
     }
 
     /** The target failed the gate's {@code check}; {@code failures} are listed under the check's name. */

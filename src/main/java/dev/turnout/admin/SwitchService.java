@@ -2,6 +2,7 @@ package dev.turnout.admin;
 
 import dev.turnout.base.LogLimit;
 import dev.turnout.config.ProxyConfig;
+import dev.turnout.metrics.TurnoutMetrics;
 import dev.turnout.routing.Drain;
 import dev.turnout.routing.Pool;
 import dev.turnout.routing.RollbackWatch;
@@ -11,6 +12,7 @@ import dev.turnout.state.FlipReason;
 import dev.turnout.state.FlipRecord;
 import dev.turnout.state.StateFile;
 import dev.turnout.state.SwitchHistory;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -33,6 +35,7 @@ public final class SwitchService {
     private final Optional<StateFile> state;
     private final SwitchHistory history;
     private final SwitchGate gate;
+    private final TurnoutMetrics metrics;
     private final ScheduledExecutorService executor;
     /** The INFO lines of switches the gate refused, under the gate's name (flips are logged under this class's). */
     private final LogLimit refusals = LogLimit.of(LoggerFactory.getLogger(SwitchGate.class));
@@ -40,11 +43,12 @@ public final class SwitchService {
     private CompletableFuture<?> last = CompletableFuture.completedFuture(null);
 
     public SwitchService(TrafficSwitch traffic, Optional<StateFile> state, SwitchHistory history, SwitchGate gate,
-                         ScheduledExecutorService executor) {
+                         TurnoutMetrics metrics, ScheduledExecutorService executor) {
         this.traffic = traffic;
         this.state = state;
         this.history = history;
         this.gate = gate;
+        this.metrics = metrics;
         this.executor = executor;
     }
 
@@ -114,7 +118,9 @@ public final class SwitchService {
         }
         return gate.check(target, traffic.current().config())
                 .whenComplete((ok, failure) -> {
-                    if ((failure instanceof CompletionException c ? c.getCause() : failure) instanceof SwitchRefused refused) {
+                    Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
+                    if (cause instanceof SwitchRefused refused) {
+                        refused.gateCheck().ifPresent(metrics::switchRefused);
                         refusals.info("{} to {} by {} refused by the gate with {}: {}", reason == FlipReason.MANUAL ? "switch" : reason,
                                 target.name(), by, refused.status.code(), refused.getMessage());
                     }
@@ -152,11 +158,17 @@ public final class SwitchService {
                 .detail(detail)
                 .build();
         history.add(record);
+        metrics.flip(reason);
         boolean saved = save();
         Drain drain = flip.drain().orElseThrow();
         SwitchResult flipped = SwitchResult.flipped(record, drain.inFlightAtStart(), saved);
         CompletableFuture<SwitchResult> drained = drain.await(config.drain().timeout(), executor)
-                .thenApply(d -> flipped.withDrain(d.drained(), d.millis(), d.remaining()));
+                .thenApply(d -> {
+                    if (d.drained()) {
+                        metrics.drained(Duration.ofMillis(d.millis()));
+                    }
+                    return flipped.withDrain(d.drained(), d.millis(), d.remaining());
+                });
         drained.thenAcceptAsync(r -> {
             history.update(record.withDrain(r.drained(), r.drainMillis()));
             save();

@@ -286,7 +286,33 @@ public final class ConfigKeys {
                     + "- ...`); `json` is one JSON object per line for a log shipper: `time` (ISO-8601 UTC, ms), `level`, `logger`,"
                     + " `thread`, `message`, and with an exception `exceptionClass` and `exceptionMessage`, plus `stackTrace` (one "
                     + "string, so the line stays one line) on ERROR only, which is a bug (see [Logs](operations.md#logs)). A "
-                    + "reload applies it.")
+                    + "reload applies it."),
+            reported("accessLog.enabled", "`true`", "`true` or `false`",
+                    c -> String.valueOf(c.accessLog().enabled()),
+                    "One line per completed request, as nginx writes by default: who asked what, which pool and backend "
+                    + "answered, how long it took. Lines go through a queue, so a slow disk never holds a request: when the queue "
+                    + "is full, lines are dropped (see [Logs](operations.md#logs)). Only a restart turns it on or off."),
+            reported("accessLog.format", "`json`", "`json` or `combined`",
+                    c -> c.accessLog().format().key(),
+                    "JSON, one object per line, because log pipelines read it without a pattern to maintain. `combined` is "
+                    + "nginx's `combined` format with the pool, backend, generation and duration after it, for tools that read "
+                    + "nginx logs."),
+            reported("accessLog.path", "`\"\"`", "a file path, or `\"\"` for standard output",
+                    c -> c.accessLog().path().map(Object::toString).orElse("(stdout)"),
+                    "Standard output by default, where containers and systemd collect logs. A file is rolled daily and when it "
+                    + "reaches `accessLog.maxFileSize` (`access.log` becomes `access.log.2026-12-02.0`, ...). Only a restart moves it."),
+            reported("accessLog.maxFileSize", "`100MiB`", "size, at least `1KiB`",
+                    c -> String.valueOf(c.accessLog().maxFileSize()),
+                    "A busy day's log is rolled into several files of this size rather than one that fills the disk before "
+                    + "midnight. Only a restart changes it."),
+            reported("accessLog.maxHistory", "`14`", "whole number, `1` or more",
+                    c -> String.valueOf(c.accessLog().maxHistory()),
+                    "Days of rolled files kept; older ones are deleted. Two weeks covers looking back at last week's incident. "
+                    + "Only a restart changes it."),
+            reported("accessLog.exclude", "`[/health]`", "list of paths, matched exactly, without the query",
+                    c -> c.accessLog().exclude().toString(),
+                    "Requests to these paths are not logged, as the `access_log off` for `/health` in a typical nginx setup: a "
+                    + "load balancer's checks every few seconds would drown the lines that matter. `[]` logs everything.")
 );
 
     private ConfigKeys() {}

@@ -177,13 +177,14 @@ public final class ConfigLoader {
                 choice(loggingSection, "level", "info", List.of("debug", "info", "warn", "error"), "a level"),
                 choice(loggingSection, "format", "text", List.of("text", "json"), "a log format"));
         loggingSection.rejectUnknownKeys();
+        ProxyConfig.AccessLog accessLog = readAccessLog(root.section("accessLog"));
 
         root.rejectUnknownKeys();
         return new ProxyConfig(listen, admin, pools, active,
                 new ProxyConfig.State(Optional.of(Path.of(stateFile))),
                 new ProxyConfig.Upstream(connectTimeout, firstByteTimeout, readTimeout, writeTimeout, keepalive),
-                new ProxyConfig.Drain(drainTimeout), shutdown,
-                health, gate, retry, preview, rollback, limits, headers, trusted, tls, http2, edgeHealth, logging);
+                new ProxyConfig.Drain(drainTimeout),
+                health, gate, retry, preview, rollback, limits, headers, trusted, tls, http2, accessLog, edgeHealth, shutdown, logging);
     }
 
     /** HTTPS is off unless the section is there: without certificates there is nothing to serve. */
@@ -272,6 +273,35 @@ public final class ConfigLoader {
         }
         e.rejectUnknownKeys();
         return new ProxyConfig.EdgeHealth(Optional.of(path).filter(p -> !p.isEmpty()));
+    }
+
+    private static ProxyConfig.AccessLog readAccessLog(Section a) {
+        boolean enabled = a.bool("enabled", true);
+        String formatName = a.text("format", "json");
+        ProxyConfig.AccessLog.Format format = ProxyConfig.AccessLog.Format.JSON;
+        if (formatName.equals("combined")) {
+            format = ProxyConfig.AccessLog.Format.COMBINED;
+        } else if (!formatName.equals("json")) {
+            a.problem(a.pathOf("format"), Section.quote(formatName) + " is not a log format (expected: json or combined)");
+        }
+        String path = a.text("path", "").strip();
+        long maxFileSize = a.size("maxFileSize", 100L << 20, 1L << 10, Long.MAX_VALUE);
+        int maxHistory = a.integer("maxHistory", 14, 1);
+        boolean excludeSet = a.has("exclude");
+        List<String> exclude = a.textList("exclude");
+        if (!excludeSet) {
+            exclude = List.of("/health");
+        }
+        for (int i = 0; i < exclude.size(); i++) {
+            String item = exclude.get(i);
+            if (item != null && (!item.startsWith("/") || item.contains("?"))) {
+                a.problem(a.pathOf("exclude") + "[" + i + "]",
+                        Section.quote(item) + " is not a path (expected: a path starting with /, without a query, such as /health)");
+            }
+        }
+        a.rejectUnknownKeys();
+        return new ProxyConfig.AccessLog(enabled, format, path.isEmpty() ? Optional.empty() : Optional.of(Path.of(path)),
+                maxFileSize, maxHistory, exclude.stream().filter(java.util.Objects::nonNull).toList());
     }
 
     private static ProxyConfig.Limits readLimits(Section l) {

@@ -14,7 +14,6 @@ public record ProxyConfig(
         State state,
         Upstream upstream,
         Drain drain,
-        Shutdown shutdown,
         Health health,
         Gate gate,
         Retry retry,
@@ -25,7 +24,9 @@ public record ProxyConfig(
         List<Cidr> trustedProxies,
         Optional<Tls> tls,
         Http2 http2,
+        AccessLog accessLog,
         EdgeHealth edgeHealth,
+        Shutdown shutdown,
         Logging logging) {
 
     public ProxyConfig {
@@ -42,13 +43,13 @@ public record ProxyConfig(
     public ProxyConfig keepingRestartOnlyKeysOf(ProxyConfig running) {
         Optional<Tls> tlsInForce = running.tls.map(old -> tls.map(t -> t.keepingStartOnlyKeysOf(old)).orElse(old));
         return new ProxyConfig(running.listen, new Admin(running.admin.listen(), admin.token()), pools, active, running.state,
-                upstream, drain, shutdown, health, gate, retry, preview, rollback, limits, headers, trustedProxies, tlsInForce, http2,
-                edgeHealth, logging);
+                upstream, drain, health, gate, retry, preview, rollback, limits, headers, trustedProxies, tlsInForce, http2,
+                accessLog.keepingStartOnlyKeysOf(running.accessLog), edgeHealth, shutdown, logging);
     }
 
     public ProxyConfig withState(State newState) {
-        return new ProxyConfig(listen, admin, pools, active, newState, upstream, drain, shutdown, health, gate, retry, preview, rollback,
-                limits, headers, trustedProxies, tls, http2, edgeHealth, logging);
+        return new ProxyConfig(listen, admin, pools, active, newState, upstream, drain, health, gate, retry, preview, rollback,
+                limits, headers, trustedProxies, tls, http2, accessLog, edgeHealth, shutdown, logging);
     }
 
     /** {@code token} empty means no authentication, which the loader allows on loopback only. */
@@ -154,4 +155,30 @@ public record ProxyConfig(
      * only once they come from {@code minClients} distinct client addresses.
      */
     public record Rollback(boolean auto, Duration window, double maxErrorRate, int minRequests, int minClients) {}
+
+    /**
+     * One line per completed exchange through the logger {@code turnout.access}. {@code path} empty
+     * means stdout; a file rolls daily and at {@code maxFileSize}, keeping {@code maxHistory} files.
+     * {@code exclude}: paths (without the query) that are not logged.
+     */
+    public record AccessLog(boolean enabled, Format format, Optional<Path> path, long maxFileSize, int maxHistory,
+                            List<String> exclude) {
+        public AccessLog {
+            exclude = List.copyOf(exclude);
+        }
+
+        /** The line formats: JSON objects, or nginx's combined format plus pool, backend, generation and duration. */
+        public enum Format {
+            JSON, COMBINED;
+
+            public String key() {
+                return name().toLowerCase(java.util.Locale.ROOT);
+            }
+        }
+
+        /** This format and these exclusions with what the appenders took at start from {@code running}: on or off, where, how rolled. */
+        AccessLog keepingStartOnlyKeysOf(AccessLog running) {
+            return new AccessLog(running.enabled, format, running.path, running.maxFileSize, running.maxHistory, exclude);
+        }
+    }
 }

@@ -1,6 +1,8 @@
 package dev.turnout.proxy;
 
 import dev.turnout.base.LogLimit;
+import dev.turnout.metrics.TurnoutMetrics;
+import dev.turnout.routing.RoutingSnapshot;
 import dev.turnout.routing.TrafficSwitch;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
@@ -9,6 +11,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.ssl.SniHandler;
 import java.net.InetSocketAddress;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -23,21 +26,27 @@ final class ConnectionLimiter extends ChannelInboundHandlerAdapter {
 
     private final TrafficSwitch traffic;
     private final ChannelGroup clients;
+    private final TurnoutMetrics metrics;
+    private final AccessLog accessLog;
     private final AtomicInteger open = new AtomicInteger();
     /** The WARN lines of connections refused past the limit: a flood of them is exactly when the log must not grow. */
     private final LogLimit refusals = LogLimit.of(LoggerFactory.getLogger(ConnectionLimiter.class));
 
-    ConnectionLimiter(TrafficSwitch traffic, ChannelGroup clients) {
+    ConnectionLimiter(TrafficSwitch traffic, ChannelGroup clients, TurnoutMetrics metrics, AccessLog accessLog) {
         this.traffic = traffic;
+        this.accessLog = accessLog;
         this.clients = clients;
+        this.metrics = metrics;
     }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-        int max = traffic.current().config().limits().maxConnections();
+        RoutingSnapshot snapshot = traffic.current();
+        int max = snapshot.config().limits().maxConnections();
         if (open.incrementAndGet() > max) {
             boolean https = ctx.pipeline().get(SniHandler.class) != null;
-            refusals.warn("connection from {} {}: limits.maxConnections ({}) reached", ctx.channel().remoteAddress() instanceof InetSocketAddress a ? a.getAddress().getHostAddress() : "unknown",
+            String client = ctx.channel().remoteAddress() instanceof InetSocketAddress a ? a.getAddress().getHostAddress() : "unknown";
+            refusals.warn("connection from {} {}: limits.maxConnections ({}) reached", client,
                     https ? "closed unanswered" : "refused with 503", max);
             if (https) {
                 // An HTTPS client could read an answer only after a handshake, which is work an
@@ -45,7 +54,11 @@ final class ConnectionLimiter extends ChannelInboundHandlerAdapter {
                 ctx.close();
                 return;
             }
-            FullHttpResponse tooMany = ErrorAnswers.of(Refusal.serviceUnavailable("too many connections"), true);
+            metrics.refused(HttpResponseStatus.SERVICE_UNAVAILABLE.code());
+            Refusal refusal = Refusal.serviceUnavailable("too many connections");
+            accessLog.answered(AccessRequest.unread(client, AccessRequest.NONE, null, snapshot.config().accessLog()),
+                    refusal.status().code(), refusal.error(), snapshot.generation());
+            FullHttpResponse tooMany = ErrorAnswers.of(refusal, null, true);
             tooMany.headers().set(HttpHeaderNames.RETRY_AFTER, 1);
             ctx.writeAndFlush(AnswerBytes.of(ctx.alloc(), tooMany, Listener.NO_HSTS)).addListener(ChannelFutureListener.CLOSE);
             return;

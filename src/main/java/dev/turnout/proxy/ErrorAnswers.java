@@ -14,8 +14,12 @@ final class ErrorAnswers {
 
     private ErrorAnswers() {}
 
-    /** The answer to {@code refusal}; {@code close} adds {@code Connection: close}. */
-    static FullHttpResponse of(Refusal refusal, boolean close) {
+    /**
+     * The answer to {@code refusal}; {@code close} adds {@code Connection: close}. With a
+     * {@code requestId} (null when there was no request to give one to) the body and the
+     * {@code X-Request-Id} header carry it.
+     */
+    static FullHttpResponse of(Refusal refusal, String requestId, boolean close) {
         ObjectNode body = JSON.createObjectNode().put("error", refusal.error());
         if (refusal.pool() != null) {
             body.put("pool", refusal.pool());
@@ -24,7 +28,13 @@ final class ErrorAnswers {
             body.put("backend", refusal.backend());
         }
         body.put("detail", refusal.detail());
+        if (requestId != null) {
+            body.put("requestId", requestId);
+        }
         FullHttpResponse response = JsonResponse.of(refusal.status(), body.toString());
+        if (requestId != null) {
+            response.headers().set(RequestIds.HEADER, requestId);
+        }
         if (close) {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         }

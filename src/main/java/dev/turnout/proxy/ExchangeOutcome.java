@@ -12,10 +12,16 @@ import dev.turnout.routing.RollbackWatch;
  * @param watch         the rollback watch on the pool, or null
  * @param clientAddress the client as the watch counts clients
  * @param attempts      backends tried; more than one means retries
+ * @param firstByteNanos from the request head sent upstream to the first response head, or -1 when none came
  * @param responseBytes body bytes relayed to the client
+ * @param access        what the access log says of the request, or null when it writes no line for it
+ * @param requestBytes  request body bytes taken from the client
+ * @param generation    the generation of the snapshot the request was routed with
+ * @param error         the error code of Turnout's own answer (a {@link Refusal}'s), or null when it did not answer itself
  */
 record ExchangeOutcome(Pool pool, Backend backend, boolean preview, Ending ending, int status, long durationNanos,
-                       int attempts, long responseBytes, RollbackWatch watch, CharSequence clientAddress) {
+                       long firstByteNanos, int attempts, long responseBytes, RollbackWatch watch, CharSequence clientAddress,
+                       AccessRequest access, long requestBytes, long generation, String error) {
 
     /** The ways an exchange ends. */
     enum Ending {

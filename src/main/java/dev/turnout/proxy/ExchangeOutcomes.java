@@ -1,13 +1,34 @@
 package dev.turnout.proxy;
 
+import dev.turnout.metrics.TurnoutMetrics;
+
 /**
- * Where every exchange's outcome goes, once, whatever ended it: the pool's outcome history (the
- * baseline of a flip away from it) and the rollback watch on it. Called on the exchange's event
+ * Where every exchange's outcome goes, once, whatever ended it: the metrics, the access log, the pool's outcome
+ * history (the baseline of a flip away from it) and the rollback watch on it. Called on the exchange's event
  * loop at its end, so it neither blocks nor locks.
  */
 final class ExchangeOutcomes {
 
+    private final TurnoutMetrics metrics;
+    private final AccessLog accessLog;
+
+    ExchangeOutcomes(TurnoutMetrics metrics, AccessLog accessLog) {
+        this.metrics = metrics;
+        this.accessLog = accessLog;
+    }
+
     void record(ExchangeOutcome outcome) {
+        metrics.exchange(outcome.pool(), outcome.backend(), outcome.status(), outcome.durationNanos(), outcome.firstByteNanos(),
+                outcome.attempts());
+        if (outcome.ending() == ExchangeOutcome.Ending.ANSWERED_FOR_CLIENT) {
+            metrics.clientRefused(outcome.status());
+        }
+        if (outcome.access() != null) {
+            accessLog.write(new AccessLog.Line(outcome.access(), outcome.status(), outcome.requestBytes(), outcome.responseBytes(),
+                    outcome.durationNanos(), outcome.firstByteNanos(), outcome.pool().name(),
+                    outcome.backend() == null ? null : outcome.backend().address().toString(), outcome.generation(),
+                    outcome.attempts() - 1, outcome.error()));
+        }
         if (!outcome.judgesPool()) {
             return;
         }

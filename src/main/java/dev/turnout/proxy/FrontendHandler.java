@@ -43,6 +43,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
     /** AsciiString: it is written into every forwarded request, and the encoder copies these fastest. */
     private AsciiString clientIp;
     private ProxyExchange exchange;
+    /** The id of the request being answered; made here for one that never decoded. */
+    private String requestId;
+    /** The access log's view of the request being answered, or null when no line is written for it. */
+    private AccessRequest access;
     /** The decoder handed on something since the last read completed. */
     private boolean delivered;
     private boolean closing;
@@ -120,11 +124,16 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
 
     private void startExchange(HttpRequest request) {
         firstRequest = false;
+        requestId = RequestIds.of(request.headers());
         RoutingSnapshot snapshot = context.traffic().current();
+        access = AccessRequest.of(request, clientIp, request.protocolVersion().text(), requestId, snapshot.config().accessLog());
         Admission admission = Admission.beforeRouting(request, snapshot, context.lifecycle());
         if (admission == null && listener.redirectPort().isPresent() && !HttpsRedirect.isHealthCheck(request)) {
             // Before routing: a redirect involves no backend. The edge health was answered above, redirecting or not.
-            HttpsRedirect.answer(request, listener.redirectPort().getAsInt(), this);
+            FullHttpResponse redirect = HttpsRedirect.answer(request, listener.redirectPort().getAsInt(), requestId);
+            context.metrics().refused(redirect.status().code());
+            context.accessLog().answered(access, redirect.status().code(), HttpsRedirect.ERROR, snapshot.generation());
+            answer(redirect, !HttpUtil.isKeepAlive(redirect));
             return;
         }
         if (admission == null) {
@@ -137,6 +146,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
             if (close) {
                 answer.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
             }
+            answer.headers().set(RequestIds.HEADER, requestId);
+            context.accessLog().answered(access, answer.status().code(), null, snapshot.generation());
             answer(answer, close);
             return;
         }
@@ -150,29 +161,46 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
             ctx.writeAndFlush(Unpooled.wrappedBuffer(CONTINUE));
         }
         boolean trusted = peer != null && ClientAddress.isTrusted(peer, snapshot.config().trustedProxies());
+        RequestIds.set(request.headers(), requestId);
         stream.begin(request);
-        exchange = new ProxyExchange(stream, context, request, snapshot, admission.route(), clientIp, listener.scheme(), trusted);
+        exchange = new ProxyExchange(stream, context, request, snapshot, admission.route(), clientIp, listener.scheme(), trusted,
+                access);
         exchange.start();
     }
 
     private void rejectMalformed(Throwable cause) {
-        if (exchange != null) {
-            // The body broke mid-request: whatever the backend got, the client's framing is lost.
-            boolean answering = exchange.answerBegan();
-            exchange.onClientClosed();
-            exchange = null;
-            if (answering) {
-                // The backend's answer is already going out: a 400 now would land inside it.
-                closeAfterFlush();
-                return;
-            }
+        Refusal refusal = ClientRules.malformed(cause);
+        if (exchange == null) {
+            // A head that did not decode: a request of its own, refused before routing.
+            requestId = RequestIds.generate();
+            access = unreadRequest();
+            refuse(refusal);
+            return;
         }
-        refuse(ClientRules.malformed(cause));
+        // The body broke mid-request: whatever the backend got, the client's framing is lost. The
+        // exchange's end counted the request once, and wrote its access-log line; the 400 keeps its id.
+        boolean answering = exchange.answerBegan();
+        exchange.onClientClosed();
+        exchange = null;
+        if (answering) {
+            // The backend's answer is already going out: a 400 now would land inside it.
+            closeAfterFlush();
+            return;
+        }
+        context.metrics().clientRefused(refusal.status().code());
+        answer(ErrorAnswers.of(refusal, requestId, true), true);
     }
 
     /** Answers a request refused before routing; its body, if any, is not read, so the connection ends with the answer. */
     private void refuse(Refusal refusal) {
-        answer(ErrorAnswers.of(refusal, true), true);
+        context.metrics().refused(refusal.status().code());
+        context.accessLog().answered(access, refusal.status().code(), refusal.error(), context.traffic().current().generation());
+        answer(ErrorAnswers.of(refusal, requestId, true), true);
+    }
+
+    /** The access log's view of a request whose head never decoded. */
+    private AccessRequest unreadRequest() {
+        return AccessRequest.unread(clientIp, "HTTP/1.1", requestId, context.traffic().current().config().accessLog());
     }
 
     /** Reads on while a request body streams, and once more after it to notice a client that hangs up while it waits. */
@@ -315,6 +343,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
             long since = firstRequest ? idleSinceNanos : headStart;
             long left = since + headerTimeout - now;
             if (left <= 0) {
+                requestId = RequestIds.generate();
+                access = unreadRequest();
                 refuse(Refusal.requestTimeout("no complete request head within " + limits.headerTimeout().toMillis() + "ms"));
             }
             return left;

@@ -4,6 +4,7 @@ import dev.turnout.base.Framing;
 import dev.turnout.upstream.BodyFraming;
 import dev.turnout.upstream.ResponseHead;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
@@ -43,6 +44,7 @@ final class Http1ClientStream implements ClientStream {
 
     private static final byte[] CHUNKED_LINE = "Transfer-Encoding: chunked\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] CLOSE_LINE = "Connection: close\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] REQUEST_ID_NAME = "X-Request-Id: ".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] KEEP_ALIVE_LINE = "Connection: keep-alive\r\n".getBytes(StandardCharsets.US_ASCII);
 
     private final Connection connection;
@@ -56,6 +58,8 @@ final class Http1ClientStream implements ClientStream {
     private boolean chunkEncode;
     /** The connection ends with this answer. */
     private boolean closeAfter;
+    /** The request's id, returned to the client; null for a request that came with none set (only in handler tests). */
+    private String requestId;
 
     Http1ClientStream(Connection connection, ChannelHandlerContext ctx, byte[] hstsLine) {
         this.connection = connection;
@@ -65,6 +69,7 @@ final class Http1ClientStream implements ClientStream {
 
     /** The next exchange on this connection begins with {@code request}. */
     void begin(HttpRequest request) {
+        requestId = request.headers().get(RequestIds.HEADER);
         keepAlive = HttpUtil.isKeepAlive(request);
         http11 = request.protocolVersion().equals(HttpVersion.HTTP_1_1);
         chunkEncode = false;
@@ -107,8 +112,14 @@ final class Http1ClientStream implements ClientStream {
             // A request whose body is still coming cannot be followed by another on this connection.
             closeAfter = true;
         }
-        ByteBuf out = headLines(head, CHUNKED_LINE.length + KEEP_ALIVE_LINE.length + hstsLine.length);
+        ByteBuf out = headLines(head, CHUNKED_LINE.length + KEEP_ALIVE_LINE.length + hstsLine.length + 16 + RequestIds.MAX_LENGTH);
         out.writeBytes(hstsLine);
+        if (requestId != null && !head.hasField(RequestIds.HEADER)) {
+            // The backend did not echo it: the client gets the id it can quote.
+            out.writeBytes(REQUEST_ID_NAME);
+            ByteBufUtil.writeAscii(out, requestId);
+            out.writeShort(Framing.CRLF);
+        }
         if (chunked) {
             out.writeBytes(CHUNKED_LINE);
         }
@@ -148,7 +159,7 @@ final class Http1ClientStream implements ClientStream {
     @Override
     public void answer(Refusal refusal, boolean requestBodyPending) {
         boolean close = closeAfter || requestBodyPending;
-        connection.answer(ErrorAnswers.of(refusal, close), close);
+        connection.answer(ErrorAnswers.of(refusal, requestId, close), close);
     }
 
     @Override

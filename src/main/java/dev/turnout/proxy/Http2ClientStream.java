@@ -48,6 +48,8 @@ import org.slf4j.LoggerFactory;
 final class Http2ClientStream extends ChannelInboundHandlerAdapter implements ClientStream {
 
     private static final Logger log = LoggerFactory.getLogger(Http2ClientStream.class);
+    /** As the access log names it. */
+    private static final String PROTOCOL = "HTTP/2";
 
     private static final AsciiString STRICT_TRANSPORT_SECURITY = AsciiString.cached("strict-transport-security");
 
@@ -62,6 +64,9 @@ final class Http2ClientStream extends ChannelInboundHandlerAdapter implements Cl
     private boolean requestEnded;
     /** A HEAD request, whose answers, Turnout's own too, carry no body. */
     private boolean headRequest;
+    private String requestId;
+    /** The access log's view of this stream's request, or null when no line is written for it. */
+    private AccessRequest access;
     /** The final head, held until the first body part, a flush or the end, so a bodyless answer is one frame. */
     private Http2Headers pendingHead;
 
@@ -118,25 +123,31 @@ final class Http2ClientStream extends ChannelInboundHandlerAdapter implements Cl
         try {
             request = Http2Requests.toHttp1(fields, endStream);
         } catch (Http2Requests.Malformed e) {
-            answer(e.refusal(), !endStream);
+            requestId = RequestIds.generate();
+            access = AccessRequest.unread(connection.clientIp(), PROTOCOL, requestId, context.traffic().current().config().accessLog());
+            refuse(e.refusal(), endStream);
             return;
         }
+        requestId = RequestIds.of(request.headers());
         RoutingSnapshot snapshot = context.traffic().current();
+        access = AccessRequest.of(request, connection.clientIp(), PROTOCOL, requestId, snapshot.config().accessLog());
         Admission admission = Admission.of(request, snapshot, context.lifecycle());
         if (admission.answer() != null) {
+            context.accessLog().answered(access, admission.answer().status().code(), null, snapshot.generation());
             answer(admission.answer(), !endStream);
             return;
         }
         if (admission.refusal() != null) {
-            answer(admission.refusal(), !endStream);
+            refuse(admission.refusal(), endStream);
             return;
         }
         if (HttpUtil.is100ContinueExpected(request)) {
             request.headers().remove(HttpHeaderNames.EXPECT);
             ctx.writeAndFlush(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().status("100")));
         }
+        RequestIds.set(request.headers(), requestId);
         exchange = new ProxyExchange(this, context, request, snapshot, admission.route(), connection.clientIp(),
-                listener.scheme(), connection.trusted(snapshot.config()));
+                listener.scheme(), connection.trusted(snapshot.config()), access);
         exchange.start();
         if (endStream && exchange != null) {
             exchange.onClientContent(LastHttpContent.EMPTY_LAST_CONTENT);
@@ -144,6 +155,13 @@ final class Http2ClientStream extends ChannelInboundHandlerAdapter implements Cl
             // Bodyless, but its end comes in a frame of its own (an empty DATA frame): read it, as nobody else will.
             ctx.read();
         }
+    }
+
+    /** A request refused before routing: no exchange, Turnout's own answer. */
+    private void refuse(Refusal refusal, boolean endStream) {
+        context.metrics().refused(refusal.status().code());
+        context.accessLog().answered(access, refusal.status().code(), refusal.error(), context.traffic().current().generation());
+        answer(refusal, !endStream);
     }
 
     private static LastHttpContent trailers(Http2Headers fields) {
@@ -172,6 +190,9 @@ final class Http2ClientStream extends ChannelInboundHandlerAdapter implements Cl
     @Override
     public void head(ResponseHead head, boolean requestBodyPending) {
         pendingHead = fieldsOf(head);
+        if (!pendingHead.contains(RequestIds.HEADER)) {
+            pendingHead.set(RequestIds.HEADER, requestId);
+        }
         if (listener.hsts() != null) {
             pendingHead.set(STRICT_TRANSPORT_SECURITY, listener.hsts());
         }
@@ -220,7 +241,7 @@ final class Http2ClientStream extends ChannelInboundHandlerAdapter implements Cl
 
     @Override
     public void answer(Refusal refusal, boolean requestBodyPending) {
-        answer(ErrorAnswers.of(refusal, false), requestBodyPending);
+        answer(ErrorAnswers.of(refusal, requestId, false), requestBodyPending);
     }
 
     /** Writes an answer of Turnout's own on this stream, which it ends; {@code response} is released. */
@@ -229,6 +250,9 @@ final class Http2ClientStream extends ChannelInboundHandlerAdapter implements Cl
         try {
             Http2Headers fields = new DefaultHttp2Headers(false).status(response.status().codeAsText());
             response.headers().forEach(field -> fields.add(field.getKey().toLowerCase(java.util.Locale.ROOT), field.getValue()));
+            if (requestId != null) {
+                fields.set(RequestIds.HEADER, requestId);
+            }
             if (listener.hsts() != null) {
                 fields.set(STRICT_TRANSPORT_SECURITY, listener.hsts());
             }

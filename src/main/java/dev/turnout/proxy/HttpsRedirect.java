@@ -17,6 +17,9 @@ import io.netty.handler.codec.http.HttpVersion;
  */
 final class HttpsRedirect {
 
+    /** What the access log's {@code error} says of a redirect: Turnout answered it itself. */
+    static final String ERROR = "https_redirect";
+
     private HttpsRedirect() {}
 
     static boolean isHealthCheck(HttpRequest request) {
@@ -24,15 +27,14 @@ final class HttpsRedirect {
         return uri.equals("/health") || uri.startsWith("/health?");
     }
 
-    /** Answers {@code request} on {@code connection}, with a redirect or, without a usable Host, a 400. */
-    static void answer(HttpRequest request, int redirectPort, Http1ClientStream.Connection connection) {
+    /** The answer to {@code request}: a redirect or, without a usable Host, a 400; {@code Connection: close} when the connection ends with it. */
+    static FullHttpResponse answer(HttpRequest request, int redirectPort, String requestId) {
         String host = hostWithoutPort(request.headers().get(HttpHeaderNames.HOST));
         String target = request.uri();
         if (host == null || !target.startsWith("/")) {
-            connection.answer(ErrorAnswers.of(Refusal.of(HttpResponseStatus.BAD_REQUEST, "bad_request", host == null
+            return ErrorAnswers.of(Refusal.of(HttpResponseStatus.BAD_REQUEST, "bad_request", host == null
                     ? "a redirect to https needs a Host header naming a host"
-                    : "a redirect to https needs a target that starts with /"), true), true);
-            return;
+                    : "a redirect to https needs a target that starts with /"), requestId, true);
         }
         boolean keepsMethod = !HttpMethod.GET.equals(request.method()) && !HttpMethod.HEAD.equals(request.method());
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
@@ -45,7 +47,7 @@ final class HttpsRedirect {
         if (close) {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         }
-        connection.answer(response, close);
+        return response;
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.turnout.proxy;
 
 import dev.turnout.config.Durations;
 import dev.turnout.config.ProxyConfig;
+import dev.turnout.metrics.TurnoutMetrics;
 import dev.turnout.routing.Pool;
 import dev.turnout.routing.RollbackWatch;
 import dev.turnout.routing.RoutingSnapshot;
@@ -86,6 +87,10 @@ final class ProxyExchange implements UpstreamListener {
     private final boolean hostFromBackend;
     private final long maxBodyBytes;
     private final Attempts attempts;
+    /** The access log's view of the request, or null when no line is written for it. */
+    private final AccessRequest access;
+    /** The error code of Turnout's own answer, once it gave one. */
+    private String answeredWith;
 
     private Phase phase = Phase.CONNECTING;
     private Attempt attempt;
@@ -103,6 +108,9 @@ final class ProxyExchange implements UpstreamListener {
 
     private long lastUpstreamActivity;
     private long requestSentAt;
+    /** When the request head went to the current attempt's backend, and when the first response head came back (0: not yet). */
+    private long headSentAt;
+    private long firstByteAt;
     private long lastClientActivity;
     /** When the backend stopped taking request bytes, or 0. */
     private long upstreamStalledSince;
@@ -110,8 +118,9 @@ final class ProxyExchange implements UpstreamListener {
     private long clientStalledSince;
 
     ProxyExchange(ClientStream client, ProxyContext context, HttpRequest request, RoutingSnapshot snapshot,
-                  Router.Route route, CharSequence clientIp, CharSequence scheme, boolean trustedPeer) {
+                  Router.Route route, CharSequence clientIp, CharSequence scheme, boolean trustedPeer, AccessRequest access) {
         this.client = client;
+        this.access = access;
         this.context = context;
         this.request = request;
         this.snapshot = snapshot;
@@ -155,6 +164,7 @@ final class ProxyExchange implements UpstreamListener {
     /** A new attempt: an idle connection to its backend if this loop has one, else a new connection. */
     private void tryNextBackend() {
         phase = Phase.CONNECTING;
+        firstByteAt = 0;
         attempt = attempts.next();
         var backend = attempt.backend();
         if (hostFromBackend) {
@@ -189,9 +199,15 @@ final class ProxyExchange implements UpstreamListener {
 
     private void onConnect(ChannelFuture future) {
         if (future.isSuccess()) {
+            context.metrics().connect(attempt.backend(), TurnoutMetrics.ConnectResult.OK);
             connected(UpstreamConnector.connectionOf(future.channel()));
-        } else if (phase != Phase.DONE) {
-            connectFailed(future.cause());
+            return;
+        }
+        Throwable cause = future.cause();
+        context.metrics().connect(attempt.backend(), cause instanceof ConnectTimeoutException ? TurnoutMetrics.ConnectResult.TIMEOUT
+                : cause instanceof ConnectException ? TurnoutMetrics.ConnectResult.REFUSED : TurnoutMetrics.ConnectResult.ERROR);
+        if (phase != Phase.DONE) {
+            connectFailed(cause);
         }
     }
 
@@ -205,6 +221,7 @@ final class ProxyExchange implements UpstreamListener {
         connection.attach(this, headRequest, !client.takesChunkedBytes());
         // A bodyless request is whole at its head: sent at once, with one flush, on every attempt.
         connection.sendHead(request);
+        headSentAt = System.nanoTime();
         if (held != null) {
             HttpContent part;
             while ((part = held.poll()) != null) {
@@ -326,6 +343,9 @@ final class ProxyExchange implements UpstreamListener {
 
     @Override
     public void onResponseHead(ResponseHead head) {
+        if (firstByteAt == 0) {
+            firstByteAt = System.nanoTime();
+        }
         int code = head.status();
         if (code == 101) {
             // Upgrade was stripped from the request, so a 101 is a backend out of step with us.
@@ -536,10 +556,12 @@ final class ProxyExchange implements UpstreamListener {
     /** Answers in the backend's place; only possible before any byte of a response went out. */
     private void answer(Refusal refusal) {
         if (!refusal.clientsFault()) {
-            context.ownErrors().warn("answered {} {} to {} {} from {}: pool {}, backend {}: {}", refusal.status().code(),
-                    refusal.error(), request.method(), pathOf(request.uri()), clientAddress, refusal.pool(),
-                    refusal.backend() == null ? "none" : refusal.backend(), refusal.detail());
+            context.ownErrors().warn("answered {} {} to {} {} from {}: pool {}, backend {}: {} (request id {})",
+                    refusal.status().code(), refusal.error(), request.method(), pathOf(request.uri()), clientAddress,
+                    refusal.pool(), refusal.backend() == null ? "none" : refusal.backend(), refusal.detail(),
+                    request.headers().get(RequestIds.HEADER));
         }
+        answeredWith = refusal.error();
         finish(refusal.clientsFault() ? ExchangeOutcome.Ending.ANSWERED_FOR_CLIENT : ExchangeOutcome.Ending.ANSWERED_FOR_POOL,
                 refusal.status().code(), false);
         client.answer(refusal, requestBodyPending());
@@ -586,8 +608,10 @@ final class ProxyExchange implements UpstreamListener {
         }
         attempt.end();
         releaseHeld();
-        context.outcomes().record(new ExchangeOutcome(pool, attempt.backend(), preview, ending, status,
-                System.nanoTime() - startNanos, attempts.count(), responseBodyBytes, watch, clientAddress));
+        long now = System.nanoTime();
+        context.outcomes().record(new ExchangeOutcome(pool, attempt.backend(), preview, ending, status, now - startNanos,
+                firstByteAt == 0 ? -1 : firstByteAt - headSentAt, attempts.count(), responseBodyBytes, watch, clientAddress,
+                access, requestBodyBytes, snapshot.generation(), answeredWith));
     }
 
     private void releaseHeld() {

@@ -13,6 +13,7 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
@@ -34,7 +35,7 @@ public final class ProxyServer {
     private ProxyServer(ServerBootstrap bootstrap, ChannelGroup clients, ProxyContext context) {
         this.bootstrap = bootstrap;
         this.clients = clients;
-        this.limiter = new ConnectionLimiter(context.traffic(), clients);
+        this.limiter = new ConnectionLimiter(context.traffic(), clients, context.metrics(), context.accessLog());
         this.context = context;
     }
 
@@ -132,6 +133,19 @@ public final class ProxyServer {
 
     public int openConnections() {
         return clients.size();
+    }
+
+    /** Open client connections by protocol: {@code h2}, or {@code http1} (also those still in their TLS handshake). */
+    public Map<String, Integer> openConnectionsByProtocol() {
+        int h2 = 0;
+        int all = 0;
+        for (Channel ch : clients) {
+            all++;
+            if (ch.pipeline().get(Http2ConnectionGuard.class) != null) {
+                h2++;
+            }
+        }
+        return Map.of("http1", all - h2, "h2", h2);
     }
 
     /** Completes once no client connection is open, also those accepted just before {@link #stopAccepting()}. */

@@ -70,6 +70,24 @@ final class FieldLines {
         return lines;
     }
 
+    /** Whether one of {@code count} kept lines of {@code in} is a field named {@code lowerCaseName}, in any case. */
+    static boolean has(byte[] in, int[] lines, int count, AsciiString lowerCaseName) {
+        int length = lowerCaseName.length();
+        for (int k = 0; k < count * 2; k += 2) {
+            int from = lines[k];
+            if (lines[k + 1] - from > length && in[from + length] == ':') {
+                boolean same = true;
+                for (int i = 0; i < length && same; i++) {
+                    same = (in[from + i] | 0x20) == lowerCaseName.byteAt(i);
+                }
+                if (same) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     /**
      * Hands each of {@code count} kept lines of {@code in} (offsets in {@code lines}) to {@code each}
      * as a lower-case name and its value without the spaces around it: a field as HTTP/2 carries it.

@@ -4,6 +4,7 @@ import io.netty.channel.EventLoop;
 import dev.turnout.config.ProxyConfig;
 import java.util.ArrayDeque;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -16,6 +17,8 @@ public final class IdleConnections {
     private volatile int maxPerLoop;
     private volatile long idleTimeoutNanos;
     private final ConcurrentHashMap<EventLoop, LoopStack> stacks = new ConcurrentHashMap<>();
+    /** Connections to the backend open now, idle or carrying a request. */
+    private final AtomicInteger open = new AtomicInteger();
 
     public IdleConnections(ProxyConfig.Keepalive keepalive) {
         configure(keepalive);
@@ -59,6 +62,19 @@ public final class IdleConnections {
     }
 
     /** A count for status pages; read from another thread, so it may be a moment old. */
+    /** Connections to the backend open now, idle or busy. */
+    public int open() {
+        return open.get();
+    }
+
+    void opened() {
+        open.incrementAndGet();
+    }
+
+    void closed() {
+        open.decrementAndGet();
+    }
+
     public int count() {
         int sum = 0;
         for (LoopStack stack : stacks.values()) {

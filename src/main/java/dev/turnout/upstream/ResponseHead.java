@@ -95,6 +95,11 @@ public final class ResponseHead {
         }
     }
 
+    /** Whether an end-to-end header field is named {@code lowerCaseName} (given in lower case). */
+    public boolean hasField(AsciiString lowerCaseName) {
+        return FieldLines.has(bytes, lines, lineCount, lowerCaseName);
+    }
+
     /** Hands each end-to-end header field to {@code each}, its name in lower case: the head as HTTP/2 frames it. */
     public void forEachField(BiConsumer<AsciiString, AsciiString> each) {
         FieldLines.forEach(bytes, lines, lineCount, each);

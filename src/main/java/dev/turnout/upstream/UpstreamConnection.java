@@ -132,7 +132,14 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
     }
 
     @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        home.opened();
+        ctx.fireChannelActive();
+    }
+
+    @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        home.closed();
         UpstreamListener l = listener;
         if (l != null && parser.closed()) {
             // The close was the end of a body framed by it; the exchange has completed.

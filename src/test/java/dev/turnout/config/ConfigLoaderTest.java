@@ -99,7 +99,7 @@ class ConfigLoaderTest {
                 "upstream.connectTimeout: \"fast\" is not a duration (expected: 500ms, 10s, 2m)",
                 "upstream.keepalive.maxRequestsPerConnection: 0 is too small (expected: >= 1)",
                 "drain.timeout: is zero (expected: a duration above 0, such as 500ms, 10s, 2m)",
-                "colour: unknown key (expected one of: listen, admin, pools, active, state, upstream, drain, shutdown, health, edgeHealth, switch, retry, preview, rollback, limits, headers, trustedProxies, tls, http2, logging)");
+                "colour: unknown key (expected one of: listen, admin, pools, active, state, upstream, drain, shutdown, health, edgeHealth, switch, retry, preview, rollback, limits, headers, trustedProxies, tls, http2, logging, accessLog)");
     }
 
     @Test
@@ -236,5 +236,20 @@ class ConfigLoaderTest {
     void aMissingFileNamesThePath(@TempDir Path dir) {
         ConfigException e = catchThrowableOfType(ConfigException.class, () -> loader.load(dir.resolve("nope.yaml")));
         assertThat(e.problems()).containsExactly(dir.resolve("nope.yaml") + ": no such file");
+    }
+
+    @Test
+    void theAccessLogHasItsDefaultsAndBadValuesNameTheKey() throws Exception {
+        ProxyConfig.AccessLog defaults = loader.parse(POOLS, "proxy.yaml").accessLog();
+        assertThat(defaults).isEqualTo(new ProxyConfig.AccessLog(true, ProxyConfig.AccessLog.Format.JSON, Optional.empty(),
+                100L << 20, 14, List.of("/health")));
+        assertThat(problemsOf(POOLS + "accessLog: { format: xml, maxFileSize: huge, maxHistory: 0, exclude: [health], level: 1 }\n")
+                .problems()).containsExactlyInAnyOrder(
+                "accessLog.format: \"xml\" is not a log format (expected: json or combined)",
+                "accessLog.maxFileSize: \"huge\" is not a size (expected: bytes, or 8KiB, 1MiB, 2GiB)",
+                "accessLog.maxHistory: 0 is too small (expected: >= 1)",
+                "accessLog.exclude[0]: \"health\" is not a path (expected: a path starting with /, without a query, such as /health)",
+                "accessLog.level: unknown key (expected one of: enabled, format, path, maxFileSize, maxHistory, exclude)");
+        assertThat(loader.parse(POOLS + "accessLog: { exclude: [] }\n", "proxy.yaml").accessLog().exclude()).isEmpty();
     }
 }

@@ -84,6 +84,8 @@ class Http2Test extends BlueGreenTest {
             assertThat(seen.get("version").asText()).isEqualTo("HTTP/1.1");
             assertThat(seen.get("headers").get("x-forwarded-proto").get(0).asText()).isEqualTo("https");
             assertThat(seen.get("headers").get("host").get(0).asText()).isEqualTo("127.0.0.1:" + https().getPort());
+            // Each stream has its request id, the same at the backend and in the answer.
+            assertThat(r.headers().firstValue("x-request-id")).contains(seen.get("headers").get("x-request-id").get(0).asText());
         }
         assertThat(proxy.admin("POST", "/admin/switch").status()).isEqualTo(200);
         HttpResponse<String> after = client.send(request("/hello").build(), HttpResponse.BodyHandlers.ofString());

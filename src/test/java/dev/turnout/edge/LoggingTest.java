@@ -46,6 +46,51 @@ class LoggingTest extends BlueGreenTest {
         }
     }
 
+    /**
+     * The access log is not Turnout's own lines: logger turnout.access has its own appender and
+     * format, so logging.format json neither wraps its lines in another object nor re-formats them,
+     * and logging.level warn does not drop them (they are INFO).
+     */
+    @Test
+    void jsonLoggingAtWarnLeavesTheAccessLogAlone() throws Exception {
+        try (TurnoutProcess turnout = TurnoutProcess.start(dir, ProxyHarness.twoPools(blue, green)
+                + "logging: { format: json }\naccessLog: { exclude: [] }\n")) {
+            String id;
+            try (RawHttp client = RawHttp.connect(turnout.proxy())) {
+                RawHttp.Response r = client.get("/v1/models?k=1");
+                assertThat(r.status()).isEqualTo(200);
+                id = r.header("x-request-id").orElseThrow();
+                assertThat(client.get("/turnout/health").status()).isEqualTo(200);
+            }
+            await().untilAsserted(() -> assertThat(turnout.output()).contains("\"target\":\"/turnout/health\""));
+            List<JsonNode> access = turnout.output().lines().filter(l -> l.contains("\"target\":")).map(LoggingTest::parse).toList();
+            assertThat(access).hasSize(2);
+            JsonNode proxied = access.get(0);
+            assertThat(proxied.has("message")).as("not wrapped by the JSON layout").isFalse();
+            assertThat(proxied.has("level")).isFalse();
+            assertThat(proxied.get("target").asText()).isEqualTo("/v1/models?k=1");
+            assertThat(proxied.get("status").asInt()).isEqualTo(200);
+            assertThat(proxied.get("requestId").asText()).isEqualTo(id);
+            assertThat(access.get(1).get("status").asInt()).isEqualTo(200);
+            assertThat(access.get(1).get("pool").isNull()).isTrue();
+
+            // At warn (the start line needs info), the access lines, which are INFO, still come, unwrapped.
+            Files.writeString(dir.resolve("proxy.yaml"), ProxyHarness.fullYaml(dir, ProxyHarness.twoPools(blue, green)
+                    + "logging: { level: warn, format: json }\naccessLog: { exclude: [] }\n"));
+            try (RawHttp admin = RawHttp.connect(turnout.admin())) {
+                RawHttp.Response reloaded = admin.send("POST /admin/reload HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n").read(false);
+                assertThat(reloaded.status()).isEqualTo(200);
+                assertThat(reloaded.text()).contains("logging.level");
+            }
+            try (RawHttp client = RawHttp.connect(turnout.proxy())) {
+                assertThat(client.get("/after-reload").status()).isEqualTo(200);
+            }
+            await().untilAsserted(() -> assertThat(turnout.output()).contains("\"target\":\"/after-reload\""));
+            String after = turnout.output().lines().filter(l -> l.contains("\"target\":\"/after-reload\"")).findFirst().orElseThrow();
+            assertThat(parse(after).has("message")).isFalse();
+        }
+    }
+
     private void reload(TurnoutProcess turnout, String yaml) throws Exception {
         Files.writeString(dir.resolve("proxy.yaml"), ProxyHarness.fullYaml(dir, ProxyHarness.twoPools(blue, green) + yaml));
         turnout.signal("HUP");

@@ -51,11 +51,12 @@ class OperationalLogTest extends BlueGreenTest {
                         + blue.address() + ": ");
         blue.resetAll(true);
         try (RawHttp client = proxy.client()) {
-            assertThat(client.get("/v1/models?api_key=sk-secret").status()).isEqualTo(502);
+            assertThat(client.get("/v1/models?api_key=sk-secret", "X-Request-Id: req-502").status()).isEqualTo(502);
         }
         assertThat(lines("WARN ProxyExchange: answered 502")).singleElement().asString()
                 .startsWith("WARN ProxyExchange: answered 502 bad_gateway to GET /v1/models from 127.0.0.1: pool blue, backend "
                         + blue.address() + ": ")
+                .endsWith(" (request id req-502)")
                 .doesNotContain("sk-secret");
         // An answer for the client's own fault (here 400) is not a line: the client is told, the operator need not be.
         try (RawHttp client = proxy.client()) {

@@ -360,7 +360,8 @@ class ProxyingTest extends BlueGreenTest {
                 RawHttp.Response r = client.get("/");
                 assertThat(r.status()).isEqualTo(502);
                 assertThat(ProxyHarness.json(r).toString()).isEqualTo(
-                        "{\"error\":\"bad_gateway\",\"pool\":\"green\",\"backend\":\"127.0.0.1:" + deadA + "\",\"detail\":\"connection refused\"}");
+                        "{\"error\":\"bad_gateway\",\"pool\":\"green\",\"backend\":\"127.0.0.1:" + deadA + "\",\"detail\":\"connection refused\","
+                                + "\"requestId\":\"" + r.header("x-request-id").orElseThrow() + "\"}");
                 assertThat(client.get("/again").status()).isEqualTo(502);
             }
             assertThat(dead.admin("POST", "/admin/switch?to=pair&force=true").status()).isEqualTo(200);

@@ -96,6 +96,12 @@ public final class ConfigSamples {
         m.put("http2.cleartext", "true");
         m.put("logging.level", "warn");
         m.put("logging.format", "json");
+        m.put("accessLog.enabled", "false");
+        m.put("accessLog.format", "combined");
+        m.put("accessLog.path", "/var/log/turnout/access.log");
+        m.put("accessLog.maxFileSize", "10MiB");
+        m.put("accessLog.maxHistory", "3");
+        m.put("accessLog.exclude", "[/ping]");
         return Map.copyOf(m);
     }
 

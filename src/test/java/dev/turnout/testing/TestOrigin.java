@@ -52,7 +52,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <li>{@code /hop}: an answer carrying hop-by-hop headers the proxy must remove</li>
  * <li>{@code /status/NNN}: answers status NNN</li>
  * <li>{@code /garbage}, {@code /badstatus}: bytes that are not an HTTP response, or a broken status line</li>
- * <li>anything else: JSON echo of the request: name, method, uri, headers, bodyBytes</li>
+ * <li>anything else: JSON echo of the request: name, method, uri, headers, bodyBytes; with
+ *     {@code X-Echo-Request-Id: yes} its answer carries the request's X-Request-Id back</li>
  * </ul>
  * Turnout's probes (health checks, smoke requests) are not counted; its health checks get
  * {@link #healthStatus(int)}. {@link #answerAll(int)} overrides every other answer, smoke requests
@@ -291,6 +292,9 @@ public final class TestOrigin implements AutoCloseable {
                     .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
                     .set("X-Origin", name)
                     .setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
+            if ("yes".equals(r.headers().get("x-echo-request-id"))) {
+                response.headers().set("X-Request-Id", r.headers().get("x-request-id"));
+            }
             return response;
         }
 
