@@ -182,6 +182,7 @@ public final class Turnout implements Callable<Integer> {
                       admin auth  %s; trusted proxies: %s
                       tls         %s
                       http2       at most %d streams per connection, window %d B, header list %d B, cleartext (h2c) %s
+                      access log  %s
                     """,
                     file, c.listen(), c.admin().listen(), pools, c.active(),
                     c.state().file().map(Path::toString).orElse("(none)"),
@@ -207,7 +208,17 @@ public final class Turnout implements Callable<Integer> {
                     c.trustedProxies().isEmpty() ? "none" : c.trustedProxies().stream().map(Object::toString).collect(Collectors.joining(", ")),
                     c.tls().map(Check::tls).orElse("off"),
                     c.http2().maxConcurrentStreams(), c.http2().initialWindowSize(), c.http2().maxHeaderListSize(),
-                    c.http2().cleartext() ? "on" : "off");
+                    c.http2().cleartext() ? "on" : "off",
+                    accessLog(c.accessLog()));
+        }
+
+        private static String accessLog(ProxyConfig.AccessLog log) {
+            if (!log.enabled()) {
+                return "off";
+            }
+            return log.format().key() + " to " + log.path().map(Path::toString).orElse("stdout")
+                    + " (a file rotates daily and at " + log.maxFileSize() + " B, " + log.maxHistory() + " days kept), not for "
+                    + (log.exclude().isEmpty() ? "(none)" : String.join(", ", log.exclude()));
         }
 
         /** A line per certificate with the names it serves, and a warning for each that expires soon; every problem at once. */
