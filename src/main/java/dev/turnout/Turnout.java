@@ -187,6 +187,7 @@ public final class Turnout implements Callable<Integer> {
                       admin auth  %s; trusted proxies: %s
                       tls         %s
                       http2       at most %d streams per connection, window %d B, header list %d B, cleartext (h2c) %s
+                      access log  %s
                       logging     %s and above, as %s
                     """,
                     file, c.listen(), c.admin().listen(), pools, c.active(),
@@ -217,7 +218,17 @@ public final class Turnout implements Callable<Integer> {
                     c.tls().map(Check::tls).orElse("off"),
                     c.http2().maxConcurrentStreams(), c.http2().initialWindowSize(), c.http2().maxHeaderListSize(),
                     c.http2().cleartext() ? "on" : "off",
+                    accessLog(c.accessLog()),
                     c.logging().level(), c.logging().format());
+        }
+
+        private static String accessLog(ProxyConfig.AccessLog log) {
+            if (!log.enabled()) {
+                return "off";
+            }
+            return log.format().key() + " to " + log.path().map(Path::toString).orElse("stdout")
+                    + " (a file rotates daily and at " + log.maxFileSize() + " B, " + log.maxHistory() + " days kept), not for "
+                    + (log.exclude().isEmpty() ? "(none)" : String.join(", ", log.exclude()));
         }
 
         /** A line per certificate with the names it serves, and a warning for each that expires soon; every problem at once. */
