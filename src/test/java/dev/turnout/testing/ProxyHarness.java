@@ -35,10 +35,15 @@ public final class ProxyHarness implements AutoCloseable {
         return new ConfigLoader(name -> null).parse(fullYaml(dir, yaml), "test");
     }
 
-    /** The test's keys plus free ports and a state file in {@code dir}, unless the test sets them itself. */
+    /**
+     * The test's keys plus free ports and a state file in {@code dir}, unless the test sets them
+     * itself; the access log is off unless the test sets it (a line per request to stdout would
+     * bury the build's output; AccessLogTest tests the log).
+     */
     public static String fullYaml(Path dir, String yaml) {
         return (yaml.matches("(?s)(.*\n)?listen:.*") ? "" : "listen: 127.0.0.1:0\n")
                 + (yaml.matches("(?s)(.*\n)?admin:.*") ? "" : "admin: { listen: 127.0.0.1:0 }\n")
+                + (yaml.matches("(?s)(.*\n)?accessLog:.*") ? "" : "accessLog: { enabled: false }\n")
                 + "state: { file: " + dir.resolve("state.json") + " }\n"
                 + yaml;
     }
