@@ -2,6 +2,7 @@ package dev.turnout.proxy;
 
 import dev.turnout.config.ProxyConfig;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.flush.FlushConsolidationHandler;
@@ -9,6 +10,8 @@ import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The handlers a client connection gets once its protocol is known, by ALPN on the HTTPS listener
@@ -40,6 +43,25 @@ final class ClientPipeline {
         this.listener = listener;
     }
 
+    /**
+     * A connection must show its protocol (its TLS handshake, or its first bytes) within
+     * {@code limits.headerTimeout}, as it must send a request head: past it, it is closed, since it
+     * could not read an answer yet. The caller cancels the returned timer once the protocol is known.
+     */
+    ScheduledFuture<?> closeUnlessChosenInTime(ChannelHandlerContext ctx) {
+        long nanos = context.traffic().current().config().limits().headerTimeout().toNanos();
+        return ctx.executor().schedule(() -> ctx.close(), nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** The handlers of the protocol a connection chose. */
+    void install(Channel channel, boolean http2) {
+        if (http2) {
+            http2(channel);
+        } else {
+            http1(channel);
+        }
+    }
+
     void http1(Channel channel) {
         StrictRequestDecoder decoder = new StrictRequestDecoder(context.traffic().current().config().limits());
         channel.pipeline().addLast("decoder", decoder)
@@ -52,7 +74,7 @@ final class ClientPipeline {
      * a client may send is bounded by the flow-control windows, which the streams give back only as
      * their backends take the bytes, and by the codec's flood limits.
      */
-    void http2(Channel channel) {
+    private void http2(Channel channel) {
         ProxyConfig config = context.traffic().current().config();
         ProxyConfig.Http2 http2 = config.http2();
         Http2ConnectionGuard guard = new Http2ConnectionGuard(context, channel);

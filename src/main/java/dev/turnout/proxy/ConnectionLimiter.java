@@ -1,7 +1,6 @@
 package dev.turnout.proxy;
 
 import dev.turnout.base.LogLimit;
-import dev.turnout.metrics.TurnoutMetrics;
 import dev.turnout.routing.RoutingSnapshot;
 import dev.turnout.routing.TrafficSwitch;
 import io.netty.channel.ChannelFutureListener;
@@ -11,7 +10,6 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.ssl.SniHandler;
 import java.net.InetSocketAddress;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -26,17 +24,15 @@ final class ConnectionLimiter extends ChannelInboundHandlerAdapter {
 
     private final TrafficSwitch traffic;
     private final ChannelGroup clients;
-    private final TurnoutMetrics metrics;
-    private final AccessLog accessLog;
+    private final ExchangeOutcomes outcomes;
     private final AtomicInteger open = new AtomicInteger();
     /** The WARN lines of connections refused past the limit: a flood of them is exactly when the log must not grow. */
     private final LogLimit refusals = LogLimit.of(LoggerFactory.getLogger(ConnectionLimiter.class));
 
-    ConnectionLimiter(TrafficSwitch traffic, ChannelGroup clients, TurnoutMetrics metrics, AccessLog accessLog) {
+    ConnectionLimiter(TrafficSwitch traffic, ChannelGroup clients, ExchangeOutcomes outcomes) {
         this.traffic = traffic;
-        this.accessLog = accessLog;
         this.clients = clients;
-        this.metrics = metrics;
+        this.outcomes = outcomes;
     }
 
     @Override
@@ -54,9 +50,8 @@ final class ConnectionLimiter extends ChannelInboundHandlerAdapter {
                 ctx.close();
                 return;
             }
-            metrics.refused(HttpResponseStatus.SERVICE_UNAVAILABLE.code());
             Refusal refusal = Refusal.serviceUnavailable("too many connections");
-            accessLog.answered(AccessRequest.unread(client, AccessRequest.NONE, null, snapshot.config().accessLog()),
+            outcomes.answeredBeforeRouting(AccessRequest.unread(client, AccessRequest.NONE, null, snapshot.config().accessLog()),
                     refusal.status().code(), refusal.error(), snapshot.generation());
             FullHttpResponse tooMany = ErrorAnswers.of(refusal, null, true);
             tooMany.headers().set(HttpHeaderNames.RETRY_AFTER, 1);

@@ -17,6 +17,26 @@ final class ExchangeOutcomes {
         this.accessLog = accessLog;
     }
 
+    /**
+     * A request Turnout answered itself before routing it (a refusal, the HTTPS redirect, the 503
+     * past limits.maxConnections): one request in the metrics, as refused and by its code, and one
+     * line in the access log.
+     */
+    void answeredBeforeRouting(AccessRequest access, int status, String error, long generation) {
+        metrics.refused(status);
+        accessLog.answered(access, status, error, generation);
+    }
+
+    /** Turnout's own health at {@code edgeHealth.path}: a line in the access log, but no client request in the metrics. */
+    void answeredEdgeHealth(AccessRequest access, int status, long generation) {
+        accessLog.answered(access, status, null, generation);
+    }
+
+    /** A request whose body broke after routing: its exchange's end counted it; this counts the refusal by its code. */
+    void refusedAfterRouting(int status) {
+        metrics.clientRefused(status);
+    }
+
     void record(ExchangeOutcome outcome) {
         metrics.exchange(outcome.pool(), outcome.backend(), outcome.status(), outcome.durationNanos(), outcome.firstByteNanos(),
                 outcome.attempts());

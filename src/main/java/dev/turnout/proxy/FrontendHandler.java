@@ -131,8 +131,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
         if (admission == null && listener.redirectPort().isPresent() && !HttpsRedirect.isHealthCheck(request)) {
             // Before routing: a redirect involves no backend. The edge health was answered above, redirecting or not.
             FullHttpResponse redirect = HttpsRedirect.answer(request, listener.redirectPort().getAsInt(), requestId);
-            context.metrics().refused(redirect.status().code());
-            context.accessLog().answered(access, redirect.status().code(), HttpsRedirect.ERROR, snapshot.generation());
+            context.outcomes().answeredBeforeRouting(access, redirect.status().code(), HttpsRedirect.ERROR, snapshot.generation());
             answer(redirect, !HttpUtil.isKeepAlive(redirect));
             return;
         }
@@ -147,7 +146,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
                 answer.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
             }
             answer.headers().set(RequestIds.HEADER, requestId);
-            context.accessLog().answered(access, answer.status().code(), null, snapshot.generation());
+            context.outcomes().answeredEdgeHealth(access, answer.status().code(), snapshot.generation());
             answer(answer, close);
             return;
         }
@@ -187,14 +186,13 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
             closeAfterFlush();
             return;
         }
-        context.metrics().clientRefused(refusal.status().code());
+        context.outcomes().refusedAfterRouting(refusal.status().code());
         answer(ErrorAnswers.of(refusal, requestId, true), true);
     }
 
     /** Answers a request refused before routing; its body, if any, is not read, so the connection ends with the answer. */
     private void refuse(Refusal refusal) {
-        context.metrics().refused(refusal.status().code());
-        context.accessLog().answered(access, refusal.status().code(), refusal.error(), context.traffic().current().generation());
+        context.outcomes().answeredBeforeRouting(access, refusal.status().code(), refusal.error(), context.traffic().current().generation());
         answer(ErrorAnswers.of(refusal, requestId, true), true);
     }
 

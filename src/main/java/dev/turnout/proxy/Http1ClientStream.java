@@ -45,6 +45,7 @@ final class Http1ClientStream implements ClientStream {
     private static final byte[] CHUNKED_LINE = "Transfer-Encoding: chunked\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] CLOSE_LINE = "Connection: close\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] REQUEST_ID_NAME = "X-Request-Id: ".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] REQUEST_ID_FIELD = RequestIds.HEADER.toByteArray();
     private static final byte[] KEEP_ALIVE_LINE = "Connection: keep-alive\r\n".getBytes(StandardCharsets.US_ASCII);
 
     private final Connection connection;
@@ -114,7 +115,7 @@ final class Http1ClientStream implements ClientStream {
         }
         ByteBuf out = headLines(head, CHUNKED_LINE.length + KEEP_ALIVE_LINE.length + hstsLine.length + 16 + RequestIds.MAX_LENGTH);
         out.writeBytes(hstsLine);
-        if (requestId != null && !head.hasField(RequestIds.HEADER)) {
+        if (requestId != null && !head.hasField(REQUEST_ID_FIELD)) {
             // The backend did not echo it: the client gets the id it can quote.
             out.writeBytes(REQUEST_ID_NAME);
             ByteBufUtil.writeAscii(out, requestId);

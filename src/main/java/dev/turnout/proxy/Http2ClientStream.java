@@ -15,6 +15,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
@@ -133,7 +134,7 @@ final class Http2ClientStream extends ChannelInboundHandlerAdapter implements Cl
         access = AccessRequest.of(request, connection.clientIp(), PROTOCOL, requestId, snapshot.config().accessLog());
         Admission admission = Admission.of(request, snapshot, context.lifecycle());
         if (admission.answer() != null) {
-            context.accessLog().answered(access, admission.answer().status().code(), null, snapshot.generation());
+            context.outcomes().answeredEdgeHealth(access, admission.answer().status().code(), snapshot.generation());
             answer(admission.answer(), !endStream);
             return;
         }
@@ -159,8 +160,7 @@ final class Http2ClientStream extends ChannelInboundHandlerAdapter implements Cl
 
     /** A request refused before routing: no exchange, Turnout's own answer. */
     private void refuse(Refusal refusal, boolean endStream) {
-        context.metrics().refused(refusal.status().code());
-        context.accessLog().answered(access, refusal.status().code(), refusal.error(), context.traffic().current().generation());
+        context.outcomes().answeredBeforeRouting(access, refusal.status().code(), refusal.error(), context.traffic().current().generation());
         answer(refusal, !endStream);
     }
 
@@ -201,7 +201,7 @@ final class Http2ClientStream extends ChannelInboundHandlerAdapter implements Cl
     private static Http2Headers fieldsOf(ResponseHead head) {
         // Not validated again: the response parser checked every name and value, and dropped the hop-by-hop fields.
         Http2Headers fields = new DefaultHttp2Headers(false, head.size() / 32);
-        fields.status(AsciiString.of(Integer.toString(head.status())));
+        fields.status(HttpResponseStatus.valueOf(head.status()).codeAsText());
         head.forEachField(fields::add);
         return fields;
     }
@@ -293,27 +293,23 @@ final class Http2ClientStream extends ChannelInboundHandlerAdapter implements Cl
     }
 
     /**
-     * CANCEL rather than INTERNAL_ERROR: the client sees the stream fail either way, and Netty counts
-     * every other code against the resets a connection may send (CVE-2025-55163), so a backend that
-     * fails many answers on one connection would otherwise end it.
+     * The answer broke after it began: RST_STREAM CANCEL, so the client sees it cut off while the
+     * connection's other streams go on. CANCEL rather than INTERNAL_ERROR: the client sees the stream
+     * fail either way, and Netty counts every other code against the resets a connection may send
+     * (CVE-2025-55163), so a backend that fails many answers on one connection would otherwise end it.
      */
     @Override
     public void abort() {
         exchange = null;
-        reset(Http2Error.CANCEL);
+        pendingHead = null;
+        ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.CANCEL));
+        drain();
     }
 
+    /** The client takes nothing more: the stream is reset like a broken answer, and what is unwritten goes with it. */
     @Override
     public void drop() {
-        exchange = null;
-        reset(Http2Error.CANCEL);
-    }
-
-    /** Ends the stream with RST_STREAM: the client sees the answer did not end well. The connection's other streams go on. */
-    private void reset(Http2Error error) {
-        pendingHead = null;
-        ctx.writeAndFlush(new DefaultHttp2ResetFrame(error));
-        drain();
+        abort();
     }
 
     @Override

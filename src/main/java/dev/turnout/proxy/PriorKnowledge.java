@@ -6,7 +6,6 @@ import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * On the plain listener with {@code http2.cleartext}: a connection that begins with the HTTP/2
@@ -19,19 +18,15 @@ final class PriorKnowledge extends ByteToMessageDecoder {
     private static final ByteBuf PREFACE = Http2CodecUtil.connectionPrefaceBuf();
 
     private final ClientPipeline pipelines;
-    private final ProxyContext context;
     private ScheduledFuture<?> timeout;
 
-    PriorKnowledge(ClientPipeline pipelines, ProxyContext context) {
+    PriorKnowledge(ClientPipeline pipelines) {
         this.pipelines = pipelines;
-        this.context = context;
     }
 
-    /** A client that does not say which protocol within {@code limits.headerTimeout} is closed, as one that sends no request head. */
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
-        long nanos = context.traffic().current().config().limits().headerTimeout().toNanos();
-        timeout = ctx.executor().schedule(() -> ctx.close(), nanos, TimeUnit.NANOSECONDS);
+        timeout = pipelines.closeUnlessChosenInTime(ctx);
         ctx.read();
         super.channelActive(ctx);
     }
@@ -51,11 +46,7 @@ final class PriorKnowledge extends ByteToMessageDecoder {
             // Not enough to tell yet; the decoder asks for more itself, as autoRead is off.
             return;
         }
-        if (matches) {
-            pipelines.http2(ctx.channel());
-        } else {
-            pipelines.http1(ctx.channel());
-        }
+        pipelines.install(ctx.channel(), matches);
         ctx.pipeline().remove(this);
     }
 }

@@ -4,7 +4,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
 import io.netty.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,19 +17,16 @@ final class ProtocolChoice extends ApplicationProtocolNegotiationHandler {
     private static final Logger log = LoggerFactory.getLogger(ProtocolChoice.class);
 
     private final ClientPipeline pipelines;
-    private final ProxyContext context;
     private ScheduledFuture<?> handshakeTimeout;
 
-    ProtocolChoice(ClientPipeline pipelines, ProxyContext context) {
+    ProtocolChoice(ClientPipeline pipelines) {
         super(ApplicationProtocolNames.HTTP_1_1);
         this.pipelines = pipelines;
-        this.context = context;
     }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
-        long nanos = context.traffic().current().config().limits().headerTimeout().toNanos();
-        handshakeTimeout = ctx.executor().schedule(() -> ctx.close(), nanos, TimeUnit.NANOSECONDS);
+        handshakeTimeout = pipelines.closeUnlessChosenInTime(ctx);
         // autoRead is off: the handshake's first bytes are asked for here, the TLS handler asks for the rest.
         ctx.read();
         super.channelActive(ctx);
@@ -39,11 +35,7 @@ final class ProtocolChoice extends ApplicationProtocolNegotiationHandler {
     @Override
     protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
         handshakeTimeout.cancel(false);
-        if (ApplicationProtocolNames.HTTP_2.equals(protocol)) {
-            pipelines.http2(ctx.channel());
-        } else {
-            pipelines.http1(ctx.channel());
-        }
+        pipelines.install(ctx.channel(), ApplicationProtocolNames.HTTP_2.equals(protocol));
     }
 
     /** A failed handshake is the client's business (an old protocol, no common cipher, not TLS): it is only closed. */

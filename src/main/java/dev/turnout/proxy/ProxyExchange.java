@@ -89,8 +89,6 @@ final class ProxyExchange implements UpstreamListener {
     private final Attempts attempts;
     /** The access log's view of the request, or null when no line is written for it. */
     private final AccessRequest access;
-    /** The error code of Turnout's own answer, once it gave one. */
-    private String answeredWith;
 
     private Phase phase = Phase.CONNECTING;
     private Attempt attempt;
@@ -561,9 +559,8 @@ final class ProxyExchange implements UpstreamListener {
                     refusal.pool(), refusal.backend() == null ? "none" : refusal.backend(), refusal.detail(),
                     request.headers().get(RequestIds.HEADER));
         }
-        answeredWith = refusal.error();
         finish(refusal.clientsFault() ? ExchangeOutcome.Ending.ANSWERED_FOR_CLIENT : ExchangeOutcome.Ending.ANSWERED_FOR_POOL,
-                refusal.status().code(), false);
+                refusal.status().code(), false, refusal.error());
         client.answer(refusal, requestBodyPending());
     }
 
@@ -599,6 +596,11 @@ final class ProxyExchange implements UpstreamListener {
      * and the outcome is recorded. The caller then tells the client stream how the answer ended.
      */
     private void finish(ExchangeOutcome.Ending ending, int status, boolean reuseUpstream) {
+        finish(ending, status, reuseUpstream, null);
+    }
+
+    /** @param error the error code of Turnout's own answer, or null when it gave none */
+    private void finish(ExchangeOutcome.Ending ending, int status, boolean reuseUpstream, String error) {
         phase = Phase.DONE;
         if (reuseUpstream) {
             upstream.release(true, upstreamConfig.keepalive().maxRequestsPerConnection());
@@ -611,7 +613,7 @@ final class ProxyExchange implements UpstreamListener {
         long now = System.nanoTime();
         context.outcomes().record(new ExchangeOutcome(pool, attempt.backend(), preview, ending, status, now - startNanos,
                 firstByteAt == 0 ? -1 : firstByteAt - headSentAt, attempts.count(), responseBodyBytes, watch, clientAddress,
-                access, requestBodyBytes, snapshot.generation(), answeredWith));
+                access, requestBodyBytes, snapshot.generation(), error));
     }
 
     private void releaseHeld() {

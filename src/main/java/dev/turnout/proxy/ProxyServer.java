@@ -35,7 +35,7 @@ public final class ProxyServer {
     private ProxyServer(ServerBootstrap bootstrap, ChannelGroup clients, ProxyContext context) {
         this.bootstrap = bootstrap;
         this.clients = clients;
-        this.limiter = new ConnectionLimiter(context.traffic(), clients, context.metrics(), context.accessLog());
+        this.limiter = new ConnectionLimiter(context.traffic(), clients, context.outcomes());
         this.context = context;
     }
 
@@ -70,10 +70,10 @@ public final class ProxyServer {
             protected void initChannel(Channel ch) {
                 ch.pipeline().addLast("limit", limiter);
                 if (tls != null) {
-                    ch.pipeline().addLast("tls", tls.newHandler()).addLast("protocol", new ProtocolChoice(pipelines, context));
+                    ch.pipeline().addLast("tls", tls.newHandler()).addLast("protocol", new ProtocolChoice(pipelines));
                 } else if (listener.redirectPort().isEmpty() && context.traffic().current().config().http2().cleartext()) {
                     // A redirecting listener answers every request with a redirect: it speaks HTTP/1.1 only.
-                    ch.pipeline().addLast("protocol", new PriorKnowledge(pipelines, context));
+                    ch.pipeline().addLast("protocol", new PriorKnowledge(pipelines));
                 } else {
                     pipelines.http1(ch);
                 }

@@ -71,18 +71,12 @@ final class FieldLines {
     }
 
     /** Whether one of {@code count} kept lines of {@code in} is a field named {@code lowerCaseName}, in any case. */
-    static boolean has(byte[] in, int[] lines, int count, AsciiString lowerCaseName) {
-        int length = lowerCaseName.length();
+    static boolean has(byte[] in, int[] lines, int count, byte[] lowerCaseName) {
+        int length = lowerCaseName.length;
         for (int k = 0; k < count * 2; k += 2) {
             int from = lines[k];
-            if (lines[k + 1] - from > length && in[from + length] == ':') {
-                boolean same = true;
-                for (int i = 0; i < length && same; i++) {
-                    same = (in[from + i] | 0x20) == lowerCaseName.byteAt(i);
-                }
-                if (same) {
-                    return true;
-                }
+            if (lines[k + 1] - from > length && in[from + length] == ':' && is(in, from, length, lowerCaseName)) {
+                return true;
             }
         }
         return false;

@@ -95,8 +95,8 @@ public final class ResponseHead {
         }
     }
 
-    /** Whether an end-to-end header field is named {@code lowerCaseName} (given in lower case). */
-    public boolean hasField(AsciiString lowerCaseName) {
+    /** Whether an end-to-end header field is named {@code lowerCaseName} (its ASCII bytes in lower case). */
+    public boolean hasField(byte[] lowerCaseName) {
         return FieldLines.has(bytes, lines, lineCount, lowerCaseName);
     }
 
