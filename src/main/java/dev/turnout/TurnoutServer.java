@@ -4,6 +4,8 @@ import dev.turnout.admin.AdminServer;
 import dev.turnout.admin.CertificateWatch;
 import dev.turnout.admin.ConfigReloader;
 import dev.turnout.admin.SwitchGate;
+import dev.turnout.admin.EventStreams;
+import dev.turnout.admin.LiveEvents;
 import dev.turnout.admin.SwitchService;
 import dev.turnout.base.Lifecycle;
 import dev.turnout.base.Transport;
@@ -118,13 +120,16 @@ public final class TurnoutServer implements AutoCloseable {
                 });
             }
             HttpProbe probe = new HttpProbe(transport, server.healthLoop);
-            SwitchService switches = new SwitchService(traffic, state, history, new SwitchGate(probe), metrics, server.adminExecutor);
+            EventStreams events = new EventStreams();
+            LiveEvents live = LiveEvents.start(traffic, metrics, events, server.adminExecutor);
+            SwitchService switches = new SwitchService(traffic, state, history, new SwitchGate(probe), metrics, events, live,
+                    server.adminExecutor);
             server.reloader = new ConfigReloader(configFile, ConfigLoader.fromEnvironment(), traffic,
                     Optional.ofNullable(server.tls), server.proxy, server.adminExecutor);
             InetSocketAddress adminListen = address(config.admin().listen(), "admin.listen");
             server.admin = bind("admin.listen", adminListen,
                     () -> AdminServer.bind(transport, server.adminLoop, adminListen, traffic, switches, server.reloader,
-                            Optional.ofNullable(server.tls), context.http2Abuse(), metrics, server.lifecycle));
+                            Optional.ofNullable(server.tls), context.http2Abuse(), metrics, server.lifecycle, events));
             new HealthChecker(server.healthLoop.next(), probe, traffic).start();
         } catch (StartupException e) {
             server.close();

@@ -25,6 +25,7 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -56,14 +57,19 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
     private final Lifecycle lifecycle;
     /** The INFO lines of requests refused with 401, shared by every admin connection. */
     private final LogLimit unauthorized;
+    private final EventStreams events;
     /** Touched on the connection's event loop only. */
     private Phase phase = Phase.AWAITING_REQUEST;
 
-    /** The idle timeout may close a connection only while it waits for its next request. */
-    private enum Phase { AWAITING_REQUEST, ANSWERING }
+    /**
+     * The idle timeout may close a connection only while it waits for its next request. A connection
+     * that became an event stream stays one until it closes; what its client sends is read (so that
+     * its hang-up is seen at once) and dropped.
+     */
+    private enum Phase { AWAITING_REQUEST, ANSWERING, STREAMING }
 
     AdminHandler(TrafficSwitch traffic, SwitchService switches, ConfigReloader reloader, Optional<ServerTls> tls, Http2Abuse http2,
-                 TurnoutMetrics metrics, Lifecycle lifecycle, LogLimit unauthorized) {
+                 TurnoutMetrics metrics, Lifecycle lifecycle, LogLimit unauthorized, EventStreams events) {
         this.traffic = traffic;
         this.switches = switches;
         this.reloader = reloader;
@@ -72,6 +78,7 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
         this.metrics = metrics;
         this.lifecycle = lifecycle;
         this.unauthorized = unauthorized;
+        this.events = events;
     }
 
     @Override
@@ -82,6 +89,10 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (phase == Phase.STREAMING) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
         phase = Phase.ANSWERING;
         if (msg == AdminBodyLimit.TooLarge.REQUEST) {
             log.info("admin request from {} refused with 413: body over {} bytes", peer(ctx), AdminBodyLimit.MAX_BODY);
@@ -100,7 +111,7 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
         // A read that brought part of a request, or none: ask for the rest.
-        if (phase == Phase.AWAITING_REQUEST) {
+        if (phase != Phase.ANSWERING) {
             ctx.read();
         }
         ctx.fireChannelReadComplete();
@@ -166,6 +177,17 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
             case "/admin/status" -> {
                 if (allowed(ctx, keepAlive, request.method(), HttpMethod.GET, HttpMethod.HEAD)) {
                     respond(ctx, keepAlive, ok(StatusView.of(traffic.current(), tls.map(ServerTls::status), http2.counts(), JSON)));
+                }
+            }
+            case "/admin/events" -> {
+                if (allowed(ctx, keepAlive, request.method(), HttpMethod.GET)) {
+                    if (events.open(ctx)) {
+                        phase = Phase.STREAMING;
+                        ctx.read();
+                    } else {
+                        respond(ctx, keepAlive, error(HttpResponseStatus.SERVICE_UNAVAILABLE, "too_many_streams",
+                                EventStreams.MAX_STREAMS + " event streams are open already"));
+                    }
                 }
             }
             case "/admin/history" -> {

@@ -28,14 +28,17 @@ public final class AdminServer {
     private static final long IDLE_MILLIS = 60_000;
 
     private final Channel channel;
+    private final EventStreams events;
 
-    private AdminServer(Channel channel) {
+    private AdminServer(Channel channel, EventStreams events) {
         this.channel = channel;
+        this.events = events;
     }
 
     public static AdminServer bind(Transport transport, EventLoopGroup group, InetSocketAddress address,
                                    TrafficSwitch traffic, SwitchService switches, ConfigReloader reloader,
-                                   Optional<ServerTls> tls, Http2Abuse http2, TurnoutMetrics metrics, Lifecycle lifecycle) throws InterruptedException {
+                                   Optional<ServerTls> tls, Http2Abuse http2, TurnoutMetrics metrics, Lifecycle lifecycle,
+                                   EventStreams events) throws InterruptedException {
         long idleMillis = Long.getLong(IDLE_TIMEOUT_PROPERTY, IDLE_MILLIS);
         // One limit for every admin connection: a client guessing tokens cannot flood the log.
         LogLimit unauthorized = LogLimit.of(LoggerFactory.getLogger(AdminHandler.class));
@@ -57,10 +60,10 @@ public final class AdminServer {
                                 // Requests decoded from one read wait here until the answer before them is written.
                                 .addLast("one-at-a-time", new FlowControlHandler())
                                 .addLast("admin", new AdminHandler(traffic, switches, reloader, tls, http2, metrics, lifecycle,
-                                        unauthorized));
+                                        unauthorized, events));
                     }
                 });
-        return new AdminServer(bootstrap.bind(address).sync().channel());
+        return new AdminServer(bootstrap.bind(address).sync().channel(), events);
     }
 
     public InetSocketAddress localAddress() {
@@ -68,6 +71,7 @@ public final class AdminServer {
     }
 
     public void close() {
+        events.closeAll();
         channel.close().syncUninterruptibly();
     }
 }

@@ -1,5 +1,7 @@
 package dev.turnout.admin;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.turnout.base.LogLimit;
 import dev.turnout.config.ProxyConfig;
 import dev.turnout.metrics.TurnoutMetrics;
@@ -14,6 +16,7 @@ import dev.turnout.state.StateFile;
 import dev.turnout.state.SwitchHistory;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -30,12 +33,15 @@ import org.slf4j.LoggerFactory;
 public final class SwitchService {
 
     private static final Logger log = LoggerFactory.getLogger(SwitchService.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final TrafficSwitch traffic;
     private final Optional<StateFile> state;
     private final SwitchHistory history;
     private final SwitchGate gate;
     private final TurnoutMetrics metrics;
+    private final EventStreams events;
+    private final LiveEvents live;
     private final ScheduledExecutorService executor;
     /** The INFO lines of switches the gate refused, under the gate's name (flips are logged under this class's). */
     private final LogLimit refusals = LogLimit.of(LoggerFactory.getLogger(SwitchGate.class));
@@ -43,12 +49,14 @@ public final class SwitchService {
     private CompletableFuture<?> last = CompletableFuture.completedFuture(null);
 
     public SwitchService(TrafficSwitch traffic, Optional<StateFile> state, SwitchHistory history, SwitchGate gate,
-                         TurnoutMetrics metrics, ScheduledExecutorService executor) {
+                         TurnoutMetrics metrics, EventStreams events, LiveEvents live, ScheduledExecutorService executor) {
         this.traffic = traffic;
         this.state = state;
         this.history = history;
         this.gate = gate;
         this.metrics = metrics;
+        this.events = events;
+        this.live = live;
         this.executor = executor;
     }
 
@@ -121,6 +129,8 @@ public final class SwitchService {
                     Throwable cause = failure instanceof CompletionException ? failure.getCause() : failure;
                     if (cause instanceof SwitchRefused refused) {
                         refused.gateCheck().ifPresent(metrics::switchRefused);
+                        events.publish("refusal", refused.body.deepCopy().put("target", target.name()).put("by", by)
+                                .put("status", refused.status.code()));
                         refusals.info("{} to {} by {} refused by the gate with {}: {}", reason == FlipReason.MANUAL ? "switch" : reason,
                                 target.name(), by, refused.status.code(), refused.getMessage());
                     }
@@ -161,13 +171,17 @@ public final class SwitchService {
         metrics.flip(reason);
         boolean saved = save();
         Drain drain = flip.drain().orElseThrow();
-        SwitchResult flipped = SwitchResult.flipped(record, drain.inFlightAtStart(), saved);
+        ObjectNode flipped = JSON.valueToTree(record);
+        flipped.remove(List.of("drained", "drainMillis"));
+        events.publish("flip", flipped.put("inFlightAtSwitch", drain.inFlightAtStart()));
+        live.drainStarted(old.name(), after.generation(), drain);
+        SwitchResult result = SwitchResult.flipped(record, drain.inFlightAtStart(), saved);
         CompletableFuture<SwitchResult> drained = drain.await(config.drain().timeout(), executor)
                 .thenApply(d -> {
                     if (d.drained()) {
                         metrics.drained(Duration.ofMillis(d.millis()));
                     }
-                    return flipped.withDrain(d.drained(), d.millis(), d.remaining());
+                    return result.withDrain(d.drained(), d.millis(), d.remaining());
                 });
         drained.thenAcceptAsync(r -> {
             history.update(record.withDrain(r.drained(), r.drainMillis()));
@@ -176,7 +190,7 @@ public final class SwitchService {
                     r.drained() ? "drained " + r.inFlightAtSwitch() + " in-flight in " + r.drainMillis() + "ms"
                             : "drain incomplete after " + r.drainMillis() + "ms, " + r.remaining() + " still in flight");
         }, executor);
-        return new Flipped(flipped, drained);
+        return new Flipped(result, drained);
     }
 
     /** False when there is no state file or writing it failed: the flip stands, but a restart would not remember it. */

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.MissingNode;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -11,6 +12,7 @@ import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Optional;
 
@@ -52,23 +54,46 @@ final class AdminClient {
         return send(request(path).POST(HttpRequest.BodyPublishers.noBody()).build());
     }
 
+    /** Opens {@code GET /admin/events}; an answer other than 200 is the failure it stands for. */
+    EventFeed events() throws CliFailure {
+        HttpResponse<InputStream> response = call(request("admin/events", "text/event-stream").timeout(READ_TIMEOUT).GET().build(),
+                HttpResponse.BodyHandlers.ofInputStream());
+        if (response.statusCode() != 200) {
+            String text;
+            try (InputStream body = response.body()) {
+                text = new String(body.readAllBytes(), StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                text = "";
+            }
+            throw Refusal.of(new AdminAnswer(response.statusCode(), text, parse(text)), this);
+        }
+        return new EventFeed(response.body());
+    }
+
     private HttpRequest.Builder request(String path) {
-        HttpRequest.Builder builder = HttpRequest.newBuilder(base.resolve(path)).header("Accept", "application/json");
+        return request(path, "application/json");
+    }
+
+    private HttpRequest.Builder request(String path, String accept) {
+        HttpRequest.Builder builder = HttpRequest.newBuilder(base.resolve(path)).header("Accept", accept);
         token.ifPresent(t -> builder.header("Authorization", "Bearer " + t));
         return builder;
     }
 
     private AdminAnswer send(HttpRequest request) throws CliFailure {
-        HttpResponse<String> response;
+        HttpResponse<String> response = call(request, HttpResponse.BodyHandlers.ofString());
+        return new AdminAnswer(response.statusCode(), response.body(), parse(response.body()));
+    }
+
+    private <T> HttpResponse<T> call(HttpRequest request, HttpResponse.BodyHandler<T> body) throws CliFailure {
         try {
-            response = http.send(request, HttpResponse.BodyHandlers.ofString());
+            return http.send(request, body);
         } catch (IOException e) {
             throw new CliFailure(Exit.UNAVAILABLE, "cannot reach the admin API at " + base + ": " + why(e));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new CliFailure(Exit.UNAVAILABLE, "interrupted while waiting for the admin API at " + base);
         }
-        return new AdminAnswer(response.statusCode(), response.body(), parse(response.body()));
     }
 
     private static JsonNode parse(String body) {

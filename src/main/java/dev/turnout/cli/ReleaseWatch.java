@@ -2,19 +2,24 @@ package dev.turnout.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.turnout.config.Durations;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@code switch --watch}: follows the new pool for a while by reading {@code GET /admin/status}
- * every {@link #INTERVAL}, printing its in-flight requests and the rollback watch's counters, and
- * fails with {@link Exit#ROLLED_BACK} as soon as another pool is active. (It polls until the
- * admin API has an events stream to follow.)
+ * {@code switch --watch}: follows the new pool on {@code GET /admin/events} for a while, printing
+ * its req/s, error rate, p99 and the rollback watch every {@link #PRINT_EVERY}, and fails with
+ * {@link Exit#ROLLED_BACK} the moment a flip moves traffic away from it (an automatic rollback or
+ * anyone else's). A stream that ends or goes quiet (the server sends stats every second) is opened
+ * again; a flip missed meanwhile is found in the status.
  */
 final class ReleaseWatch {
 
-    static final Duration INTERVAL = Duration.ofSeconds(2);
+    static final Duration PRINT_EVERY = Duration.ofSeconds(5);
+    /** Ten missed stats events: the stream is not coming back by itself. */
+    private static final Duration QUIET = Duration.ofSeconds(10);
 
     private final AdminClient admin;
     private final PrintWriter out;
@@ -30,45 +35,84 @@ final class ReleaseWatch {
         out.flush();
         long start = System.nanoTime();
         long end = start + length.toNanos();
-        while (true) {
-            JsonNode status = Refusal.unlessOk(admin.get("admin/status"), admin).json();
-            String active = status.path("active").asText();
-            if (!active.equals(target)) {
-                throw movedAway(target, active);
+        long nextPrint = start;
+        Optional<JsonNode> watch = Optional.empty();
+        while (end - System.nanoTime() > 0) {
+            try (EventFeed events = admin.events()) {
+                // Subscribed first, then checked: a flip between the switch and now shows here, one after it on the stream.
+                String active = Refusal.unlessOk(admin.get("admin/status"), admin).json().path("active").asText();
+                if (!active.equals(target)) {
+                    throw movedAway(target, active);
+                }
+                for (long left = end - System.nanoTime(); left > 0; left = end - System.nanoTime()) {
+                    Optional<EventFeed.Event> next = events.next(Duration.ofNanos(Math.min(left, QUIET.toNanos())));
+                    if (next.isEmpty()) {
+                        if (end - System.nanoTime() > 0) {
+                            break;
+                        }
+                        continue;
+                    }
+                    JsonNode data = next.get().data();
+                    switch (next.get().type()) {
+                        case "flip" -> {
+                            if (data.path("from").asText().equals(target)) {
+                                throw new CliFailure(Exit.ROLLED_BACK, target + " is no longer active: " + flipLine(data));
+                            }
+                        }
+                        case "rollback-watch" -> {
+                            if (data.path("pool").asText().equals(target)) {
+                                watch = Optional.of(data);
+                            }
+                        }
+                        case "stats" -> {
+                            if (data.path("pool").asText().equals(target) && System.nanoTime() - nextPrint >= 0) {
+                                out.printf("  +%ds  %s%n", TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start), progress(data, watch));
+                                out.flush();
+                                nextPrint = System.nanoTime() + PRINT_EVERY.toNanos();
+                            }
+                        }
+                        default -> { }
+                    }
+                }
+            } catch (IOException ended) {
+                // The server ended the stream (a restart, a stop): open it again and look at the status.
+                pause();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new CliFailure(Exit.UNAVAILABLE, "interrupted while watching");
             }
-            out.printf("  +%ds  %s%n", TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start), progress(status, target));
-            out.flush();
-            long left = end - System.nanoTime();
-            if (left <= 0) {
-                break;
-            }
-            pause(Math.min(left, INTERVAL.toNanos()));
         }
         out.printf("%s stayed active for %s%n", target, Durations.format(length));
     }
 
-    private static String progress(JsonNode status, String target) {
-        String watch = status.path("rollbackWatch").path("pool").asText().equals(target)
-                ? "rollback watch " + WatchCounters.of(status).orElseThrow()
-                : "no rollback watch";
-        return target + ": " + status.path("pools").path(target).path("inFlight").asInt() + " in flight; " + watch;
+    /** One line of the pool's stats event, with the rollback watch's last report while it watches. */
+    private static String progress(JsonNode stats, Optional<JsonNode> watch) {
+        JsonNode p99 = stats.path("p99Ms");
+        String line = String.format("%s: %.1f req/s, error rate %.2f, p99 %s, %d in flight", stats.path("pool").asText(),
+                stats.path("rps").asDouble(), stats.path("errorRate").asDouble(),
+                p99.isNumber() ? String.format("%.1f ms", p99.asDouble()) : "-", stats.path("inFlight").asInt());
+        return line + watch.filter(w -> w.path("state").asText().equals("watching"))
+                .map(w -> "; rollback watch " + WatchCounters.of(w)).orElse("; no rollback watch");
+    }
+
+    private static String flipLine(JsonNode flip) {
+        String detail = flip.path("detail").isTextual() ? ": " + flip.get("detail").asText() : "";
+        return flip.path("reason").asText() + " to " + flip.path("to").asText() + " by " + flip.path("by").asText() + detail;
     }
 
     /** Names the flip that moved traffic away from {@code target}, from the history. */
     private CliFailure movedAway(String target, String active) throws CliFailure {
         for (JsonNode flip : Refusal.unlessOk(admin.get("admin/history"), admin).json()) {
             if (flip.path("from").asText().equals(target)) {
-                String detail = flip.path("detail").isTextual() ? ": " + flip.get("detail").asText() : "";
-                return new CliFailure(Exit.ROLLED_BACK, String.format("%s is no longer active: %s to %s by %s%s",
-                        target, flip.path("reason").asText(), flip.path("to").asText(), flip.path("by").asText(), detail));
+                return new CliFailure(Exit.ROLLED_BACK, target + " is no longer active: " + flipLine(flip));
             }
         }
         return new CliFailure(Exit.ROLLED_BACK, target + " is no longer active: " + active + " is");
     }
 
-    private static void pause(long nanos) throws CliFailure {
+    private static void pause() throws CliFailure {
         try {
-            TimeUnit.NANOSECONDS.sleep(nanos);
+            TimeUnit.SECONDS.sleep(1);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new CliFailure(Exit.UNAVAILABLE, "interrupted while watching");

@@ -13,7 +13,7 @@ final class StatusTable {
         StringBuilder text = new StringBuilder(String.format("active      %s (generation %d, previous %s)%n",
                 status.path("active").asText(), status.path("generation").asLong(),
                 status.path("previous").isNull() ? "none" : status.path("previous").asText()));
-        text.append(String.format("watch       %s%n%n", WatchCounters.of(status).orElse("none")));
+        text.append(String.format("watch       %s%n%n", status.hasNonNull("rollbackWatch") ? WatchCounters.of(status.get("rollbackWatch")) : "none"));
         Table table = new Table("POOL", "BACKEND", "STATE", "HEALTH", "IN-FLIGHT", "IDLE");
         for (Iterator<Map.Entry<String, JsonNode>> pools = status.path("pools").fields(); pools.hasNext(); ) {
             Map.Entry<String, JsonNode> pool = pools.next();

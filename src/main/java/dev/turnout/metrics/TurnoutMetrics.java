@@ -11,6 +11,8 @@ import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.distribution.CountAtBucket;
+import io.micrometer.core.instrument.distribution.HistogramSnapshot;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -154,6 +156,36 @@ public final class TurnoutMetrics implements AutoCloseable {
     public void switchRefused(String reason) {
         switchRefusals.computeIfAbsent(reason, r -> Counter.builder("turnout.switch.refusals").description("switch gate refusals")
                 .tag("reason", r).register(registry)).increment();
+    }
+
+    /**
+     * What {@code pool} has served since Turnout started, summed over its backends, read from the
+     * registry (so a backend a reload rebuilt is not counted twice). Once a second is cheap; per
+     * request it is not.
+     */
+    public PoolTotals poolTotals(String pool) {
+        long requests = 0;
+        long errors = 0;
+        for (Counter c : registry.find("turnout.requests").tag("pool", pool).counters()) {
+            long n = (long) c.count();
+            requests += n;
+            if ("5xx".equals(c.getId().getTag("status"))) {
+                errors += n;
+            }
+        }
+        Timer duration = registry.find("turnout.request.duration").tag("pool", pool).timer();
+        if (duration == null) {
+            return new PoolTotals(requests, errors, 0, new double[0], new long[0]);
+        }
+        HistogramSnapshot snapshot = duration.takeSnapshot();
+        CountAtBucket[] buckets = snapshot.histogramCounts();
+        double[] bounds = new double[buckets.length];
+        long[] cumulative = new long[buckets.length];
+        for (int i = 0; i < buckets.length; i++) {
+            bounds[i] = buckets[i].bucket(TimeUnit.MILLISECONDS);
+            cumulative[i] = (long) buckets[i].count();
+        }
+        return new PoolTotals(requests, errors, snapshot.count(), bounds, cumulative);
     }
 
     /** The registry's meters in the Prometheus text format, or OpenMetrics when {@code accept} asks for it. */

@@ -63,6 +63,16 @@ public final class RollbackWatch {
         return !tripped.get() && remainingMillis() > 0;
     }
 
+    /** True once it called for its rollback. */
+    public boolean tripped() {
+        return tripped.get();
+    }
+
+    /** The error rate above which it calls for a rollback: the baseline plus {@code maxErrorRate}. */
+    public double threshold() {
+        return threshold;
+    }
+
     public long remainingMillis() {
         return Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - time.nanoTime()));
     }
