@@ -55,7 +55,7 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
     private final Http2Abuse http2;
     private final TurnoutMetrics metrics;
     private final Lifecycle lifecycle;
-    /** The INFO lines of requests refused with 401, shared by every admin connection. */
+    /** The INFO lines of requests refused with 401 or 403, shared by every admin connection. */
     private final LogLimit unauthorized;
     private final EventStreams events;
     /** Touched on the connection's event loop only. */
@@ -139,6 +139,13 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
         String by = peer(ctx);
         boolean wait = !"false".equals(first(query, "wait").orElse("true"));
         boolean force = "true".equals(first(query, "force").orElse("false"));
+        Optional<String> foreign = BrowserGuard.refusal(request.method(), request.headers(),
+                traffic.current().config().admin().token().isPresent());
+        if (foreign.isPresent()) {
+            unauthorized.info("admin request {} {} from {} refused with 403: {}", request.method(), uri.path(), by, foreign.get());
+            respond(ctx, keepAlive, error(HttpResponseStatus.FORBIDDEN, "forbidden", foreign.get()));
+            return;
+        }
         // Metrics name the pools and backends: they need the token as the admin API does.
         if ((uri.path().startsWith("/admin/") || uri.path().equals("/metrics")) && !authorized(request)) {
             // The token presented, if any, is never logged: a near miss would give most of the real one away.
@@ -205,7 +212,13 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
                     answerLater(ctx, keepAlive, switches.rollback(by, wait, force));
                 }
             }
-            default -> respond(ctx, keepAlive, error(HttpResponseStatus.NOT_FOUND, "not_found", "no admin route " + uri.path()));
+            default -> {
+                if (!DashboardFiles.has(uri.path())) {
+                    respond(ctx, keepAlive, error(HttpResponseStatus.NOT_FOUND, "not_found", "no admin route " + uri.path()));
+                } else if (allowed(ctx, keepAlive, request.method(), HttpMethod.GET, HttpMethod.HEAD)) {
+                    respond(ctx, keepAlive, DashboardFiles.answer(uri.path()));
+                }
+            }
         }
     }
 
