@@ -20,8 +20,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Keeps the documentation readable and connected: README.md stays one screen (at most 16,000
- * bytes) and every relative link in README.md, docs/*.md and bench/README.md reaches an existing
- * file, and, for a link into a Markdown file, an existing heading (GitHub's anchor rules).
+ * bytes) and every relative link in README.md, docs/*.md, bench/README.md and the READMEs under
+ * examples/ reaches an existing file, and, for a link into a Markdown file, an existing heading
+ * (GitHub's anchor rules).
  */
 class DocumentationTest {
 
@@ -43,6 +44,9 @@ class DocumentationTest {
     @Test
     void everyRelativeLinkReachesAFileAndAHeading() throws IOException {
         List<Path> pages = new ArrayList<>(List.of(README, Path.of("bench", "README.md")));
+        try (Stream<Path> examples = Files.walk(Path.of("examples"))) {
+            examples.filter(p -> p.getFileName().toString().equals("README.md")).sorted().forEach(pages::add);
+        }
         try (Stream<Path> docs = Files.list(Path.of("docs"))) {
             docs.filter(p -> p.toString().endsWith(".md")).sorted().forEach(pages::add);
         }
