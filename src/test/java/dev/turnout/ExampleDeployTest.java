@@ -105,7 +105,7 @@ class ExampleDeployTest extends BlueGreenTest {
     private static int refusals(ProxyHarness proxy, String reason) throws Exception {
         String metrics;
         try (RawHttp admin = RawHttp.connect(proxy.admin())) {
-            metrics = admin.get("/metrics", "Authorization: Bearer " + TOKEN).text();
+            metrics = admin.get("/metrics", "Host: 127.0.0.1", "Authorization: Bearer " + TOKEN).text();
         }
         Matcher m = Pattern.compile("(?m)^turnout_switch_refusals_total\\{reason=\"" + reason + "\",?} (\\S+)$").matcher(metrics);
         return m.find() ? (int) Double.parseDouble(m.group(1)) : 0;

@@ -12,8 +12,8 @@ import java.util.Optional;
  * where any page the operator visits can reach it: a cross-site form could POST a switch, and a page
  * whose name an attacker re-points at 127.0.0.1 (DNS rebinding) could read the status. So a call
  * that changes something must come from the dashboard's own origin, and without a token the
- * {@code Host} must name the loopback. curl and scripts send neither {@code Origin} nor a foreign
- * {@code Host}, so they are not affected.
+ * {@code Host} must be a name that cannot be rebound. curl and scripts send no {@code Origin} and
+ * an address or {@code localhost} as {@code Host}, so they are not affected.
  */
 final class BrowserGuard {
 
@@ -22,8 +22,9 @@ final class BrowserGuard {
     /** Why the request is refused with 403, or empty when it may go on. */
     static Optional<String> refusal(HttpMethod method, HttpHeaders headers, boolean tokenSet) {
         String host = headers.get(HttpHeaderNames.HOST, "");
-        if (!tokenSet && !host.isEmpty() && !loopback(host)) {
-            return Optional.of("without admin.token, the admin API answers only requests for a loopback host (Host: " + host + ")");
+        if (!tokenSet && !unrebindable(host)) {
+            return Optional.of("without admin.token, the admin API does not answer requests for a domain name (Host: " + host
+                    + "); use an IP address, localhost, or set admin.token");
         }
         if (method.equals(HttpMethod.GET) || method.equals(HttpMethod.HEAD)) {
             return Optional.empty();
@@ -36,12 +37,23 @@ final class BrowserGuard {
         return Optional.empty();
     }
 
-    private static boolean loopback(String host) {
+    /**
+     * Whether {@code host} is a name no attacker can point at this machine: an IP literal, a name of
+     * one label (a search domain's, a container's), {@code localhost} or under {@code .localhost}.
+     * Rebinding needs a name the attacker serves a page from first, which is a public, dotted one.
+     */
+    private static boolean unrebindable(String host) {
         String name = host.toLowerCase(Locale.ROOT);
-        int colon = name.startsWith("[") ? name.indexOf("]:") + 1 : name.lastIndexOf(':');
-        if (colon > 0) {
+        if (name.startsWith("[")) {
+            return true;
+        }
+        int colon = name.lastIndexOf(':');
+        if (colon >= 0) {
             name = name.substring(0, colon);
         }
-        return name.equals("localhost") || name.endsWith(".localhost") || name.startsWith("127.") || name.equals("[::1]");
+        if (name.endsWith(".")) {
+            name = name.substring(0, name.length() - 1);
+        }
+        return name.indexOf('.') < 0 || name.endsWith(".localhost") || name.chars().allMatch(c -> c == '.' || c >= '0' && c <= '9');
     }
 }

@@ -64,15 +64,18 @@ class DashboardFilesTest extends BlueGreenTest {
     }
 
     @Test
-    void withoutATokenOnlyALoopbackHostIsAnsweredSoARebindingNameCannotRead() throws Exception {
+    void withoutATokenADomainNameIsNotAnsweredSoARebindingNameCannotRead() throws Exception {
         try (ProxyHarness proxy = startProxy("")) {
             RawHttp.Response refused = call(proxy, "GET", "/admin/status", "Host: rebind.evil.example:9090");
             assertThat(refused.status()).isEqualTo(403);
             assertThat(ProxyHarness.json(refused).path("detail").asText())
-                    .isEqualTo("without admin.token, the admin API answers only requests for a loopback host (Host: rebind.evil.example:9090)");
-            assertThat(call(proxy, "GET", "/admin/status", "Host: localhost:9090").status()).isEqualTo(200);
-            assertThat(call(proxy, "GET", "/admin/status", "Host: [::1]:9090").status()).isEqualTo(200);
-            assertThat(call(proxy, "GET", "/health", "Host: 127.0.0.2").status()).isEqualTo(200);
+                    .isEqualTo("without admin.token, the admin API does not answer requests for a domain name "
+                            + "(Host: rebind.evil.example:9090); use an IP address, localhost, or set admin.token");
+            assertThat(call(proxy, "POST", "/admin/switch", "Host: rebind.evil.example").status()).isEqualTo(403);
+            assertThat(proxy.server().traffic().current().active().name()).isEqualTo("blue");
+            for (String host : new String[] {"localhost:9090", "[::1]:9090", "127.0.0.2", "admin", "app.localhost:9090"}) {
+                assertThat(call(proxy, "GET", "/admin/status", "Host: " + host).status()).as(host).isEqualTo(200);
+            }
         }
         try (ProxyHarness proxy = startProxy("admin: { listen: 127.0.0.1:0, token: s3cret-token }\n")) {
             // With a token, the token is the protection: any name may reach the admin API.

@@ -26,7 +26,10 @@ class MetricsTest extends BlueGreenTest {
 
     private RawHttp.Response scrape(String... headerLines) throws Exception {
         try (RawHttp admin = RawHttp.connect(proxy.admin())) {
-            return admin.get("/metrics", headerLines);
+            // An address as Host, as a Prometheus scraping the loopback sends: without a token, a domain name is refused.
+            String[] lines = java.util.Arrays.copyOf(headerLines, headerLines.length + 1);
+            lines[headerLines.length] = "Host: 127.0.0.1";
+            return admin.get("/metrics", lines);
         }
     }
 

@@ -79,7 +79,7 @@ public final class ProxyHarness implements AutoCloseable {
     /** One admin call on a fresh connection; the answer's body parsed as JSON. */
     public Admin admin(String method, String path) throws IOException {
         try (RawHttp http = RawHttp.connect(admin())) {
-            http.send(method + " " + path + " HTTP/1.1\r\nHost: admin\r\nContent-Length: 0\r\n\r\n");
+            http.send(method + " " + path + " HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n");
             RawHttp.Response r = http.read(false);
             return new Admin(r.status(), JSON.readTree(r.body()));
         }

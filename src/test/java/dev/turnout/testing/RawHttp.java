@@ -11,6 +11,7 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -83,9 +84,12 @@ public final class RawHttp implements AutoCloseable {
         return this;
     }
 
-    /** GET with a Host header and whatever extra header lines the test adds; reads the whole answer. */
+    /** GET with a Host header (turnout.test unless the test gives one) and the test's header lines; reads the whole answer. */
     public Response get(String path, String... headerLines) throws IOException {
-        StringBuilder request = new StringBuilder("GET ").append(path).append(" HTTP/1.1\r\nHost: turnout.test\r\n");
+        StringBuilder request = new StringBuilder("GET ").append(path).append(" HTTP/1.1\r\n");
+        if (Arrays.stream(headerLines).noneMatch(line -> line.regionMatches(true, 0, "Host:", 0, 5))) {
+            request.append("Host: turnout.test\r\n");
+        }
         for (String line : headerLines) {
             request.append(line).append("\r\n");
         }
