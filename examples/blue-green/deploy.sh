@@ -23,7 +23,7 @@ esac
 
 read -r -a start <<<"${START:-docker compose up -d --wait}"
 read -r -a stop <<<"${STOP:-docker compose stop}"
-read -r -a turnout <<<"${TURNOUT:-docker compose exec -T turnout java -jar /opt/turnout/turnout.jar}"
+read -r -a turnout <<<"${TURNOUT:-docker compose exec -T turnout /opt/turnout/bin/turnout}"
 watch=${WATCH:-5m}
 tries=${SWITCH_TRIES:-15}
 

@@ -29,16 +29,27 @@ public final class TurnoutProcess implements AutoCloseable {
 
     /** {@code yaml} as for {@link ProxyHarness}; extra JVM flags such as -Xmx64m may be given. */
     public static TurnoutProcess start(Path dir, String yaml, String... jvmFlags) throws Exception {
-        Files.createDirectories(dir);
-        Path config = dir.resolve("proxy.yaml");
-        Files.writeString(config, ProxyHarness.fullYaml(dir, yaml));
         java.util.List<String> command = new java.util.ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(java.util.List.of(jvmFlags));
-        command.addAll(java.util.List.of("-cp", System.getProperty("java.class.path"), "dev.turnout.Turnout", "--config", config.toString()));
-        TurnoutProcess p = new TurnoutProcess(new ProcessBuilder(command).redirectErrorStream(true).start());
+        command.addAll(java.util.List.of("-cp", System.getProperty("java.class.path"), "dev.turnout.Turnout"));
+        return start(dir, yaml, new ProcessBuilder(command));
+    }
+
+    /** Started by {@code starter} (a launcher, say), with {@code --config} and the config file added to its command. */
+    public static TurnoutProcess start(Path dir, String yaml, ProcessBuilder starter) throws Exception {
+        Files.createDirectories(dir);
+        Path config = dir.resolve("proxy.yaml");
+        Files.writeString(config, ProxyHarness.fullYaml(dir, yaml));
+        starter.command().addAll(java.util.List.of("--config", config.toString()));
+        TurnoutProcess p = new TurnoutProcess(starter.redirectErrorStream(true).start());
         p.ports.get(60, TimeUnit.SECONDS);
         return p;
+    }
+
+    /** What the operating system says this process runs: after a launcher's exec, the JVM itself. */
+    public ProcessHandle.Info info() {
+        return process.info();
     }
 
     private void pump() {
