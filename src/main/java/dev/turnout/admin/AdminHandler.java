@@ -63,8 +63,8 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
 
     /**
      * The idle timeout may close a connection only while it waits for its next request. A connection
-     * that became an event stream stays one until it closes; what its client sends is read (so that
-     * its hang-up is seen at once) and dropped.
+     * that became an event stream stays one until it closes; it is read (so that its client's
+     * hang-up is seen at once), and a further request ends it.
      */
     private enum Phase { AWAITING_REQUEST, ANSWERING, STREAMING }
 
@@ -90,7 +90,9 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (phase == Phase.STREAMING) {
+            // A stream answers no further request: rather than leave one waiting, end the connection.
             ReferenceCountUtil.release(msg);
+            ctx.close();
             return;
         }
         phase = Phase.ANSWERING;
@@ -188,7 +190,7 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
             }
             case "/admin/events" -> {
                 if (allowed(ctx, keepAlive, request.method(), HttpMethod.GET)) {
-                    if (events.open(ctx)) {
+                    if (events.open(ctx, request.protocolVersion())) {
                         phase = Phase.STREAMING;
                         ctx.read();
                     } else {

@@ -71,7 +71,7 @@ public final class AdminServer {
     }
 
     public void close() {
-        events.closeAll();
+        events.close();
         channel.close().syncUninterruptibly();
     }
 }

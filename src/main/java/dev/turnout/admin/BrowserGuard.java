@@ -26,12 +26,14 @@ final class BrowserGuard {
             return Optional.of("without admin.token, the admin API does not answer requests for a domain name (Host: " + host
                     + "); use an IP address, localhost, or set admin.token");
         }
-        if (method.equals(HttpMethod.GET) || method.equals(HttpMethod.HEAD)) {
-            return Optional.empty();
+        boolean reading = method.equals(HttpMethod.GET) || method.equals(HttpMethod.HEAD);
+        // A browser says where a request comes from: another site's page may follow a link to the
+        // dashboard, and nothing else (not even open event streams, which would take their slots).
+        if ("cross-site".equals(headers.get("Sec-Fetch-Site")) && !(reading && "navigate".equals(headers.get("Sec-Fetch-Mode")))) {
+            return Optional.of("a request from another site's page is not answered here");
         }
         String origin = headers.get(HttpHeaderNames.ORIGIN);
-        if ("cross-site".equals(headers.get("Sec-Fetch-Site"))
-                || origin != null && !origin.equalsIgnoreCase("http://" + host) && !origin.equalsIgnoreCase("https://" + host)) {
+        if (!reading && origin != null && !origin.equalsIgnoreCase("http://" + host) && !origin.equalsIgnoreCase("https://" + host)) {
             return Optional.of("a call from another web page's origin (" + origin + ") may not change anything here");
         }
         return Optional.empty();

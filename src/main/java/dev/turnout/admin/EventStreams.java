@@ -18,6 +18,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import java.nio.charset.StandardCharsets;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The open {@code GET /admin/events} streams, and the one way events reach them: each event is
@@ -34,23 +35,38 @@ public final class EventStreams {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Set<Channel> streams = ConcurrentHashMap.newKeySet();
+    /** Counts the streams against {@link #MAX_STREAMS}; a slot is taken before the stream is added, so the cap holds. */
+    private final AtomicInteger slots = new AtomicInteger();
+    /** Set once Turnout stops: no stream opens and nothing is written after the streams' ends. */
+    private volatile boolean closed;
 
-    /** Answers the request on {@code ctx} with an open stream, or 503 when {@link #MAX_STREAMS} are open. */
-    boolean open(ChannelHandlerContext ctx) {
-        if (streams.size() >= MAX_STREAMS) {
+    /**
+     * Answers the request on {@code ctx} with an open stream, or false when {@link #MAX_STREAMS} are
+     * open or Turnout is stopping. HTTP/1.1 gets a chunked body; HTTP/1.0, which has no chunks, a
+     * body that ends when the connection closes.
+     */
+    boolean open(ChannelHandlerContext ctx, HttpVersion version) {
+        if (closed || slots.incrementAndGet() > MAX_STREAMS) {
+            slots.decrementAndGet();
             return false;
         }
-        HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+        boolean http10 = version.equals(HttpVersion.HTTP_1_0);
+        HttpResponse head = new DefaultHttpResponse(http10 ? HttpVersion.HTTP_1_0 : HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
         head.headers()
                 .set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8")
                 .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE)
-                .set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+                .set(http10 ? HttpHeaderNames.CONNECTION : HttpHeaderNames.TRANSFER_ENCODING,
+                        http10 ? HttpHeaderValues.CLOSE : HttpHeaderValues.CHUNKED);
         Channel channel = ctx.channel();
         // A comment first, so that a client sees the stream open before the first event.
         ctx.write(head);
         ctx.writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(": turnout events\n\n".getBytes(StandardCharsets.UTF_8))));
         streams.add(channel);
-        channel.closeFuture().addListener(closed -> streams.remove(channel));
+        channel.closeFuture().addListener(gone -> {
+            if (streams.remove(channel)) {
+                slots.decrementAndGet();
+            }
+        });
         return true;
     }
 
@@ -60,7 +76,7 @@ public final class EventStreams {
 
     /** Sends {@code data} as JSON in an event named {@code type} to every open stream; from any thread. */
     void publish(String type, Object data) {
-        if (streams.isEmpty()) {
+        if (closed || streams.isEmpty()) {
             return;
         }
         String text;
@@ -80,10 +96,16 @@ public final class EventStreams {
         }
     }
 
-    /** Ends every stream properly (Turnout is stopping), so clients see the end rather than a reset. */
-    void closeAll() {
+    /** Ends every stream properly, so clients see the end rather than a reset; they may connect again. */
+    void endAll() {
         for (Channel stream : streams) {
             stream.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(ChannelFutureListener.CLOSE);
         }
+    }
+
+    /** Turnout is stopping: every stream ends, and none opens any more. */
+    void close() {
+        closed = true;
+        endAll();
     }
 }

@@ -16,10 +16,10 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -54,9 +54,10 @@ public final class LiveEvents {
     private final Map<String, ArrayDeque<Sample>> samples = new HashMap<>();
     private Map<Backend, Boolean> healthy = new IdentityHashMap<>();
     private final List<Draining> drains = new ArrayList<>();
-    /** The rollback watch being reported, and the last one whose end was reported (it stays in the snapshot). */
+    /** The rollback watch the last flip made, until its end is reported. */
     private RollbackWatch watched;
-    private RollbackWatch ended;
+    /** The admin token the streams were opened with; null before the first tick. */
+    private Optional<String> token;
 
     private LiveEvents(TrafficSwitch traffic, TurnoutMetrics metrics, EventStreams streams) {
         this.traffic = traffic;
@@ -72,28 +73,29 @@ public final class LiveEvents {
         return live;
     }
 
-    /** A flip's old pool began to drain: reported now, then every tick until it ends. On the admin executor. */
-    void drainStarted(String pool, long generation, Drain drain) {
-        Draining d = new Draining(pool, generation, drain);
-        publishDrain(d);
-        if (drain.live()) {
+    /**
+     * A flip happened: its old pool began to drain (reported now, then every tick until it ends), and
+     * its rollback watch, if any, replaced the one before (whose end is reported now). On the admin executor.
+     */
+    void flipped(String oldPool, long generation, Drain drain, Optional<RollbackWatch> watch) {
+        Draining d = new Draining(oldPool, generation, drain);
+        if (!publishDrain(d)) {
             drains.add(d);
         }
+        if (watched != null) {
+            finish(watched);
+        }
+        watched = watch.orElse(null);
     }
 
     private void tick() {
         try {
             RoutingSnapshot snapshot = traffic.current();
+            endStreamsIfTheTokenChanged(snapshot);
             // The watch and drains before the stats: a reader that prints on a pool's stats has their news of this second.
             health(snapshot);
-            watch(snapshot);
-            for (Iterator<Draining> it = drains.iterator(); it.hasNext(); ) {
-                Draining d = it.next();
-                publishDrain(d);
-                if (!d.drain().live()) {
-                    it.remove();
-                }
-            }
+            watch();
+            drains.removeIf(this::publishDrain);
             long now = System.nanoTime();
             samples.keySet().retainAll(snapshot.poolNames());
             for (Pool pool : snapshot.pools()) {
@@ -154,22 +156,19 @@ public final class LiveEvents {
         healthy = seen;
     }
 
-    private void publishDrain(Draining d) {
+    /** Publishes how the drain goes; true once it has ended (the event said so, with {@code done}). */
+    private boolean publishDrain(Draining d) {
+        // One report read: its state says whether this event was the drain's last.
         Drain.Report r = d.drain().report();
+        boolean done = r.state() != Drain.State.DRAINING;
         streams.publish("drain", JSON.objectNode().put("pool", d.pool()).put("generation", d.generation())
                 .put("state", r.state().name().toLowerCase(Locale.ROOT)).put("inFlightAtSwitch", r.inFlightAtStart())
-                .put("remaining", r.remaining()).put("millis", r.millis()).put("done", r.state() != Drain.State.DRAINING));
+                .put("remaining", r.remaining()).put("millis", r.millis()).put("done", done));
+        return done;
     }
 
-    private void watch(RoutingSnapshot snapshot) {
-        RollbackWatch current = snapshot.watch().orElse(null);
-        if (watched != null && watched != current) {
-            // A flip replaced it before its window ended.
-            finish(watched);
-        }
-        if (current != null && current != watched && current != ended) {
-            watched = current;
-        }
+    /** Reports the watch a flip made, every tick while it watches, then once more with how it ended. */
+    private void watch() {
         if (watched == null) {
             return;
         }
@@ -177,14 +176,25 @@ public final class LiveEvents {
             streams.publish("rollback-watch", watchEvent(watched, "watching"));
         } else {
             finish(watched);
+            watched = null;
         }
     }
 
     private void finish(RollbackWatch watch) {
         String state = watch.tripped() ? "tripped" : watch.remainingMillis() == 0 ? "passed" : "cancelled";
         streams.publish("rollback-watch", watchEvent(watch, state));
-        ended = watch;
-        watched = null;
+    }
+
+    /**
+     * A reload that changed {@code admin.token} ends every stream: one opened with the old token (a
+     * leaked one, maybe) must not keep receiving. Its client connects again with the token it has.
+     */
+    private void endStreamsIfTheTokenChanged(RoutingSnapshot snapshot) {
+        Optional<String> now = snapshot.config().admin().token();
+        if (token != null && !token.equals(now)) {
+            streams.endAll();
+        }
+        token = now;
     }
 
     private static ObjectNode watchEvent(RollbackWatch w, String state) {

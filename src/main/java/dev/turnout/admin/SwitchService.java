@@ -174,7 +174,7 @@ public final class SwitchService {
         ObjectNode flipped = JSON.valueToTree(record);
         flipped.remove(List.of("drained", "drainMillis"));
         events.publish("flip", flipped.put("inFlightAtSwitch", drain.inFlightAtStart()));
-        live.drainStarted(old.name(), after.generation(), drain);
+        live.flipped(old.name(), after.generation(), drain, after.watch());
         SwitchResult result = SwitchResult.flipped(record, drain.inFlightAtStart(), saved);
         CompletableFuture<SwitchResult> drained = drain.await(config.drain().timeout(), executor)
                 .thenApply(d -> {

@@ -37,7 +37,8 @@ final class Refusal {
         String reason = answer.text("reason").orElse("?");
         List<String> backends = new ArrayList<>();
         for (JsonNode failure : answer.json().path(reason)) {
-            String what = failure.hasNonNull("error") ? failure.get("error").asText() : "status " + failure.path("status").asText();
+            String what = failure.hasNonNull("error") ? failure.get("error").asText()
+                    : failure.has("status") ? "status " + failure.get("status").asText() : "not checked yet";
             String request = failure.has("path") ? failure.path("method").asText() + " " + failure.get("path").asText() + " " : "";
             backends.add(failure.path("backend").asText() + ": " + request + what);
         }

@@ -1,6 +1,7 @@
 package dev.turnout.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.turnout.config.Durations;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -13,7 +14,8 @@ import java.util.concurrent.TimeUnit;
  * its req/s, error rate, p99 and the rollback watch every {@link #PRINT_EVERY}, and fails with
  * {@link Exit#ROLLED_BACK} the moment a flip moves traffic away from it (an automatic rollback or
  * anyone else's). A stream that ends or goes quiet (the server sends stats every second) is opened
- * again; a flip missed meanwhile is found in the status.
+ * again, until the watch is over; a flip missed meanwhile, even one undone since, is found in the
+ * status and the history.
  */
 final class ReleaseWatch {
 
@@ -36,14 +38,28 @@ final class ReleaseWatch {
         long start = System.nanoTime();
         long end = start + length.toNanos();
         long nextPrint = start;
-        Optional<JsonNode> watch = Optional.empty();
+        long generation = -1;
+        CliFailure lost = null;
         while (end - System.nanoTime() > 0) {
-            try (EventFeed events = admin.events()) {
-                // Subscribed first, then checked: a flip between the switch and now shows here, one after it on the stream.
-                String active = Refusal.unlessOk(admin.get("admin/status"), admin).json().path("active").asText();
-                if (!active.equals(target)) {
-                    throw movedAway(target, active);
+            EventFeed events;
+            try {
+                events = admin.events();
+            } catch (CliFailure unreachable) {
+                if (generation < 0) {
+                    throw unreachable;
                 }
+                // Turnout restarting: try again until the watch is over.
+                lost = unreachable;
+                pause();
+                continue;
+            }
+            lost = null;
+            try (events) {
+                // Subscribed first, then checked: a flip before now shows here, one after it on the stream.
+                JsonNode status = Refusal.unlessOk(admin.get("admin/status"), admin).json();
+                generation = checkStillActive(target, status, generation);
+                Optional<JsonNode> watch = Optional.ofNullable(status.get("rollbackWatch")).filter(JsonNode::isObject)
+                        .map(w -> ((ObjectNode) w.deepCopy()).put("state", "watching"));
                 for (long left = end - System.nanoTime(); left > 0; left = end - System.nanoTime()) {
                     Optional<EventFeed.Event> next = events.next(Duration.ofNanos(Math.min(left, QUIET.toNanos())));
                     if (next.isEmpty()) {
@@ -58,6 +74,7 @@ final class ReleaseWatch {
                             if (data.path("from").asText().equals(target)) {
                                 throw new CliFailure(Exit.ROLLED_BACK, target + " is no longer active: " + flipLine(data));
                             }
+                            generation = data.path("generation").asLong();
                         }
                         case "rollback-watch" -> {
                             if (data.path("pool").asText().equals(target)) {
@@ -82,7 +99,30 @@ final class ReleaseWatch {
                 throw new CliFailure(Exit.UNAVAILABLE, "interrupted while watching");
             }
         }
+        if (lost != null) {
+            throw new CliFailure(Exit.UNAVAILABLE, "lost the admin API during the watch: " + lost.getMessage());
+        }
         out.printf("%s stayed active for %s%n", target, Durations.format(length));
+    }
+
+    /**
+     * The generation now, after checking in the status (and the history, when flips happened since
+     * {@code known}) that no flip moved traffic away from {@code target}, even one undone again
+     * while the stream was down.
+     */
+    private long checkStillActive(String target, JsonNode status, long known) throws CliFailure {
+        long now = status.path("generation").asLong();
+        if (!status.path("active").asText().equals(target)) {
+            throw movedAway(target, status.path("active").asText(), known);
+        }
+        if (known >= 0 && now != known) {
+            for (JsonNode flip : Refusal.unlessOk(admin.get("admin/history"), admin).json()) {
+                if (flip.path("generation").asLong() > known && flip.path("from").asText().equals(target)) {
+                    throw new CliFailure(Exit.ROLLED_BACK, target + " was not active all along: " + flipLine(flip));
+                }
+            }
+        }
+        return now;
     }
 
     /** One line of the pool's stats event, with the rollback watch's last report while it watches. */
@@ -101,9 +141,9 @@ final class ReleaseWatch {
     }
 
     /** Names the flip that moved traffic away from {@code target}, from the history. */
-    private CliFailure movedAway(String target, String active) throws CliFailure {
+    private CliFailure movedAway(String target, String active, long known) throws CliFailure {
         for (JsonNode flip : Refusal.unlessOk(admin.get("admin/history"), admin).json()) {
-            if (flip.path("from").asText().equals(target)) {
+            if (flip.path("from").asText().equals(target) && flip.path("generation").asLong() > known) {
                 return new CliFailure(Exit.ROLLED_BACK, target + " is no longer active: " + flipLine(flip));
             }
         }

@@ -11,7 +11,7 @@ import java.util.Arrays;
  * @param bucketMillis the buckets' upper bounds in milliseconds, ascending
  * @param cumulative   for each bucket, the durations recorded at or below its bound
  */
-public record PoolTotals(long requests, long errors, long durations, double[] bucketMillis, long[] cumulative) {
+public record PoolTotals(long requests, long errors, double[] bucketMillis, long[] cumulative) {
 
     /** What happened between {@code earlier} and this. */
     public Interval since(PoolTotals earlier) {
@@ -47,7 +47,11 @@ public record PoolTotals(long requests, long errors, long durations, double[] bu
          * beyond the last bucket is reported as that bucket's bound.
          */
         public double quantileMillis(double q) {
-            long count = now.durations - earlier.durations;
+            // Counted from the buckets, not the timer's count: a duration being recorded while the
+            // totals were read may be in the count and not yet in a bucket, and must not look like
+            // one past the last bucket. (Durations past the last bucket, ten minutes, are left out.)
+            int last = now.bucketMillis.length - 1;
+            long count = last < 0 ? 0 : now.cumulative[last] - earlierAt(now.bucketMillis[last]);
             if (count <= 0) {
                 return Double.NaN;
             }

@@ -175,7 +175,7 @@ public final class TurnoutMetrics implements AutoCloseable {
         }
         Timer duration = registry.find("turnout.request.duration").tag("pool", pool).timer();
         if (duration == null) {
-            return new PoolTotals(requests, errors, 0, new double[0], new long[0]);
+            return new PoolTotals(requests, errors, new double[0], new long[0]);
         }
         HistogramSnapshot snapshot = duration.takeSnapshot();
         CountAtBucket[] buckets = snapshot.histogramCounts();
@@ -185,7 +185,7 @@ public final class TurnoutMetrics implements AutoCloseable {
             bounds[i] = buckets[i].bucket(TimeUnit.MILLISECONDS);
             cumulative[i] = (long) buckets[i].count();
         }
-        return new PoolTotals(requests, errors, snapshot.count(), bounds, cumulative);
+        return new PoolTotals(requests, errors, bounds, cumulative);
     }
 
     /** The registry's meters in the Prometheus text format, or OpenMetrics when {@code accept} asks for it. */

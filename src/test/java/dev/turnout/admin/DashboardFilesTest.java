@@ -53,6 +53,10 @@ class DashboardFilesTest extends BlueGreenTest {
             assertThat(refused.status()).isEqualTo(403);
             assertThat(ProxyHarness.json(refused).path("error").asText()).isEqualTo("forbidden");
             assertThat(call(proxy, "POST", "/admin/switch", "Sec-Fetch-Site: cross-site").status()).isEqualTo(403);
+            // Another site's page may link to the dashboard, not open event streams or read the API.
+            assertThat(call(proxy, "GET", "/admin/events", "Sec-Fetch-Site: cross-site", "Sec-Fetch-Mode: no-cors").status())
+                    .isEqualTo(403);
+            assertThat(call(proxy, "GET", "/", "Sec-Fetch-Site: cross-site", "Sec-Fetch-Mode: navigate").status()).isEqualTo(200);
             assertThat(proxy.server().traffic().current().active().name()).isEqualTo("blue");
 
             String self = "http://127.0.0.1:" + proxy.admin().getPort();

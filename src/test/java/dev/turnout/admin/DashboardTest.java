@@ -95,7 +95,8 @@ class DashboardTest extends BlueGreenTest {
         assertThat(proxy.server().traffic().current().active().name()).isEqualTo("green");
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(text("history"))
                 .contains("generation 2: blue → green, manual"));
-        assertThat(text("message")).contains("switch: blue → green (generation 2)");
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(text("message"))
+                .contains("switch: blue → green (generation 2)"));
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
             assertThat(text("drain-blue")).startsWith("drained 0 request(s) in");
             assertThat(text("watch-green")).matches("rollback watch: 0 requests, 0 errors \\(trips above 5\\.0%\\), \\d+ s left");
@@ -131,7 +132,7 @@ class DashboardTest extends BlueGreenTest {
         assertThat(proxy.server().traffic().current().active().name()).isEqualTo("blue");
         testid("confirm").click();
         awaitText("active-pool", "green");
-        assertThat(text("message")).contains("forced");
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(text("message")).contains("forced"));
 
         testid("force").click();
         testid("rollback-button").click();

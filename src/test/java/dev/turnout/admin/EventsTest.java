@@ -141,6 +141,24 @@ class EventsTest extends BlueGreenTest {
             events.await("stats", s -> true);
             proxy.close();
             await().until(events::ended);
+            assertThat(events.endedCleanly()).isTrue();
+        }
+    }
+
+    @Test
+    void aReloadThatChangesTheTokenEndsTheStreamsOpenedWithTheOldOne() throws Exception {
+        try (ProxyHarness proxy = startProxy("admin: { listen: 127.0.0.1:0, token: old-token }\n");
+             EventStream events = EventStream.open(proxy.admin(), Optional.of("old-token"))) {
+            events.await("stats", s -> true);
+            proxy.rewriteConfig(dir, ProxyHarness.twoPools(blue, green) + "admin: { listen: 127.0.0.1:0, token: new-token }\n");
+            try (RawHttp admin = RawHttp.connect(proxy.admin())) {
+                admin.send("POST /admin/reload HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer old-token\r\nContent-Length: 0\r\n\r\n");
+                assertThat(admin.read(false).status()).isEqualTo(200);
+            }
+            await().until(events::ended);
+            try (EventStream again = EventStream.open(proxy.admin(), Optional.of("old-token"))) {
+                assertThat(again.status()).isEqualTo(401);
+            }
         }
     }
 

@@ -34,6 +34,7 @@ public final class EventStream implements AutoCloseable {
     private final List<Event> events = new CopyOnWriteArrayList<>();
     private final Thread reader;
     private volatile boolean ended;
+    private volatile boolean endedCleanly;
 
     private EventStream(HttpResponse<Stream<String>> response) {
         this.response = response;
@@ -77,6 +78,7 @@ public final class EventStream implements AutoCloseable {
                     data.append(line.substring(6));
                 }
             }
+            endedCleanly = true;
         } catch (IOException | UncheckedIOException e) {
             // The stream was cut: the test sees it as ended.
         } finally {
@@ -101,6 +103,11 @@ public final class EventStream implements AutoCloseable {
     /** True once the server ended the stream or the connection broke. */
     public boolean ended() {
         return ended;
+    }
+
+    /** True once the server ended the stream properly (its last chunk), not by breaking the connection. */
+    public boolean endedCleanly() {
+        return endedCleanly;
     }
 
     @Override

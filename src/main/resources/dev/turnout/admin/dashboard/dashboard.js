@@ -62,11 +62,19 @@ function askForToken(why) {
   byId('token-input').focus();
 }
 
+/** Numbers the refreshes: an answer older than one already shown is dropped. */
+let refreshes = 0;
+let shown = 0;
+
 async function refresh() {
+  const mine = ++refreshes;
   const [status, history] = await Promise.all([api('GET', '/admin/status'), api('GET', '/admin/history')]);
+  if (mine < shown) return;
+  shown = mine;
   if (status.status === 200) state.status = status.body;
   if (history.status === 200) state.history = history.body;
   render();
+  renderHistory();
 }
 
 // ---- the event stream --------------------------------------------------------
@@ -75,10 +83,30 @@ function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-async function follow() {
-  for (;;) {
+/** No byte for this long (the server sends stats every second): the connection is gone, open another. */
+const QUIET_MS = 10000;
+/** The loop reading the events; a new follow() ends the one before (a token entered again, say). */
+let following = null;
+
+function follow() {
+  if (following) following.abort();
+  following = new AbortController();
+  readEvents(following.signal);
+}
+
+async function readEvents(signal) {
+  while (!signal.aborted) {
+    const stream = new AbortController();
+    const stop = () => stream.abort();
+    signal.addEventListener('abort', stop, { once: true });
+    let quiet = null;
+    const heard = () => {
+      clearTimeout(quiet);
+      quiet = setTimeout(stop, QUIET_MS);
+    };
     try {
-      const response = await fetch('/admin/events', { headers: headers('text/event-stream'), cache: 'no-store' });
+      heard();
+      const response = await fetch('/admin/events', { headers: headers('text/event-stream'), cache: 'no-store', signal: stream.signal });
       if (response.status === 401) {
         askForToken(state.token ? 'That token was refused.' : null);
         return;
@@ -93,6 +121,7 @@ async function follow() {
       for (;;) {
         const { value, done } = await reader.read();
         if (done) break;
+        heard();
         buffer += decoder.decode(value, { stream: true });
         let end;
         while ((end = buffer.indexOf('\n\n')) >= 0) {
@@ -102,6 +131,11 @@ async function follow() {
       }
     } catch (e) {
       if (e instanceof Unauthorized) return;
+    } finally {
+      clearTimeout(quiet);
+      signal.removeEventListener('abort', stop);
+      // However the loop ended, the connection goes: it would hold one of the server's stream slots.
+      stream.abort();
     }
     setLive(false);
     await sleep(2000);
@@ -145,6 +179,10 @@ function dispatch(block) {
 }
 
 function onStats(event) {
+  if (state.status && !state.status.pools[event.pool]) {
+    // A pool a reload added: the status has its backends.
+    refresh().catch(() => {});
+  }
   state.stats[event.pool] = event;
   const series = state.series[event.pool] || (state.series[event.pool] = []);
   series.push({ rps: event.rps, p99: event.p99Ms });
@@ -185,6 +223,9 @@ function render() {
   byId('rollback-button').disabled = !status.previous;
   byId('pools').replaceChildren(...names.map((name) => poolCard(name, status.pools[name], status)));
   for (const name of names) drawChart(name);
+}
+
+function renderHistory() {
   byId('history').replaceChildren(...state.history.map(historyItem));
 }
 
@@ -280,7 +321,7 @@ function refusalText(body) {
   if (!body || !body.error) return 'refused';
   if (body.error !== 'gate_failed') return 'refused (' + body.error + '): ' + (body.detail || '');
   const failures = (body[body.reason] || []).map((f) => f.backend + ': '
-    + (f.path ? f.method + ' ' + f.path + ' ' : '') + (f.error || 'status ' + f.status));
+    + (f.path ? f.method + ' ' + f.path + ' ' : '') + (f.error || (f.status !== undefined ? 'status ' + f.status : 'not checked yet')));
   return 'the switch gate refused ' + body.pool + ' (' + body.reason + '): ' + body.detail
     + (failures.length ? '\n' + failures.join('\n') : '');
 }
