@@ -57,11 +57,12 @@ public final class ConfigKeys {
                     c -> c.upstream().keepalive().maxIdleText(),
                     "Idle connections kept per backend **per event loop** (Turnout runs one per CPU). `auto` keeps as many as that"
                     + " loop had busy to the backend at once in the last one to two `idleTimeout`s (a decaying peak), at most 1024"
-                    + " per loop, so a burst that needed N connections finds them open when it comes back; idle ones close only by"
-                    + " `idleTimeout` and `maxRequestsPerConnection`. A whole number is a fixed cap instead; `0` turns pooling off."
+                    + " per loop, so a burst that needed N connections finds them open when it comes back. Within that cap, idle"
+                    + " ones close only by `idleTimeout` and `maxRequestsPerConnection`. A whole number is a fixed cap instead; `0` turns pooling off."
                     + " nginx's `keepalive 32` per worker is the wrong model here: every backend connection sits on one of a few"
                     + " loops, and each request above the cap per loop opens and closes a connection, which costs far more than an"
-                    + " idle socket (with 32 at 1,000 client connections Turnout served half the requests per second)."),
+                    + " idle socket (with a cap of 32 at 1,000 client connections Turnout served about half the requests per second"
+                    + " it served with 1024)."),
             reported("upstream.keepalive.idleTimeout", "`60s`", "duration",
                     c -> Durations.format(c.upstream().keepalive().idleTimeout()),
                     "nginx's upstream `keepalive_timeout` default. Keep it below your backend's own keep-alive timeout (see below)."),

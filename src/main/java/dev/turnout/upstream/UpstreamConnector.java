@@ -57,7 +57,12 @@ public final class UpstreamConnector {
                 // No socket (out of descriptors, say): the Bootstrap tries once more and answers with a failed future.
             }
             if (channel != null) {
-                return connect(channel, address, home, loop, timeoutMillis);
+                try {
+                    return connect(channel, address, home, loop, timeoutMillis);
+                } catch (RuntimeException e) {
+                    channel.unsafe().closeForcibly();
+                    return new DefaultChannelPromise(channel, loop).setFailure(e);
+                }
             }
         }
         return template.clone(loop)
@@ -79,6 +84,8 @@ public final class UpstreamConnector {
         channel.pipeline().addLast(new UpstreamConnection(home));
         // Bound to the loop now: the channel has none until registered, and a failed registration must still notify.
         ChannelPromise connected = new DefaultChannelPromise(channel, loop);
+        // As Bootstrap does: a refused connect leaves the socket open until someone closes it.
+        connected.addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
         loop.register(channel).addListener((ChannelFutureListener) registered -> {
             if (registered.isSuccess()) {
                 channel.connect(address, connected);

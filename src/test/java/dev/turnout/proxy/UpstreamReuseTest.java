@@ -7,10 +7,15 @@ import dev.turnout.routing.Backend;
 import dev.turnout.testing.BlueGreenTest;
 import dev.turnout.testing.ProxyHarness;
 import dev.turnout.testing.RawHttp;
+import java.io.IOException;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -70,6 +75,30 @@ class UpstreamReuseTest extends BlueGreenTest {
             assertThat(backend().idle().count()).isZero();
             assertThat(backend().idle().open()).isZero();
         });
+    }
+
+    @Test
+    void aRefusedConnectLeavesNoSocketOpen() throws Exception {
+        int dead;
+        try (ServerSocket s = new ServerSocket(0)) {
+            dead = s.getLocalPort();
+        }
+        proxy = ProxyHarness.start(dir, ProxyHarness.twoPools(blue, green).replace(blue.address(), "127.0.0.1:" + dead));
+        try (RawHttp client = proxy.client()) {
+            assertThat(client.get("/warm").status()).isIn(502, 503);
+            long before = openFiles();
+            for (int i = 0; i < 200; i++) {
+                assertThat(client.get("/refused").status()).isIn(502, 503);
+            }
+            // 200 leaked sockets would show; a few descriptors come and go elsewhere in the JVM.
+            await().untilAsserted(() -> assertThat(openFiles()).isLessThan(before + 50));
+        }
+    }
+
+    private static long openFiles() throws IOException {
+        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.count();
+        }
     }
 
     private Backend backend() {
