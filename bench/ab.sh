@@ -8,13 +8,19 @@
 # variant) print req/s and the proxy's user and system CPU in microseconds per request, read from
 # /proc. On a shared machine req/s swings from round to round; CPU per request swings less, which
 # is why this script exists: it tells whether a change makes the proxy cheaper. bench/run.sh
-# gives the headline numbers. Binds 127.0.0.1: backend 18101, nginx 18102, variants 18110 and up.
+# gives the headline numbers. Binds 127.0.0.1: backend 18101, nginx 18102, variants 18110 and up
+# (PORT_BASE [18100] moves them all, for two runs side by side). UPSTREAM [{ keepalive: {
+# maxIdlePerBackend: 512 } }] is the variants' upstream section: UPSTREAM='{ keepalive: {
+# maxIdlePerBackend: 0 } }' makes every request open and close a backend connection.
 set -euo pipefail
 
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10s}
 WARMUP=${WARMUP:-12s}
-(($# > 0)) || { sed -n '2,11p' "$0"; exit 2; }
+PORT_BASE=${PORT_BASE:-18100}
+UPSTREAM=${UPSTREAM:-"{ keepalive: { maxIdlePerBackend: 512 } }"}
+BACKEND_PORT=$((PORT_BASE + 1))
+(($# > 0)) || { sed -n '2,14p' "$0"; exit 2; }
 command -v nginx >/dev/null && command -v wrk >/dev/null || { echo "ab.sh: needs nginx and wrk (apt-get install -y nginx wrk)" >&2; exit 1; }
 
 DIR=$(mktemp -d /tmp/turnout-ab.XXXX)
@@ -39,28 +45,28 @@ http {
 EOF
   nginx -c "$DIR/nginx-$1.conf"
 }
-nginx_conf backend 1 'server { listen 127.0.0.1:18101; location = /health { return 200 "ok\n"; }
+nginx_conf backend 1 'server { listen 127.0.0.1:'"$BACKEND_PORT"'; location = /health { return 200 "ok\n"; }
     location / { default_type text/plain; return 200 "'"$(printf 'b%.0s' {1..99})"'\n"; } }'
-nginx_conf proxy auto 'upstream be { server 127.0.0.1:18101; keepalive 32; }
-  server { listen 127.0.0.1:18102; location / { proxy_pass http://be; proxy_http_version 1.1;
+nginx_conf proxy auto 'upstream be { server 127.0.0.1:'"$BACKEND_PORT"'; keepalive 32; }
+  server { listen 127.0.0.1:'"$((PORT_BASE + 2))"'; location / { proxy_pass http://be; proxy_http_version 1.1;
     proxy_set_header Connection ""; proxy_set_header Host $host; proxy_set_header X-Real-IP $remote_addr;
     proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for; proxy_set_header X-Forwarded-Proto $scheme;
     proxy_buffering off; } }'
 sleep 1
 
 declare -A PID_OF PORT_OF
-PORT_OF[nginx]=18102
-port=18110
+PORT_OF[nginx]=$((PORT_BASE + 2))
+port=$((PORT_BASE + 10))
 for spec in "$@"; do
   name=${spec%%=*}; rest=${spec#*=}; jar=${rest%%|*}; opts=${rest#*|}; [[ $rest == *"|"* ]] || opts=""
   cat >"$DIR/$name.yaml" <<EOF
 listen: 127.0.0.1:$port
 admin: { listen: 127.0.0.1:$((port + 1000)) }
 pools:
-  blue: { backends: ["127.0.0.1:18101"] }
-  green: { backends: ["127.0.0.1:18101"] }
+  blue: { backends: ["127.0.0.1:$BACKEND_PORT"] }
+  green: { backends: ["127.0.0.1:$BACKEND_PORT"] }
 state: { file: $DIR/$name-state.json }
-upstream: { keepalive: { maxIdlePerBackend: 512 } }
+upstream: $UPSTREAM
 EOF
   # shellcheck disable=SC2086  # opts is a list of options
   java $opts -jar "$jar" --config "$DIR/$name.yaml" >"$DIR/$name.log" 2>&1 &

@@ -297,8 +297,9 @@ state:
 health:
   path: /health
 # Like HAProxy's "http-reuse always", keep enough idle backend connections for every client
-# connection of the 1000-connection rounds (the default, 32 per event loop, mirrors nginx's
-# "keepalive 32" and makes both reconnect per request once more than that are in flight).
+# connection of the 1000-connection rounds (a cap of 32 per event loop, nginx's "keepalive 32" and
+# Turnout's default before "auto", makes both reconnect per request once more than that are in
+# flight; "auto" keeps the recent peak, up to 1024 per loop, so this line now changes little).
 upstream:
   keepalive: { maxIdlePerBackend: 1024 }
 limits: { maxConnections: 20000 }

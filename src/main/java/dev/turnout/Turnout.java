@@ -9,6 +9,7 @@ import dev.turnout.config.ProxyConfig;
 import dev.turnout.demo.DemoBackend;
 import dev.turnout.base.Transport;
 import dev.turnout.cli.OperatorCommands;
+import dev.turnout.upstream.IdleConnections;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.ResourceLeakDetector;
 import java.io.PrintWriter;
@@ -173,7 +174,7 @@ public final class Turnout implements Callable<Integer> {
                       active      %s (used until the state file says otherwise)
                       state file  %s
                       upstream    connect %s, first byte %s, read %s, write %s
-                      keepalive   %d idle per backend per event loop, idle %s, %d requests per connection
+                      keepalive   %s idle per backend per event loop, idle %s, %d requests per connection
                       drain       timeout %s
                       shutdown    %s
                       health      GET %s every %s, timeout %s, healthy after %d passes, unhealthy after %d failures
@@ -193,7 +194,8 @@ public final class Turnout implements Callable<Integer> {
                     file, c.listen(), c.admin().listen(), pools, c.active(),
                     c.state().file().map(Path::toString).orElse("(none)"),
                     Durations.format(up.connectTimeout()), Durations.format(up.firstByteTimeout()), Durations.format(up.readTimeout()), Durations.format(up.writeTimeout()),
-                    ka.maxIdlePerBackend(), Durations.format(ka.idleTimeout()), ka.maxRequestsPerConnection(),
+                    ka.maxIdlePerBackend().isPresent() ? String.valueOf(ka.maxIdlePerBackend().getAsInt())
+                            : "auto (the recent peak of busy ones, at most " + IdleConnections.CEILING + ")", Durations.format(ka.idleTimeout()), ka.maxRequestsPerConnection(),
                     Durations.format(c.drain().timeout()),
                     c.shutdown().delay().isZero() ? "no delay" : "edge health 503 for " + Durations.format(c.shutdown().delay())
                             + " before the listeners close",

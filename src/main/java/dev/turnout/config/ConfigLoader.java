@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.regex.Pattern;
@@ -126,7 +127,7 @@ public final class ConfigLoader {
         Duration writeTimeout = up.positiveDuration("writeTimeout", Duration.ofSeconds(30));
         Section ka = up.section("keepalive");
         ProxyConfig.Keepalive keepalive = new ProxyConfig.Keepalive(
-                ka.integer("maxIdlePerBackend", 32, 0),
+                idleCap(ka),
                 ka.positiveDuration("idleTimeout", Duration.ofSeconds(60)),
                 ka.integer("maxRequestsPerConnection", 1000, 1));
         ka.rejectUnknownKeys();
@@ -228,6 +229,26 @@ public final class ConfigLoader {
         hsts = hsts.map(String::strip);
         t.rejectUnknownKeys();
         return Optional.of(new ProxyConfig.Tls(listen, certificates, protocols, ciphers, alpn, redirect, redirectPort, hsts));
+    }
+
+    /** {@code maxIdlePerBackend}: {@code auto} (the default, empty) or a whole number, {@code 0} or more. */
+    private static OptionalInt idleCap(Section ka) {
+        String raw = ka.text("maxIdlePerBackend", "auto").trim();
+        if (raw.equalsIgnoreCase("auto")) {
+            return OptionalInt.empty();
+        }
+        String expected = " (expected: auto, or a whole number, 0 or more)";
+        try {
+            int cap = Integer.parseInt(raw);
+            if (cap < 0) {
+                ka.problem(ka.pathOf("maxIdlePerBackend"), cap + " is too small" + expected);
+                return OptionalInt.empty();
+            }
+            return OptionalInt.of(cap);
+        } catch (NumberFormatException e) {
+            ka.problem(ka.pathOf("maxIdlePerBackend"), Section.quote(raw) + " is not auto or a whole number" + expected);
+            return OptionalInt.empty();
+        }
     }
 
     /** A single value that must be one of {@code allowed}, in any case; absent or empty means {@code fallback}. */

@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 
 /** proxy.yaml, schema v1, after validation. Every part is an immutable record. */
 public record ProxyConfig(
@@ -72,7 +73,14 @@ public record ProxyConfig(
     public record Upstream(Duration connectTimeout, Duration firstByteTimeout, Duration readTimeout, Duration writeTimeout,
                            Keepalive keepalive) {}
 
-    public record Keepalive(int maxIdlePerBackend, Duration idleTimeout, int maxRequestsPerConnection) {}
+    /** {@code maxIdlePerBackend} is empty for {@code auto}: the cap follows the recent peak of busy connections. */
+    public record Keepalive(OptionalInt maxIdlePerBackend, Duration idleTimeout, int maxRequestsPerConnection) {
+
+        /** {@code auto} or the explicit cap, as proxy.yaml spells it. */
+        public String maxIdleText() {
+            return maxIdlePerBackend.isPresent() ? String.valueOf(maxIdlePerBackend.getAsInt()) : "auto";
+        }
+    }
 
     public record Drain(Duration timeout) {}
 

@@ -25,6 +25,10 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
     private UpstreamListener listener;
     private int requests;
     private long idleSinceNanos;
+    /** This connection's loop in {@link #home}, known from the first exchange on (the loop is set at registration). */
+    private IdleConnections.Loop loop;
+    /** Whether an exchange holds the connection, as counted in {@link #loop}'s busy count. */
+    private boolean busy;
 
     UpstreamConnection(IdleConnections home) {
         this.home = home;
@@ -32,6 +36,10 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
 
     Channel channel() {
         return channel;
+    }
+
+    IdleConnections.Loop loop() {
+        return loop;
     }
 
     /**
@@ -42,6 +50,21 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
         this.listener = exchange;
         parser.begin(exchange, headRequest, dechunk);
         requests++;
+        if (!busy) {
+            busy = true;
+            if (loop == null) {
+                loop = home.loop(channel.eventLoop());
+            }
+            loop.busy();
+        }
+    }
+
+    /** The exchange's hold has ended, whichever way: the loop's busy count drops once. */
+    private void notBusy() {
+        if (busy) {
+            busy = false;
+            loop.notBusy();
+        }
     }
 
     public int requests() {
@@ -77,6 +100,7 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
         listener = null;
         boolean inStep = parser.clean();
         parser.stop();
+        notBusy();
         if (!reusable || !inStep || requests >= maxRequests || !channel.isActive() || !home.offer(this)) {
             channel.close();
         }
@@ -86,6 +110,7 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
     public void discard() {
         listener = null;
         parser.stop();
+        notBusy();
         channel.close();
     }
 
@@ -140,6 +165,7 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         home.closed();
+        notBusy();
         UpstreamListener l = listener;
         if (l != null && parser.closed()) {
             // The close was the end of a body framed by it; the exchange has completed.
@@ -149,8 +175,8 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
         parser.stop();
         if (l != null) {
             l.onUpstreamClosed(null);
-        } else {
-            home.remove(this);
+        } else if (loop != null) {
+            loop.remove(this);
         }
     }
 

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -36,7 +37,7 @@ class ConfigLoaderTest {
         assertThat(c.upstream().connectTimeout()).isEqualTo(Duration.ofSeconds(10));
         assertThat(c.upstream().readTimeout()).isEqualTo(Duration.ofSeconds(30));
         assertThat(c.upstream().writeTimeout()).isEqualTo(Duration.ofSeconds(30));
-        assertThat(c.upstream().keepalive()).isEqualTo(new ProxyConfig.Keepalive(32, Duration.ofSeconds(60), 1000));
+        assertThat(c.upstream().keepalive()).isEqualTo(new ProxyConfig.Keepalive(OptionalInt.empty(), Duration.ofSeconds(60), 1000));
         assertThat(c.drain().timeout()).isEqualTo(Duration.ofSeconds(120));
     }
 
@@ -73,7 +74,7 @@ class ConfigLoaderTest {
         assertThat(c.upstream().connectTimeout()).isEqualTo(Duration.ofMillis(500));
         assertThat(c.upstream().readTimeout()).isEqualTo(Duration.ofMinutes(2));
         assertThat(c.upstream().writeTimeout()).isEqualTo(Duration.ofHours(1));
-        assertThat(c.upstream().keepalive()).isEqualTo(new ProxyConfig.Keepalive(0, Duration.ofSeconds(5), 7));
+        assertThat(c.upstream().keepalive()).isEqualTo(new ProxyConfig.Keepalive(OptionalInt.of(0), Duration.ofSeconds(5), 7));
         assertThat(c.drain().timeout()).isEqualTo(Duration.ofSeconds(45));
     }
 
@@ -221,7 +222,18 @@ class ConfigLoaderTest {
         assertThat(problemsOf(POOLS + "upstream: 5s\n").problems()).containsExactly("upstream: is a value (expected: a mapping of keys)");
         assertThat(problemsOf(POOLS + "pools: {}\n").problems().get(0)).contains("Duplicate field 'pools'");
         assertThat(problemsOf(POOLS + "upstream: { keepalive: { maxIdlePerBackend: lots } }\n").problems())
-                .containsExactly("upstream.keepalive.maxIdlePerBackend: \"lots\" is not a whole number");
+                .containsExactly("upstream.keepalive.maxIdlePerBackend: \"lots\" is not auto or a whole number"
+                        + " (expected: auto, or a whole number, 0 or more)");
+        assertThat(problemsOf(POOLS + "upstream: { keepalive: { maxIdlePerBackend: -1 } }\n").problems())
+                .containsExactly("upstream.keepalive.maxIdlePerBackend: -1 is too small (expected: auto, or a whole number, 0 or more)");
+    }
+
+    @Test
+    void theIdleCapIsAutoUnlessAWholeNumberIsGiven() throws Exception {
+        assertThat(loader.parse(POOLS + "upstream: { keepalive: { maxIdlePerBackend: auto } }\n", "proxy.yaml")
+                .upstream().keepalive().maxIdlePerBackend()).isEmpty();
+        assertThat(loader.parse(POOLS + "upstream: { keepalive: { maxIdlePerBackend: 1024 } }\n", "proxy.yaml")
+                .upstream().keepalive().maxIdlePerBackend()).hasValue(1024);
     }
 
     @Test

@@ -5,12 +5,13 @@ import dev.turnout.config.ProxyConfig;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.stream.IntStream;
 
 /** Pools of backends nobody connects to: the routing classes count and choose without a socket. */
 final class TestPools {
 
-    private static final ProxyConfig.Keepalive KEEPALIVE = new ProxyConfig.Keepalive(32, Duration.ofSeconds(60), 1000);
+    private static final ProxyConfig.Keepalive KEEPALIVE = new ProxyConfig.Keepalive(OptionalInt.empty(), Duration.ofSeconds(60), 1000);
 
     private TestPools() {}
 
