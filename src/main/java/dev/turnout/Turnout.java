@@ -40,7 +40,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "turnout", mixinStandardHelpOptions = true, versionProvider = Turnout.Version.class,
         description = "An edge proxy that flips traffic between blue and green pools without dropping a request.",
-        subcommands = {Turnout.Check.class, Turnout.Demo.class})
+        subcommands = {Turnout.Check.class, Turnout.Demo.class, Train.class})
 public final class Turnout implements Callable<Integer> {
 
     static final int EXIT_STARTUP_FAILED = 1;

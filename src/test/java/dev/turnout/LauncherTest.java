@@ -78,6 +78,21 @@ class LauncherTest {
     }
 
     @Test
+    void trainBuildsTheClassDataArchiveThatTheNextStartUses() throws Exception {
+        Process train = launcher(Map.of(), "train").redirectErrorStream(true).start();
+        String said = new String(train.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(train.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        assertThat(train.exitValue()).as(said).isZero();
+        assertThat(said).contains("trained: 2000 of 2000 requests answered 200");
+        Path archive = dir.resolve("turnout.jsa");
+        assertThat(archive).isNotEmptyFile();
+        try (TurnoutProcess turnout = TurnoutProcess.start(dir.resolve("run"), "pools:\n  blue: { backends: [\"127.0.0.1:9\"] }\n"
+                + "  green: { backends: [\"127.0.0.1:9\"] }\n", launcher(Map.of()))) {
+            assertThat(List.of(turnout.info().arguments().orElseThrow())).contains("-XX:SharedArchiveFile=" + archive);
+        }
+    }
+
+    @Test
     void checkRunsThroughTheLauncherAndABadJavaHomeIsOneLine() throws Exception {
         Path config = dir.resolve("bad.yaml");
         Files.writeString(config, "pools: {}\n");

@@ -60,6 +60,11 @@ public final class DemoBackend {
         return new DemoBackend(bootstrap.bind(address).sync().channel());
     }
 
+    /** Where it listens: the port chosen when it was started on port 0. */
+    public InetSocketAddress address() {
+        return (InetSocketAddress) channel.localAddress();
+    }
+
     public void close() {
         channel.close().syncUninterruptibly();
     }
