@@ -3,7 +3,8 @@
 #
 #   bench/ab.sh "before=/tmp/old.jar|-Xmx96m" "after=target/turnout.jar|-Xmx96m"
 #
-# Each argument is name=jar|java options. Every variant runs at once on its own port; then
+# Each argument is name=jar|java options[|YAML], YAML being extra lines for that variant's proxy.yaml
+# (e.g. "accessLog: { enabled: false }"). Every variant runs at once on its own port; then
 # ROUNDS [3] interleaved rounds of wrk -t2 -c64 for DURATION [10s] each (after WARMUP [12s] per
 # variant) print req/s and the proxy's user and system CPU in microseconds per request, read from
 # /proc. On a shared machine req/s swings from round to round; CPU per request swings less, which
@@ -20,7 +21,7 @@ WARMUP=${WARMUP:-12s}
 PORT_BASE=${PORT_BASE:-18100}
 UPSTREAM=${UPSTREAM:-"{ keepalive: { maxIdlePerBackend: 512 } }"}
 BACKEND_PORT=$((PORT_BASE + 1))
-(($# > 0)) || { sed -n '2,14p' "$0"; exit 2; }
+(($# > 0)) || { sed -n '2,15p' "$0"; exit 2; }
 command -v nginx >/dev/null && command -v wrk >/dev/null || { echo "ab.sh: needs nginx and wrk (apt-get install -y nginx wrk)" >&2; exit 1; }
 
 DIR=$(mktemp -d /tmp/turnout-ab.XXXX)
@@ -59,6 +60,7 @@ PORT_OF[nginx]=$((PORT_BASE + 2))
 port=$((PORT_BASE + 10))
 for spec in "$@"; do
   name=${spec%%=*}; rest=${spec#*=}; jar=${rest%%|*}; opts=${rest#*|}; [[ $rest == *"|"* ]] || opts=""
+  yaml=""; if [[ $opts == *"|"* ]]; then yaml=${opts#*|}; opts=${opts%%|*}; fi
   cat >"$DIR/$name.yaml" <<EOF
 listen: 127.0.0.1:$port
 admin: { listen: 127.0.0.1:$((port + 1000)) }
@@ -67,6 +69,7 @@ pools:
   green: { backends: ["127.0.0.1:$BACKEND_PORT"] }
 state: { file: $DIR/$name-state.json }
 upstream: $UPSTREAM
+$yaml
 EOF
   # shellcheck disable=SC2086  # opts is a list of options
   java $opts -jar "$jar" --config "$DIR/$name.yaml" >"$DIR/$name.log" 2>&1 &

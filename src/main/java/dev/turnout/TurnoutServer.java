@@ -100,7 +100,7 @@ public final class TurnoutServer implements AutoCloseable {
                     return t;
                 }));
         try {
-            TurnoutMetrics metrics = new TurnoutMetrics(traffic);
+            TurnoutMetrics metrics = new TurnoutMetrics(traffic, server.adminExecutor);
             server.metrics = metrics;
             server.accessLog = AccessLog.start(config.accessLog());
             ProxyContext context = new ProxyContext(traffic, new UpstreamConnector(transport), server.lifecycle, metrics,

@@ -25,6 +25,8 @@ public final class Backend {
      * Written on the admin side only, under the lock of {@link TrafficSwitch}.
      */
     private volatile Drain drain;
+    /** What the metrics keep for this backend (its meters), so that a request does not look them up; see {@link #meters()}. */
+    private Object meters;
 
     Backend(String pool, HostPort address, ProxyConfig.Keepalive keepalive, TimeSource time) {
         this.pool = pool;
@@ -45,6 +47,18 @@ public final class Backend {
 
     public InetSocketAddress socketAddress() {
         return socketAddress;
+    }
+
+    /**
+     * The slot of the metrics layer, which routing does not know: it sets its meters here the first time
+     * this backend serves. Unsynchronized: what it holds is immutable, and a racing reader looks them up.
+     */
+    public Object meters() {
+        return meters;
+    }
+
+    public void meters(Object meters) {
+        this.meters = meters;
     }
 
     public int inFlight() {

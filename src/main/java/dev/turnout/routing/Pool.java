@@ -15,6 +15,8 @@ public final class Pool {
     private final List<Backend> backends;
     private final AtomicInteger cursor = new AtomicInteger();
     private final OutcomeHistory outcomes;
+    /** What the metrics keep for this pool; see {@link Backend#meters()}. */
+    private Object meters;
 
     /**
      * A pool whose backends are taken from {@code keep} where the address matches, so their live state carries over.
@@ -37,6 +39,15 @@ public final class Pool {
 
     public String name() {
         return name;
+    }
+
+    /** The slot of the metrics layer, as {@link Backend#meters()}. */
+    public Object meters() {
+        return meters;
+    }
+
+    public void meters(Object meters) {
+        this.meters = meters;
     }
 
     public List<Backend> backends() {

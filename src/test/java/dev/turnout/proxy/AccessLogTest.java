@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.turnout.config.ConfigException;
+import dev.turnout.config.ProxyConfig;
 import dev.turnout.testing.BlueGreenTest;
 import dev.turnout.testing.ProxyHarness;
 import dev.turnout.testing.RawHttp;
@@ -57,6 +58,34 @@ class AccessLogTest extends BlueGreenTest {
 
     private static JsonNode json(String line) throws Exception {
         return JSON.readTree(line);
+    }
+
+    /** The line is written by hand, not by Jackson: it must still read back as the same values, whatever a client sent. */
+    @Test
+    void jsonLinesEscapeWhatClientsSend() throws Exception {
+        String odd = "q\"b\\s/\n\r\t\b\f\u0001\u001f\u007f é \uD83D\uDE00 </script>";
+        AccessRequest request = new AccessRequest("10.0.0.1", "GET", "/a?b=" + odd, "HTTP/1.1", "id-1", odd, null,
+                ProxyConfig.AccessLog.Format.JSON, 0);
+        AccessLog.Line line = new AccessLog.Line(request, 502, 5, 17, 12_345_678, -1, "blue", null, 3, 1, odd);
+        JsonNode json = json(AccessLog.json(line));
+        assertThat(json.get("time").asText()).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z");
+        assertThat(json.get("target").asText()).isEqualTo("/a?b=" + odd);
+        assertThat(json.get("userAgent").asText()).isEqualTo(odd);
+        assertThat(json.get("error").asText()).isEqualTo(odd);
+        assertThat(json.get("durationMs").asDouble()).isEqualTo(12.346);
+        assertThat(json.get("firstByteMs").isNull()).isTrue();
+        assertThat(json.get("backend").isNull()).isTrue();
+        assertThat(json.get("status").asInt()).isEqualTo(502);
+        assertThat(json.get("retries").asInt()).isEqualTo(1);
+        // As Jackson writes a string: the same text, character for character.
+        assertThat(AccessLog.json(line)).contains("\"userAgent\":" + JSON.writeValueAsString(odd));
+        for (long nanos : new long[] {0, 400, 500, 1_000, 1_499_999, 12_000_000, 12_300_000, 12_340_000, 12_345_678, 9_999_999_000_000L}) {
+            StringBuilder b = new StringBuilder();
+            AccessLog.millis(b, nanos);
+            assertThat(b.toString()).as("%d ns", nanos).isEqualTo(Double.toString(Math.round(nanos / 1e3) / 1e3));
+        }
+        assertThat(AccessLog.isoMillis(0)).isEqualTo("1970-01-01T00:00:00.000Z");
+        assertThat(AccessLog.isoMillis(1_764_649_867_042L)).isEqualTo("2025-12-02T04:31:07.042Z");
     }
 
     @Test
