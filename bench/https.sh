@@ -292,7 +292,7 @@ NOW=$(date +%Y-%m-%d-%H%M)
   echo "- one certificate for all three: ECDSA P-256, self-signed ($CERT_LINE); nginx and Turnout read cert.pem and key.pem, HAProxy the two in one file"
   echo "- nginx $NGINX_VERSION_NUM as quoted in issue 11: \`${NGINX_LISTEN_TLS//$'\n'/ }\`, ssl_protocols TLSv1.2 TLSv1.3, ssl_ciphers HIGH:!aNULL:!MD5, upstream keepalive 32, a plain server that answers 301 to https; worker_processes auto"
   echo "- HAProxy: \`bind ... ssl crt haproxy.pem alpn h2,http/1.1\`, ssl-min-ver TLSv1.2, ciphers HIGH:!aNULL:!MD5, nbthread $NCPU, http-reuse always"
-  echo "- Turnout: \`tls\` with listen, certificates, protocols [TLSv1.2, TLSv1.3], alpn [h2, http/1.1], redirectHttp true; \`http2.maxConcurrentStreams: 128\`; upstream keepalive maxIdlePerBackend 1024 as in the plain section; JVM \`$TURNOUT_JAVA_OPTS\`"
+  echo "- Turnout: \`tls\` with listen, certificates, protocols [TLSv1.2, TLSv1.3], alpn [h2, http/1.1], redirectHttp true; \`http2.maxConcurrentStreams: 128\`; otherwise the plain section's config (listeners, pools, state file; upstream and limits at their defaults); started as the README runs it, \`bin/turnout\`, with the JVM options \`$(launcher_java_opts)\`${TURNOUT_JAVA_OPTS:+ (bin/jvm.options, then TURNOUT_JAVA_OPTS)}"
   echo "- negotiated with tls_connect.py (Python's OpenSSL client): $(for t in "${TLS_TARGETS[@]}"; do printf '%s %s; ' "${LABEL_OF[$t]}" "${TLS_PROTO[$t]:-?}"; done | sed 's/; $//')"
   echo "- backend: the plain section's (nginx, 1 worker, 100-byte answer); all on 127.0.0.1, the clients on the same $(nproc) cores"
   echo "- warm-up ${WARMUP} per proxy each of wrk over https, tls_connect.py, and h2load where h2 is served; then $ROUNDS interleaved round(s) of $DURATION per test and proxy"

@@ -70,10 +70,11 @@ http {
 EOF
 }
 
-start_nginx() { # name dir conf -> pid in $STARTED_PID
+start_nginx() { # name dir conf -> pid in $STARTED_PID, its start time ($EPOCHREALTIME) in STARTED_AT
   local name=$1 dir=$2 conf=$3
   "$NGINX_BIN" -t -q -p "$dir" -e "$dir/error.log" -c "$conf" 2>"$dir/configtest.log" ||
     die "nginx $name: config test failed: $(cat "$dir/configtest.log")"
+  STARTED_AT=$EPOCHREALTIME
   "$NGINX_BIN" -p "$dir" -e "$dir/error.log" -c "$conf" >"$dir/stdout.log" 2>&1 &
   STARTED_PID=$!
   track "$STARTED_PID" "nginx $name"

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Side-by-side benchmark: direct backend vs nginx vs HAProxy vs Turnout, all on 127.0.0.1.
 #
-#   sudo bench/run.sh                                  # full run (about 14 minutes with the defaults)
-#   WARMUP=2s DURATION=3s ROUNDS=1 SKIP_BUILD=1 bench/run.sh   # quick smoke run
+#   sudo bench/run.sh                                  # full run (about 21 minutes with the defaults)
+#   WARMUP=2s DURATION=3s ROUNDS=1 IDLE_CONNS=500 SSE_N=5 FLIPS=2 SKIP_BUILD=1 bench/run.sh   # smoke run
 #   sudo bench/run.sh https                            # the HTTPS section instead (bench/https.sh)
 #   WARMUP=2s DURATION=3s ROUNDS=1 H2_HOLD=5 SKIP_BUILD=1 bench/run.sh https   # its smoke run
 #
-# Modes: plain (the default: HTTP/1.1 at 64 and 1000 connections, idle connections, flips, SSE)
+# Modes: plain (the default: HTTP/1.1 at 64 and 1000 connections, 1 MiB answers, start time, the
+# first 5 s of a fresh Turnout, idle connections, flips, SSE)
 # and https (HTTP/2, HTTPS/1.1, new TLS connections and RSS with 1000 HTTP/2 connections against
 # nginx, HAProxy and Turnout terminating TLS with one certificate; see bench/https.sh).
 #
@@ -14,20 +15,26 @@
 #   WARMUP [20s]      wrk warm-up per proxy before the measured rounds (lets Turnout's JIT settle)
 #   DURATION [15s]    each measured wrk run
 #   ROUNDS [5]        interleaved rounds: direct, nginx, HAProxy, Turnout at 64 and 1000 connections
+#                     and with 1 MiB answers (64 connections), then a fresh Turnout's first 5 s
+#                     against the warm nginx
+#   STARTS [3]        fresh starts of Turnout and of nginx timed (process start to the first answer)
 #   FLIP_DURATION [12s]  wrk run during the 20 flips; FLIPS [20]; FLIP_INTERVAL [0.5]
 #   IDLE_CONNS [10000]   idle keep-alive connections; IDLE_HOLD [5] seconds to hold them
 #   SSE_N [200]       sequential SSE requests per target
 #   SKIP_BUILD [0]    1: use the existing target/turnout.jar
-#   TURNOUT_JAR [target/turnout.jar]  another jar to benchmark (implies no build)
+#   TURNOUT_JAR [target/turnout.jar]  another jar to benchmark (implies no build); bin/turnout runs it
 #   SKIP_INSTALL [0]  1: never call apt-get
-#   TURNOUT_JAVA_OPTS ["-Xms96m -Xmx96m -XX:+UseParallelGC -XX:MaxDirectMemorySize=64m -XX:ReservedCodeCacheSize=48m -XX:MaxMetaspaceSize=64m"]
+#   TURNOUT_JAVA_OPTS [unset]  Turnout runs as the README runs it: bin/turnout with bin/jvm.options.
+#                     Set this only to try extra JVM options; the launcher adds them after the
+#                     file's (the JVM takes the last of a repeated option) and the report says so.
 #   KEEP_RESULT [1]   0: do not write bench/results/*.md (report on stdout only)
 # https mode only:
 #   H2_CONNS [1000]   HTTP/2 connections held open (h2load --rps=1) while RSS is read; H2_HOLD [15] seconds
 #   TLS_PROCS [8]     client processes of bench/tls_connect.py (new TLS connections per second)
 #
 # Needs root (apt-get, ulimit -n 65536). Binds only to 127.0.0.1: backends 18001/18002,
-# nginx 18081, HAProxy 18082, Turnout 18083 (admin 19083); https mode: backends 18401/18402,
+# nginx 18081, HAProxy 18082, Turnout 18083 (admin 19083), fresh proxies timed from their start
+# 18084 (Turnout's admin 19084); https mode: backends 18401/18402,
 # nginx 18451 (redirect 18481), HAProxy 18452, Turnout 18453 (redirect 18483, admin 19483).
 # Everything it starts is stopped on exit.
 set -euo pipefail
@@ -44,7 +51,7 @@ SSE_N=${SSE_N:-200}
 SKIP_BUILD=${SKIP_BUILD:-0}
 SKIP_INSTALL=${SKIP_INSTALL:-0}
 KEEP_RESULT=${KEEP_RESULT:-1}
-TURNOUT_JAVA_OPTS=${TURNOUT_JAVA_OPTS:-"-Xms96m -Xmx96m -XX:+UseParallelGC -XX:MaxDirectMemorySize=64m -XX:ReservedCodeCacheSize=48m -XX:MaxMetaspaceSize=64m"}
+STARTS=${STARTS:-3}
 H2_CONNS=${H2_CONNS:-1000}
 H2_HOLD=${H2_HOLD:-15}
 TLS_PROCS=${TLS_PROCS:-8}
@@ -57,8 +64,11 @@ PORT_NGINX=18081
 PORT_HAPROXY=18082
 PORT_TURNOUT=18083
 PORT_ADMIN=19083
+PORT_FRESH=18084         # a fresh nginx or Turnout, one at a time, timed from its start
+PORT_ADMIN_FRESH=19084
 if [[ ${1:-plain} == https ]]; then  # ports of its own, so that it can run beside a plain run
   PORT_BLUE=18401 PORT_GREEN=18402 PORT_NGINX=18481 PORT_HAPROXY=18482 PORT_TURNOUT=18483 PORT_ADMIN=19483
+  PORT_FRESH=18484 PORT_ADMIN_FRESH=19484
 fi
 PORT_NGINX_TLS=18451     # https mode: nginx's and Turnout's plain ports only redirect to these
 PORT_HAPROXY_TLS=18452
@@ -75,7 +85,7 @@ cd "$REPO"
 
 [[ $MODE =~ ^(plain|https)$ ]] || die "unknown mode '$MODE' (plain or https)"
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a whole number >= 1 (got '$ROUNDS')"
-for v in H2_CONNS H2_HOLD TLS_PROCS; do
+for v in H2_CONNS H2_HOLD TLS_PROCS STARTS; do
   [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a whole number >= 1 (got '${!v}')"
 done
 for v in WARMUP DURATION FLIP_DURATION; do
@@ -85,7 +95,7 @@ done
 # ---------------------------------------------------------------------------------------------
 # Process bookkeeping, cleanup and nginx start-up: bench/lib.sh
 # ---------------------------------------------------------------------------------------------
-# shellcheck source=bench/lib.sh
+# shellcheck source=lib.sh
 source "$SCRIPT_DIR/lib.sh"
 trap cleanup EXIT
 trap 'log "interrupted"; exit 130' INT TERM
@@ -134,17 +144,19 @@ fi
 JAR=${TURNOUT_JAR:-$REPO/target/turnout.jar}
 [[ -f $JAR ]] || die "$JAR not found (build with: mvn -B -q -DskipTests package)"
 JAR=$(cd "$(dirname "$JAR")" && pwd)/$(basename "$JAR")
+# bin/turnout runs $TURNOUT_JAR when set, else target/turnout.jar: hand it the absolute path
+if [[ -n ${TURNOUT_JAR:-} ]]; then export TURNOUT_JAR=$JAR; fi
 if [[ -z ${TURNOUT_JAR:-} && -n $(find src/main pom.xml -newer "$JAR" 2>/dev/null | head -1) ]]; then
   log "WARNING: sources are newer than $JAR (SKIP_BUILD=1?); the benchmark may run an old build"
 fi
 
 NOFILE_NOTE=""
 if ! ulimit -n 65536 2>/dev/null; then
-  ulimit -Hn 65536 2>/dev/null && ulimit -n 65536 2>/dev/null || true
+  if ulimit -Hn 65536 2>/dev/null; then ulimit -n 65536 2>/dev/null || true; fi
 fi
 if [[ $(ulimit -n) != unlimited && $(ulimit -n) -lt 65536 ]]; then
   hard=$(ulimit -Hn)
-  [[ $hard == unlimited ]] || ((hard > $(ulimit -n))) && ulimit -n "$hard" 2>/dev/null || true
+  if [[ $hard == unlimited ]] || ((hard > $(ulimit -n))); then ulimit -n "$hard" 2>/dev/null || true; fi
   NOFILE_NOTE="ulimit -n could not be raised to 65536 (hard limit $(ulimit -Hn), no CAP_SYS_RESOURCE?); ran with $(ulimit -n)"
   log "WARNING: $NOFILE_NOTE"
   (($(ulimit -n) >= IDLE_CONNS + 1024)) ||
@@ -152,8 +164,8 @@ if [[ $(ulimit -n) != unlimited && $(ulimit -n) -lt 65536 ]]; then
 fi
 log "ulimit -n $(ulimit -n)"
 
-PORTS=($PORT_BLUE $PORT_GREEN $PORT_NGINX $PORT_HAPROXY $PORT_TURNOUT $PORT_ADMIN)
-[[ $MODE == https ]] && PORTS+=($PORT_NGINX_TLS $PORT_HAPROXY_TLS $PORT_TURNOUT_TLS)
+PORTS=("$PORT_BLUE" "$PORT_GREEN" "$PORT_NGINX" "$PORT_HAPROXY" "$PORT_TURNOUT" "$PORT_ADMIN" "$PORT_FRESH" "$PORT_ADMIN_FRESH")
+[[ $MODE == https ]] && PORTS+=("$PORT_NGINX_TLS" "$PORT_HAPROXY_TLS" "$PORT_TURNOUT_TLS")
 for p in "${PORTS[@]}"; do
   port_in_use "$p" && die "port $HOST:$p is already in use (a leftover run? check: ss -ltnp 'sport = :$p')"
 done
@@ -180,9 +192,14 @@ make_body() { # letter -> 99 characters; nginx adds nothing, the "\n" escape mak
 }
 BODY_BLUE=$(make_body B)
 BODY_GREEN=$(make_body G)
+# The large answer: a 1 MiB file both backends serve at /1m
+LARGE_BYTES=1048576
+mkdir -p "$RUN_DIR/www"
+head -c "$LARGE_BYTES" /dev/urandom >"$RUN_DIR/www/1m"
+chmod 755 "$RUN_DIR/www"; chmod 644 "$RUN_DIR/www/1m"
 
 # The part every nginx of the bench shares, up to the opening of its http block.
-start_backend() { # name port body -> dir in $BACKEND_DIR
+start_backend() { # name port body
   local name=$1 port=$2 body=$3 dir
   dir=$(mktemp -d "$RUN_DIR/$name.XXXX")
   chmod 755 "$dir"
@@ -195,17 +212,17 @@ $(nginx_preamble "$dir" 1)
         default_type text/plain;
         location / { return 200 "$body\n"; }
         location = /health { return 200 "ok\n"; }
+        location = /1m { root $RUN_DIR/www; default_type application/octet-stream; sendfile on; }
         location /sse { default_type text/event-stream; return 200 "data: hello\n\n"; }
     }
 }
 EOF
   start_nginx "$name" "$dir" "$dir/nginx.conf"
-  BACKEND_DIR=$dir
 }
 
 log "starting backends blue ($PORT_BLUE) and green ($PORT_GREEN)"
-start_backend blue $PORT_BLUE "$BODY_BLUE"; BLUE_DIR=$BACKEND_DIR; BLUE_PID=${PIDS[-1]}
-start_backend green $PORT_GREEN "$BODY_GREEN"; GREEN_DIR=$BACKEND_DIR; GREEN_PID=${PIDS[-1]}
+start_backend blue $PORT_BLUE "$BODY_BLUE"; BLUE_PID=${PIDS[-1]}
+start_backend green $PORT_GREEN "$BODY_GREEN"; GREEN_PID=${PIDS[-1]}
 wait_http "backend blue" "http://$HOST:$PORT_BLUE/health" "$BLUE_PID"
 wait_http "backend green" "http://$HOST:$PORT_GREEN/health" "$GREEN_PID"
 
@@ -282,34 +299,37 @@ EOF
   track "$HAPROXY_PID" haproxy
 }
 
-start_turnout() { # dir yaml-lines-to-append -> TURNOUT_PID; started as the README says
-  local dir=$1 extra=$2
+# Turnout runs as the README runs it: bin/turnout (bin/jvm.options, TURNOUT_JAVA_OPTS after them
+# when set) with a proxy.yaml that names only what the bench must: its listeners on 127.0.0.1, the
+# two pools and a state file in the run directory. Everything else is Turnout's default: the
+# backends answer the default health path, /health, with 200; the idle cap of the upstream pool
+# and limits.maxConnections (10000) are the defaults.
+launcher_java_opts() { # -> the JVM options bin/turnout applies, read from bin/jvm.options as it reads them
+  local line opts=()
+  while read -r line; do
+    [[ -z $line || $line == \#* ]] || opts+=("$line")
+  done <"$REPO/bin/jvm.options"
+  echo "${opts[*]}${TURNOUT_JAVA_OPTS:+ $TURNOUT_JAVA_OPTS}"
+}
+
+start_turnout() { # dir yaml-lines-to-append [port admin-port] -> TURNOUT_PID, STARTED_AT
+  local dir=$1 extra=$2 port=${3:-$PORT_TURNOUT} admin=${4:-$PORT_ADMIN}
   cat >"$dir/proxy.yaml" <<EOF
-listen: $HOST:$PORT_TURNOUT
+listen: $HOST:$port
 admin:
-  listen: $HOST:$PORT_ADMIN
+  listen: $HOST:$admin
 pools:
   blue:  { backends: ["$HOST:$PORT_BLUE"] }
   green: { backends: ["$HOST:$PORT_GREEN"] }
-active: blue
 state:
   file: $dir/turnout-state.json
-health:
-  path: /health
-# Like HAProxy's "http-reuse always", keep enough idle backend connections for every client
-# connection of the 1000-connection rounds (a cap of 32 per event loop, nginx's "keepalive 32" and
-# Turnout's default before "auto", makes both reconnect per request once more than that are in
-# flight; "auto" keeps the recent peak, up to 1024 per loop, so this line now changes little).
-upstream:
-  keepalive: { maxIdlePerBackend: 1024 }
-limits: { maxConnections: 20000 }
 $extra
 EOF
-  java -jar "$JAR" check --config "$dir/proxy.yaml" >"$dir/check.log" 2>&1 ||
+  "$REPO/bin/turnout" check --config "$dir/proxy.yaml" >"$dir/check.log" 2>&1 ||
     die "turnout check failed (an old jar? rebuild without SKIP_BUILD): $(cat "$dir/check.log")"
-  log "starting Turnout ($PORT_TURNOUT, admin $PORT_ADMIN): java $TURNOUT_JAVA_OPTS -jar target/turnout.jar"
-  # shellcheck disable=SC2086  # TURNOUT_JAVA_OPTS is a list of options
-  java $TURNOUT_JAVA_OPTS -jar "$JAR" --config "$dir/proxy.yaml" >"$dir/turnout.log" 2>&1 &
+  log "starting Turnout ($port, admin $admin): bin/turnout --config proxy.yaml${TURNOUT_JAVA_OPTS:+ with TURNOUT_JAVA_OPTS=\"$TURNOUT_JAVA_OPTS\"}"
+  STARTED_AT=$EPOCHREALTIME
+  "$REPO/bin/turnout" --config "$dir/proxy.yaml" >"$dir/turnout.log" 2>&1 &
   TURNOUT_PID=$!
   track "$TURNOUT_PID" turnout
 }
@@ -384,13 +404,83 @@ run_wrk() { # out-file wrk-args...
   wrk "$@" >"$out" 2>&1 || log "wrk exited non-zero ($*); see $out"
 }
 
+wrk_mbs() { # wrk output -> its Transfer/sec in MB/s (wrk's MB: 2^20 bytes), or nan
+  awk '$1 == "Transfer/sec:" {
+      v = $2 + 0; u = $2; sub(/^[0-9.]+/, "", u)
+      f = u == "TB" ? 1048576 : u == "GB" ? 1024 : u == "MB" ? 1 : u == "KB" ? 1 / 1024 : 1 / 1048576
+      printf "%.1f\n", v * f; found = 1 }
+    END { if (!found) print "nan" }' "$1"
+}
+
+add_row() { # conns target round wrk-output rss cpu -> a line of $RESULTS (and of the log)
+  local rps p50 p99 err mbs
+  read -r rps p50 p99 err < <(parse_wrk "$4")
+  mbs=$(wrk_mbs "$4")
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$rps" "$p50" "$p99" "$err" "$5" "$6" "$mbs" >>"$RESULTS"
+  log "  -> $rps req/s, p50 $p50 ms, p99 $p99 ms, errors $err, RSS $5 MB, CPU $6 us/request, $mbs MB/s"
+}
+
+measure() { # conns-key target round wrk-connections path -> a line of $RESULTS
+  local c=$1 t=$2 r=$3 out ticks rss reqs cpu
+  out=$RAW/round$r-c$c-$t.txt
+  log "round $r/$ROUNDS: ${LABEL_OF[$t]}, $c ($4 connections, GET $5), $DURATION"
+  ticks=$(cpu_ticks "$t")
+  run_wrk "$out" -t2 -c"$4" -d"$DURATION" --latency "http://$HOST:${PORT_OF[$t]}$5"
+  ticks=$(($(cpu_ticks "$t") - ticks))
+  rss=$(rss_mb "$t")
+  reqs=$(awk '/requests in/ { print $1 }' "$out")
+  cpu=$(awk -v t="$ticks" -v hz="$CLK_TCK" -v n="${reqs:-0}" 'BEGIN { if (n > 0) printf "%.1f", t * 1e6 / hz / n; else print "nan" }')
+  add_row "$c" "$t" "$r" "$out" "$rss" "$cpu"
+}
+
+# Fresh proxies, timed from the start of the process to its first answer
+answers_200() { # port -> true once GET / through it answers 200 (bash's /dev/tcp: no curl process per try)
+  (exec 3<>"/dev/tcp/$HOST/$1" &&
+    printf 'GET / HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n' "$HOST" >&3 &&
+    read -r -t 2 status <&3 && [[ $status == "HTTP/1.1 200"* ]]) 2>/dev/null
+}
+
+fresh_start() { # turnout|nginx -> FRESH_PID, STARTUP_MS: a new proxy configured as the main one, on
+  # $PORT_FRESH, from the start of its process (bin/turnout, or nginx after its config test) to its
+  # first 200, polled every 10 ms
+  local TURNOUT_PID NGINX_DIR STARTED_AT STARTED_PID i t0 t1 dir
+  if [[ $1 == turnout ]]; then
+    dir=$(mktemp -d "$RUN_DIR/turnout-fresh.XXXX")
+    start_turnout "$dir" "" "$PORT_FRESH" "$PORT_ADMIN_FRESH"
+    FRESH_PID=$TURNOUT_PID
+  else
+    new_nginx_proxy "$(nginx_proxy_server "$PORT_FRESH")"
+    start_nginx fresh "$NGINX_DIR" "$NGINX_DIR/nginx.conf"
+    FRESH_PID=$STARTED_PID
+  fi
+  t0=${STARTED_AT/[.,]/}
+  for ((i = 0; i < 6000; i++)); do
+    if answers_200 "$PORT_FRESH"; then
+      t1=${EPOCHREALTIME/[.,]/}
+      STARTUP_MS=$(((t1 - t0 + 500) / 1000))
+      log "fresh $1 (pid $FRESH_PID) answered $STARTUP_MS ms after its start"
+      return 0
+    fi
+    kill -0 "$FRESH_PID" 2>/dev/null || die "fresh $1 (pid $FRESH_PID) exited during start-up; see $RUN_DIR"
+    sleep 0.01
+  done
+  die "fresh $1 did not answer 200 on $HOST:$PORT_FRESH within 60 s; see $RUN_DIR"
+}
+
+stop_fresh() { # stops FRESH_PID and forgets it (a pid left in PIDS could be reused by the time of the cleanup)
+  local p kept=()
+  stop_pid "$FRESH_PID" "fresh proxy"
+  for p in "${PIDS[@]}"; do [[ $p == "$FRESH_PID" ]] || kept+=("$p"); done
+  PIDS=("${kept[@]}")
+}
+
 fmt() { awk -v v="$1" -v d="${2:-2}" 'BEGIN { if (v == "nan" || v == "") print "n/a"; else printf "%.*f", d, v }'; }
 sum() { awk '{ s += $1 } END { printf "%d", s }'; }
 max() { sort -g | tail -1; }
-col() { # conns target column(4=rps 5=p50 6=p99 7=err 8=rss 9=cpu; https mode: its own layout) -> values, one per line
+col() { # conns target column(4=rps 5=p50 6=p99 7=err 8=rss 9=cpu 10=MB/s; https mode: its own layout) -> values, one per line
   awk -F'\t' -v c="$1" -v t="$2" -v k="$3" '$1 == c && $2 == t { print $k }' "$RESULTS"
 }
-ratio_median() { # conns numerator-target denominator-target column
+ratio_median() { # conns numerator-target denominator-target column (10=MB/s)
   awk -F'\t' -v c="$1" -v a="$2" -v b="$3" -v k="$4" '
     $1 == c && $2 == a { x[$3] = $k }
     $1 == c && $2 == b { y[$3] = $k }
@@ -418,7 +508,7 @@ report_machine() { # -> the "## Machine" section of a report (TURNOUT_DIR: the r
 }
 
 if [[ $MODE == https ]]; then
-  # shellcheck source=bench/https.sh
+  # shellcheck source=https.sh
   source "$SCRIPT_DIR/https.sh"
   exit 0
 fi
@@ -427,10 +517,10 @@ fi
 # Plain mode: the proxies over HTTP/1.1
 # ---------------------------------------------------------------------------------------------
 # nginx as the proxy: the classic blue/green setup with an upstream include (the flips edit it)
-new_nginx_proxy "    server {
-        listen $HOST:$PORT_NGINX;
-$(nginx_proxy_location)
-    }"
+nginx_proxy_server() { # port -> the server block of the plain mode's nginx proxy
+  printf '    server {\n        listen %s:%s;\n%s\n    }' "$HOST" "$1" "$(nginx_proxy_location)"
+}
+new_nginx_proxy "$(nginx_proxy_server "$PORT_NGINX")"
 log "starting nginx proxy ($PORT_NGINX)"
 start_nginx proxy "$NGINX_DIR" "$NGINX_DIR/nginx.conf"
 NGINX_PID=${PIDS[-1]}
@@ -456,12 +546,26 @@ for t in "${TARGETS[@]}"; do
   cl=$(awk -F': ' 'tolower($1) == "content-length" { print $2 }' <<<"$headers")
   te=$(awk -F': ' 'tolower($1) == "transfer-encoding" { print $2 }' <<<"$headers")
   ok=yes; [[ $body == "$BODY_BLUE" ]] || ok=no
-  SANITY+=("| ${LABEL_OF[$t]} | $ok | $(( ${#body} + 1 )) | ${cl:--} | ${te:--} |")
+  large=$(curl -s -m 10 -o /dev/null -w '%{http_code} %{size_download}' "http://$HOST:${PORT_OF[$t]}/1m" || true)
+  [[ $large == "200 $LARGE_BYTES" ]] || log "WARNING: ${LABEL_OF[$t]} answered /1m with '$large' (status, bytes), not 200 $LARGE_BYTES"
+  SANITY+=("| ${LABEL_OF[$t]} | $ok | $(( ${#body} + 1 )) | ${cl:--} | ${te:--} | ${large:--} |")
   [[ $ok == yes ]] || log "WARNING: ${LABEL_OF[$t]} answered a different body: '${body:0:120}'"
 done
 # the 100-byte contract of the backend itself
 size=$(curl -s "http://$HOST:$PORT_BLUE/" | wc -c)
 [[ $size -eq 100 ]] || die "backend blue answers $size bytes, not 100"
+
+# ---------------------------------------------------------------------------------------------
+# Start time: process start to the first answer, fresh nginx and Turnout processes taking turns
+# ---------------------------------------------------------------------------------------------
+declare -A START_MS=([turnout]="" [nginx]="")
+for ((i = 1; i <= STARTS; i++)); do
+  for t in turnout nginx; do
+    fresh_start "$t"
+    START_MS[$t]+="${START_MS[$t]:+ }$STARTUP_MS"
+    stop_fresh
+  done
+done
 
 # ---------------------------------------------------------------------------------------------
 # Warm-up and interleaved rounds
@@ -473,21 +577,27 @@ for t in nginx haproxy turnout; do
   run_wrk "$RAW/warmup-$t.txt" -t2 -c64 -d"$WARMUP" "http://$HOST:${PORT_OF[$t]}/"
 done
 
+FIRST_S=5   # the first seconds of a fresh Turnout, against as many of the warm nginx
+declare -A FIRST_START_MS=()
 for ((r = 1; r <= ROUNDS; r++)); do
   for c in 64 1000; do
     for t in "${TARGETS[@]}"; do
-      out=$RAW/round$r-c$c-$t.txt
-      log "round $r/$ROUNDS: ${LABEL_OF[$t]} at $c connections, $DURATION"
-      ticks=$(cpu_ticks "$t")
-      run_wrk "$out" -t2 -c"$c" -d"$DURATION" --latency "http://$HOST:${PORT_OF[$t]}/"
-      ticks=$(($(cpu_ticks "$t") - ticks))
-      rss=$(rss_mb "$t")
-      read -r rps p50 p99 err < <(parse_wrk "$out")
-      reqs=$(awk '/requests in/ { print $1 }' "$out")
-      cpu=$(awk -v t="$ticks" -v hz="$CLK_TCK" -v n="${reqs:-0}" 'BEGIN { if (n > 0) printf "%.1f", t * 1e6 / hz / n; else print "nan" }')
-      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$c" "$t" "$r" "$rps" "$p50" "$p99" "$err" "$rss" "$cpu" >>"$RESULTS"
-      log "  -> $rps req/s, p50 $p50 ms, p99 $p99 ms, errors $err, RSS $rss MB, CPU $cpu us/request"
+      measure "$c" "$t" "$r" "$c" /
     done
+  done
+  for t in "${TARGETS[@]}"; do
+    measure large "$t" "$r" 64 /1m
+  done
+  # A fresh Turnout (bin/turnout, defaults) loaded the moment it answers, then the warm nginx
+  fresh_start turnout
+  FIRST_START_MS[$r]=$STARTUP_MS
+  for t in turnout nginx; do
+    if [[ $t == turnout ]]; then port=$PORT_FRESH what="the fresh Turnout"; else port=$PORT_NGINX what="the warm nginx"; fi
+    out=$RAW/round$r-first${FIRST_S}s-$t.txt
+    log "round $r/$ROUNDS: first ${FIRST_S} s, $what, wrk -t2 -c64 -d${FIRST_S}s"
+    run_wrk "$out" -t2 -c64 -d"${FIRST_S}s" --latency "http://$HOST:$port/"
+    add_row first "$t" "$r" "$out" nan nan
+    if [[ $t == turnout ]]; then stop_fresh; fi
   done
 done
 
@@ -505,7 +615,10 @@ for t in turnout nginx; do
   IDLE_LINES+=("| ${LABEL_OF[$t]} | $(kv held) | $(kv established) | $(kv open_after_hold) | $(kv reused_200) | $(kv fresh_status) | $(kv rss_mb) | $(kv setup_s) |")
   summary=$(grep 'idle connections held' "$out" || echo "no result (see $out)")
   log "  -> $summary"
-  [[ $t == turnout ]] && IDLE_SUMMARY="Turnout: $summary"
+  if [[ $t == turnout ]]; then
+    IDLE_SUMMARY="Turnout: $summary"
+    IDLE_HELD=$(kv held) IDLE_RSS=$(kv rss_mb)
+  fi
   kill -0 "$TURNOUT_PID" 2>/dev/null || die "Turnout exited during the idle-connection test; see $TURNOUT_DIR/turnout.log"
   sleep 2  # let the closed connections go
 done
@@ -575,12 +688,14 @@ sse_ct=$(curl -s -o /dev/null -D - "http://$HOST:$PORT_TURNOUT/sse" | tr -d '\r'
 # Report
 # ---------------------------------------------------------------------------------------------
 TURNOUT_WARN=$(grep -cE ' (WARN|ERROR) ' "$TURNOUT_DIR/turnout.log" || true)
-table() { # conns
-  local c=$1 t
-  echo "| Target | req/s (median) | p50 ms | p99 ms | errors (sum) | RSS MB (max) | CPU µs/request (median) |"
-  echo "|---|---:|---:|---:|---:|---:|---:|"
+table() { # conns-key -> its table (with MB/s for the large answers)
+  local c=$1 t mbs_head="" mbs_rule="" mbs=""
+  [[ $c == large ]] && mbs_head=" MB/s (median) |" mbs_rule="---:|"
+  echo "| Target |$mbs_head req/s (median) | p50 ms | p99 ms | errors (sum) | RSS MB (max) | CPU µs/request (median) |"
+  echo "|---|$mbs_rule---:|---:|---:|---:|---:|---:|"
   for t in "${TARGETS[@]}"; do
-    printf '| %s | %s | %s | %s | %s | %s | %s |\n' "${LABEL_OF[$t]}" \
+    [[ $c == large ]] && mbs=" $(fmt "$(col "$c" "$t" 10 | median)" 1) |"
+    printf '| %s |%s %s | %s | %s | %s | %s | %s |\n' "${LABEL_OF[$t]}" "$mbs" \
       "$(fmt "$(col "$c" "$t" 4 | median)" 0)" \
       "$(fmt "$(col "$c" "$t" 5 | median)" 3)" \
       "$(fmt "$(col "$c" "$t" 6 | median)" 3)" \
@@ -589,27 +704,86 @@ table() { # conns
       "$(fmt "$(col "$c" "$t" 9 | median)" 1)"
   done
 }
-ratios() { # conns
-  local c=$1
-  echo "- Turnout/nginx req/s: **$(fmt "$(ratio_median "$c" turnout nginx 4)")** (per round: $(per_round_ratios "$c" turnout nginx 4))"
-  echo "- Turnout/HAProxy req/s: **$(fmt "$(ratio_median "$c" turnout haproxy 4)")** (per round: $(per_round_ratios "$c" turnout haproxy 4))"
-  echo "- Turnout/nginx p99: **$(fmt "$(ratio_median "$c" turnout nginx 6)")** (per round: $(per_round_ratios "$c" turnout nginx 6); below 1 is better)"
-  echo "- Turnout/nginx CPU per request: **$(fmt "$(ratio_median "$c" turnout nginx 9)")** (per round: $(per_round_ratios "$c" turnout nginx 9); below 1 is cheaper)"
+ratio_line() { # text conns-key target-a target-b column [note]
+  echo "- $1: **$(fmt "$(ratio_median "$2" "$3" "$4" "$5")")** (per round: $(per_round_ratios "$2" "$3" "$4" "$5")${6:+; $6})"
 }
+ratios() { # conns-key
+  local c=$1
+  if [[ $c == large ]]; then
+    ratio_line "Turnout/nginx MB/s" "$c" turnout nginx 10
+    ratio_line "Turnout/HAProxy MB/s" "$c" turnout haproxy 10
+  else
+    ratio_line "Turnout/nginx req/s" "$c" turnout nginx 4
+    ratio_line "Turnout/HAProxy req/s" "$c" turnout haproxy 4
+  fi
+  ratio_line "Turnout/nginx p99" "$c" turnout nginx 6 "below 1 is better"
+  ratio_line "Turnout/nginx CPU per request" "$c" turnout nginx 9 "below 1 is cheaper"
+}
+
+# Targets of issue 13 §4, judged on this run's medians
+verdict() { # value op(>= or <=) limit -> met, **not met** or not measured
+  awk -v v="$1" -v o="$2" -v l="$3" 'BEGIN {
+    if (v == "nan" || v == "") print "not measured"
+    else if ((o == ">=" && v + 0 >= l + 0) || (o == "<=" && v + 0 <= l + 0)) print "met"
+    else print "**not met**" }'
+}
+ratio_target() { # text conns-key target-b column op limit -> a row of the Targets table: Turnout/target-b
+  local v
+  v=$(ratio_median "$2" turnout "$3" "$4")
+  echo "| $1 | $(fmt "$v") × ${LABEL_OF[$3]} (rounds: $(per_round_ratios "$2" turnout "$3" "$4")) | $(verdict "$v" "$5" "$6") |"
+}
+idle_target() { # -> the Targets row of the idle connections
+  local held="held ${IDLE_HELD:-?}, RSS ${IDLE_RSS:-?} MB"
+  if ((IDLE_CONNS < 10000)); then
+    echo "| 10,000 idle keep-alive connections, RSS at most 256 MB | $IDLE_CONNS connections only (IDLE_CONNS): $held | not measured |"
+  elif [[ ${IDLE_HELD:-} != yes ]]; then
+    echo "| 10,000 idle keep-alive connections, RSS at most 256 MB | $IDLE_CONNS connections: $held | **not met** |"
+  else
+    echo "| 10,000 idle keep-alive connections, RSS at most 256 MB | $IDLE_CONNS connections: $held | $(verdict "$IDLE_RSS" "<=" 256) |"
+  fi
+}
+targets() { # -> the Targets section's table
+  local err rss
+  err=$(col 1000 turnout 7 | sum) rss=$(col 1000 turnout 8 | max)
+  echo "| Target | Measured | |"
+  echo "|---|---|---|"
+  ratio_target "64 connections: req/s at least 1.1 × nginx" 64 nginx 4 ">=" 1.1
+  ratio_target "64 connections: req/s at least 1.05 × HAProxy" 64 haproxy 4 ">=" 1.05
+  ratio_target "64 connections: p99 no worse than nginx's" 64 nginx 6 "<=" 1
+  ratio_target "1,000 connections: req/s at least 1.3 × nginx" 1000 nginx 4 ">=" 1.3
+  ratio_target "1,000 connections: req/s at least 1.1 × HAProxy" 1000 haproxy 4 ">=" 1.1
+  echo "| 1,000 connections: 0 errors | $err (sum of the rounds) | $(verdict "$err" "<=" 0) |"
+  echo "| 1,000 connections: RSS at most 256 MB | $rss MB (largest of the rounds) | $(verdict "$rss" "<=" 256) |"
+  idle_target
+  ratio_target "First ${FIRST_S} s after start: req/s at least 0.9 × warm nginx" first nginx 4 ">=" 0.9
+  ratio_target "Large answers (1 MiB, 64 connections): MB/s at least nginx's" large nginx 10 ">=" 1
+  ratio_target "64 connections: CPU µs per request at most 0.8 × nginx's" 64 nginx 9 "<=" 0.8
+  echo "| Start time (no target): process start to the first answer | Turnout $(fmt "$(start_median turnout)" 0) ms, nginx $(fmt "$(start_median nginx)" 0) ms (medians of $STARTS starts) | |"
+}
+start_median() { tr ' ' '\n' <<<"${START_MS[$1]}" | median; }
 
 NOW=$(date +%Y-%m-%d-%H%M)
 
 REPORT=$RUN_DIR/report.md
+KEPT_AS=""
+[[ $KEEP_RESULT == 1 ]] && KEPT_AS=" (\`bench/results/$NOW.md\`)"
 {
   echo "# Turnout benchmark, $(date '+%Y-%m-%d %H:%M %Z')"
+  echo
+  echo "## Targets (issue 13 §4)"
+  echo
+  echo "Measured by this run$KEPT_AS, Turnout as the README runs it (\`bin/turnout --config proxy.yaml\`, defaults); each ratio is Turnout's over the other's, the median of the per-round ratios of $ROUNDS interleaved round(s)."
+  echo
+  targets
   echo
   report_machine
   echo
   echo "## Settings"
   echo
-  echo "- warm-up ${WARMUP} per proxy (wrk -t2 -c64), then $ROUNDS interleaved round(s) of direct, nginx, HAProxy, Turnout, wrk -t2 --latency for $DURATION each at 64 and at 1000 connections"
-  echo "- backend: nginx, 1 worker, 100-byte answer; all on 127.0.0.1, wrk on the same $(nproc) cores"
-  echo "- Turnout JVM: \`$TURNOUT_JAVA_OPTS\`; nginx proxy: worker_processes auto, upstream keepalive 32; HAProxy: nbthread $NCPU, http-reuse always${HAPROXY_LIMITS:+, no strict-limits (ulimit)}"
+  echo "- warm-up ${WARMUP} per proxy (wrk -t2 -c64), then $ROUNDS interleaved round(s) of direct, nginx, HAProxy, Turnout, wrk -t2 --latency for $DURATION each at 64 and at 1000 connections and with 1 MiB answers at 64 connections, then a fresh Turnout's first ${FIRST_S} s against the warm nginx"
+  echo "- backend: nginx, 1 worker, 100-byte answer (1 MiB at /1m, a file sent with sendfile); all on 127.0.0.1, wrk on the same $(nproc) cores"
+  echo "- Turnout: \`bin/turnout --config proxy.yaml\`, as the README runs it; JVM options the launcher applied (bin/jvm.options${TURNOUT_JAVA_OPTS:+, then **TURNOUT_JAVA_OPTS**}): \`$(launcher_java_opts)\`; proxy.yaml names only its listeners, the two pools and a state file, everything else is the default (upstream idle connections, limits.maxConnections 10000, health.path /health; the access log on, JSON lines to standard output, which the bench writes to turnout.log, where nginx's and HAProxy's are off)"
+  echo "- nginx proxy: worker_processes auto, upstream keepalive 32; HAProxy: nbthread $NCPU, http-reuse always${HAPROXY_LIMITS:+, no strict-limits (ulimit)}"
   echo "- open files: ulimit -n $(ulimit -n)${NOFILE_NOTE:+ (**$NOFILE_NOTE**)}"
   echo "- RSS: summed VmRSS of all the proxy's processes, read right after each wrk run"
   echo "- CPU µs/request: user + system CPU time of all the proxy's processes (for direct: the backend's) during a wrk run, divided by the requests wrk completed; it varies less from round to round than req/s, which other work on the machine moves"
@@ -627,10 +801,48 @@ REPORT=$RUN_DIR/report.md
   echo
   ratios 1000
   echo
+  echo "## Large answers (1 MiB bodies, 64 connections)"
+  echo
+  echo "GET /1m, wrk -t2 -c64 --latency for $DURATION per target in each round; MB/s is wrk's Transfer/sec (1 MB = 2^20 bytes)."
+  echo
+  table large
+  echo
+  ratios large
+  echo
+  echo "## Start time (process start to the first answer)"
+  echo
+  echo "$STARTS fresh processes each, taking turns, configured as the main ones on port $PORT_FRESH while the main proxies idle: Turnout started with \`bin/turnout --config proxy.yaml\`, nginx (master and worker_processes auto) right after its config test. Timed from just before the process starts to the first 200 to GET / through it, polled every 10 ms (bash's /dev/tcp, no process per try)."
+  echo
+  echo "| Proxy | median ms | each start, ms |"
+  echo "|---|---:|---|"
+  for t in turnout nginx; do
+    echo "| ${LABEL_OF[$t]} | $(fmt "$(start_median "$t")" 0) | ${START_MS[$t]// /, } |"
+  done
+  echo
+  echo "## First ${FIRST_S} s after start (64 connections)"
+  echo
+  echo "In each round a fresh Turnout (\`bin/turnout\`, the main config on port $PORT_FRESH) gets wrk -t2 -c64 -d${FIRST_S}s the moment it first answers 200; then the warm nginx of the main rows gets the same."
+  echo
+  echo "| Round | Turnout start ms | fresh Turnout req/s | p99 ms | errors | warm nginx req/s | p99 ms | Turnout/nginx |"
+  echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
+  for ((r = 1; r <= ROUNDS; r++)); do
+    awk -F'\t' -v r="$r" -v ms="${FIRST_START_MS[$r]:-?}" '
+      $1 == "first" && $3 == r { rps[$2] = $4; p99[$2] = $6; err[$2] = $7 }
+      END { q = "n/a"; if (rps["nginx"] > 0) q = sprintf("%.2f", rps["turnout"] / rps["nginx"])
+            printf "| %d | %s | %.0f | %.3f | %d | %.0f | %.3f | %s |\n", r, ms, rps["turnout"], p99["turnout"], err["turnout"],
+              rps["nginx"], p99["nginx"], q }' "$RESULTS"
+  done
+  echo
+  ratio_line "Turnout (fresh)/nginx (warm) req/s" first turnout nginx 4
+  echo
   echo "## $IDLE_CONNS idle keep-alive connections"
   echo
   echo "${IDLE_SUMMARY:-Turnout: no result}"
   echo
+  if ((IDLE_CONNS >= 10000)); then
+    echo "Turnout runs with the default limits.maxConnections, 10000: it holds 10,000 client connections and refuses the next with 503. With $IDLE_CONNS held, its fresh request is connection $((IDLE_CONNS + 1)) and is refused by that limit, as configured; the target counts the connections held and the RSS."
+    echo
+  fi
   echo "| Proxy | all held | opened+answered | open after ${IDLE_HOLD}s | 2nd request 200 | fresh request | RSS MB held | setup s |"
   echo "|---|---|---:|---:|---:|---|---:|---:|"
   printf '%s\n' "${IDLE_LINES[@]}"
@@ -661,8 +873,8 @@ REPORT=$RUN_DIR/report.md
   echo
   echo "## Checks"
   echo
-  echo "| Target | body as the backend's | size | Content-Length | Transfer-Encoding |"
-  echo "|---|---|---:|---:|---|"
+  echo "| Target | body as the backend's | size | Content-Length | Transfer-Encoding | /1m: status, bytes |"
+  echo "|---|---|---:|---:|---|---|"
   printf '%s\n' "${SANITY[@]}"
   echo
   echo "Turnout log: $TURNOUT_WARN WARN/ERROR lines (\`$TURNOUT_DIR/turnout.log\`)."
