@@ -46,7 +46,10 @@ public final class EventStreams {
      * body that ends when the connection closes.
      */
     boolean open(ChannelHandlerContext ctx, HttpVersion version) {
-        if (closed || slots.incrementAndGet() > MAX_STREAMS) {
+        if (closed) {
+            return false;
+        }
+        if (slots.incrementAndGet() > MAX_STREAMS) {
             slots.decrementAndGet();
             return false;
         }
