@@ -62,18 +62,15 @@ public final class Transport implements AutoCloseable {
     private final String name;
     private final IoHandlerFactory ioHandlerFactory;
     private final Class<? extends ServerSocketChannel> serverChannel;
-    private final Class<? extends SocketChannel> clientChannel;
     private final ChannelFactory<? extends SocketChannel> newClientChannel;
     private final EventLoopGroup dnsLoop;
     private final AddressResolverGroup<InetSocketAddress> resolver;
 
-    private <C extends SocketChannel> Transport(String name, IoHandlerFactory ioHandlerFactory,
-                                                Class<? extends ServerSocketChannel> serverChannel, Class<C> clientChannel,
-                                                ChannelFactory<C> newClientChannel) {
+    private Transport(String name, IoHandlerFactory ioHandlerFactory, Class<? extends ServerSocketChannel> serverChannel,
+                      ChannelFactory<? extends SocketChannel> newClientChannel) {
         this.name = name;
         this.ioHandlerFactory = ioHandlerFactory;
         this.serverChannel = serverChannel;
-        this.clientChannel = clientChannel;
         this.newClientChannel = newClientChannel;
         boolean epoll = Epoll.isAvailable();
         this.dnsLoop = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("turnout-dns", true),
@@ -95,11 +92,9 @@ public final class Transport implements AutoCloseable {
         String chosen = forced ? wanted : uring ? "io_uring" : epoll ? "epoll" : "nio";
         return switch (chosen) {
             case "io_uring" -> new Transport(chosen, IoUringIoHandler.newFactory(), IoUringServerSocketChannel.class,
-                    IoUringSocketChannel.class, IoUringSocketChannel::new);
-            case "epoll" -> new Transport(chosen, EpollIoHandler.newFactory(), EpollServerSocketChannel.class,
-                    EpollSocketChannel.class, EpollSocketChannel::new);
-            default -> new Transport("nio", NioIoHandler.newFactory(), NioServerSocketChannel.class, NioSocketChannel.class,
-                    NioSocketChannel::new);
+                    IoUringSocketChannel::new);
+            case "epoll" -> new Transport(chosen, EpollIoHandler.newFactory(), EpollServerSocketChannel.class, EpollSocketChannel::new);
+            default -> new Transport("nio", NioIoHandler.newFactory(), NioServerSocketChannel.class, NioSocketChannel::new);
         };
     }
 
@@ -111,13 +106,9 @@ public final class Transport implements AutoCloseable {
         return serverChannel;
     }
 
-    public Class<? extends SocketChannel> clientChannel() {
-        return clientChannel;
-    }
-
-    /** A new, unregistered client channel, made by its constructor rather than by reflection as Bootstrap does. */
-    public SocketChannel newClientChannel() {
-        return newClientChannel.newChannel();
+    /** Makes client channels by their constructor, for a Bootstrap's channelFactory: no reflection per connection. */
+    public ChannelFactory<? extends SocketChannel> clientChannelFactory() {
+        return newClientChannel;
     }
 
     /**

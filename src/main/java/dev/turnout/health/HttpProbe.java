@@ -50,7 +50,7 @@ public final class HttpProbe {
     public HttpProbe(Transport transport, EventLoopGroup group) {
         this.template = new Bootstrap()
                 .group(group)
-                .channel(transport.clientChannel())
+                .channelFactory(transport.clientChannelFactory())
                 .option(ChannelOption.TCP_NODELAY, true)
                 .resolver(transport.resolver());
     }

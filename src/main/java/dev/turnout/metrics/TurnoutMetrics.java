@@ -80,8 +80,6 @@ public final class TurnoutMetrics implements AutoCloseable {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT, new PrometheusRegistry(), clock);
     private final ScheduledFuture<?> ticks;
     private final TrafficSwitch traffic;
-    private final ConcurrentMap<Backend, BackendMeters> backends = new ConcurrentHashMap<>();
-    private final ConcurrentMap<String, PoolMeters> pools = new ConcurrentHashMap<>();
     private final ConcurrentMap<Integer, Counter> clientRefusals = new ConcurrentHashMap<>();
     private final ConcurrentMap<String, Counter> switchRefusals = new ConcurrentHashMap<>();
     private final Map<FlipReason, Counter> flips = new EnumMap<>(FlipReason.class);
@@ -254,12 +252,16 @@ public final class TurnoutMetrics implements AutoCloseable {
         clientConnections.register(clientRows, true);
     }
 
-    /** The backend's meters, from its slot: a map lookup per request cost as much as the counting. */
+    /**
+     * The backend's meters, from its slot: a map lookup per request cost as much as the counting. Made
+     * the first time it serves; two loops racing there make two holders of the same registered meters
+     * (registering an existing name and tags returns that meter), so nothing needs a map or a lock.
+     */
     private BackendMeters backend(Backend backend) {
         if (backend.meters() instanceof BackendMeters kept && kept.owner() == this) {
             return kept;
         }
-        BackendMeters meters = backends.computeIfAbsent(backend, b -> new BackendMeters(b.pool(), b.toString()));
+        BackendMeters meters = new BackendMeters(backend.pool(), backend.toString());
         backend.meters(meters);
         return meters;
     }
@@ -269,7 +271,7 @@ public final class TurnoutMetrics implements AutoCloseable {
         if (pool.meters() instanceof PoolMeters kept && kept.owner() == this) {
             return kept;
         }
-        PoolMeters meters = pools.computeIfAbsent(pool.name(), PoolMeters::new);
+        PoolMeters meters = new PoolMeters(pool.name());
         pool.meters(meters);
         return meters;
     }

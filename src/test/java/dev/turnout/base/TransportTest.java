@@ -28,7 +28,12 @@ class TransportTest {
             System.setProperty("turnout.transport", "nio");
             try (Transport nio = Transport.best()) {
                 assertThat(nio.name()).isEqualTo("nio");
-                assertThat(nio.clientChannel()).isEqualTo(NioSocketChannel.class);
+                io.netty.channel.socket.SocketChannel client = nio.clientChannelFactory().newChannel();
+                try {
+                    assertThat(client).isExactlyInstanceOf(NioSocketChannel.class);
+                } finally {
+                    client.unsafe().closeForcibly();
+                }
             }
             assertThat(warnings.list).isEmpty();
             System.setProperty("turnout.transport", "carrier-pigeon");
