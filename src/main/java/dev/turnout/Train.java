@@ -1,7 +1,6 @@
 package dev.turnout;
 
 import dev.turnout.base.Transport;
-import dev.turnout.config.ConfigLoader;
 import dev.turnout.config.ProxyConfig;
 import dev.turnout.demo.DemoBackend;
 import io.netty.channel.EventLoopGroup;
@@ -12,7 +11,6 @@ import java.io.PrintWriter;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -42,17 +40,8 @@ final class Train implements Callable<Integer> {
         DemoBackend blue = DemoBackend.start(transport, group, "blue", new InetSocketAddress("127.0.0.1", 0));
         DemoBackend green = DemoBackend.start(transport, group, "green", new InetSocketAddress("127.0.0.1", 0));
         try {
-            ProxyConfig parsed = new ConfigLoader(name -> null).parse("""
-                    listen: 127.0.0.1:0
-                    admin: { listen: 127.0.0.1:0 }
-                    pools:
-                      blue:  { backends: ["127.0.0.1:%d"] }
-                      green: { backends: ["127.0.0.1:%d"] }
-                    accessLog: { enabled: false }
-                    """.formatted(blue.address().getPort(), green.address().getPort()), "train");
-            // It remembers nothing, as the demo does.
-            ProxyConfig config = parsed.withState(new ProxyConfig.State(Optional.empty()));
-            TurnoutServer server = TurnoutServer.start(config, Optional.empty());
+            TurnoutServer server = Warmup.startRehearsal(blue.address(), green.address(), true,
+                    ProxyConfig.AccessLog.Format.JSON);
             try {
                 int served = 0;
                 try (Socket client = new Socket("127.0.0.1", server.proxyAddress().getPort())) {

@@ -176,6 +176,7 @@ public final class Turnout implements Callable<Integer> {
                       upstream    connect %s, first byte %s, read %s, write %s
                       keepalive   %s idle per backend per event loop, idle %s, %d requests per connection
                       drain       timeout %s
+                      startup     %s
                       shutdown    %s
                       health      GET %s every %s, timeout %s, healthy after %d passes, unhealthy after %d failures
                       edge health %s
@@ -197,6 +198,8 @@ public final class Turnout implements Callable<Integer> {
                     ka.maxIdlePerBackend().isPresent() ? String.valueOf(ka.maxIdlePerBackend().getAsInt())
                             : "auto (the recent peak of busy ones, at most " + IdleConnections.CEILING + ")", Durations.format(ka.idleTimeout()), ka.maxRequestsPerConnection(),
                     Durations.format(c.drain().timeout()),
+                    c.startup().warmup().isZero() ? "accepts at once" : "warms up for " + Durations.format(c.startup().warmup())
+                            + " on loopback before the listeners accept",
                     c.shutdown().delay().isZero() ? "no delay" : "edge health 503 for " + Durations.format(c.shutdown().delay())
                             + " before the listeners close",
                     c.health().path(), Durations.format(c.health().interval()), Durations.format(c.health().timeout()),
@@ -279,6 +282,7 @@ public final class Turnout implements Callable<Integer> {
                   blue:  { backends: ["127.0.0.1:8001"] }
                   green: { backends: ["127.0.0.1:8002"] }
                 active: blue
+                startup: { warmup: 0s }
                 """;
 
         @Spec

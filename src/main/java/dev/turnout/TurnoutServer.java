@@ -43,6 +43,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -80,8 +81,29 @@ public final class TurnoutServer implements AutoCloseable {
         this.adminExecutor = adminExecutor;
     }
 
-    /** Starts the proxy and admin listeners; on any failure everything already started is stopped again. */
+    /**
+     * Starts the proxy and admin listeners; on any failure everything already started is stopped again.
+     * With {@code startup.warmup} the traffic listeners are bound at once but accept only after the warm-up.
+     */
     public static TurnoutServer start(ProxyConfig config, Optional<Path> configFile) throws StartupException {
+        TurnoutServer server = start(config, configFile, AccessLog::start);
+        Duration warmup = config.startup().warmup();
+        if (!warmup.isZero()) {
+            Warmup.run(warmup, config.accessLog());
+        }
+        server.proxy.startAccepting();
+        return server;
+    }
+
+    /** The warm-up's Turnout: it accepts at once, and its access log formats every line and drops it. */
+    static TurnoutServer startRehearsal(ProxyConfig config) throws StartupException {
+        TurnoutServer server = start(config, Optional.empty(), AccessLog::discarding);
+        server.proxy.startAccepting();
+        return server;
+    }
+
+    private static TurnoutServer start(ProxyConfig config, Optional<Path> configFile,
+                                       Function<ProxyConfig.AccessLog, AccessLog> accessLogs) throws StartupException {
         Optional<StateFile> state = config.state().file().map(StateFile::new);
         Optional<StateFile.Saved> saved = readState(state);
         checkWritable(state);
@@ -102,7 +124,7 @@ public final class TurnoutServer implements AutoCloseable {
         try {
             TurnoutMetrics metrics = new TurnoutMetrics(traffic, server.adminExecutor);
             server.metrics = metrics;
-            server.accessLog = AccessLog.start(config.accessLog());
+            server.accessLog = accessLogs.apply(config.accessLog());
             ProxyContext context = new ProxyContext(traffic, new UpstreamConnector(transport), server.lifecycle, metrics,
                     server.accessLog);
             InetSocketAddress listen = address(config.listen(), "listen");

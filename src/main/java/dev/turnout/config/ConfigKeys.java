@@ -74,6 +74,13 @@ public final class ConfigKeys {
                     c -> Durations.format(c.drain().timeout()),
                     "How long a switch call waits for the old pool to empty before it answers `\"drained\":false`. Two minutes covers"
                     + " long streamed answers without leaving a deploy script hanging. It kills nothing."),
+            reported("startup.warmup", "`5s`", "duration up to `60s`, `0s` for none",
+                    c -> Durations.format(c.startup().warmup()),
+                    "Before the traffic listeners accept, Turnout sends requests through a second Turnout of its own on loopback"
+                    + " ports for this long, so that the JIT has compiled the request path when the first client arrives. The"
+                    + " listeners are bound at once: a client that connects meanwhile waits in the listen queue, it is not refused;"
+                    + " the admin listener serves from the start. Cold, Turnout served about half a warm nginx's requests in its"
+                    + " first 5 s on 2 cores; warmed, about as many (bench/README.md, \"Warm-up\"). Only a restart changes it."),
             reported("shutdown.delay", "`0s`", "duration, `0s` for none",
                     c -> Durations.format(c.shutdown().delay()),
                     "On SIGTERM or SIGINT, how long Turnout first answers `edgeHealth.path` with 503 while it still accepts and "

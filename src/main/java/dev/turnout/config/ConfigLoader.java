@@ -29,6 +29,9 @@ public final class ConfigLoader {
     public static final HostPort DEFAULT_TLS_LISTEN = new HostPort("0.0.0.0", 8443);
     private static final List<String> TLS_PROTOCOLS = List.of("TLSv1.2", "TLSv1.3");
 
+    /** Long enough for the JIT to compile the request path on 2 cores (bench/README.md, "Warm-up"). */
+    public static final Duration DEFAULT_WARMUP = Duration.ofSeconds(5);
+    private static final Duration MAX_WARMUP = Duration.ofSeconds(60);
     public static final String DEFAULT_EDGE_HEALTH_PATH = "/turnout/health";
     private static final Pattern EDGE_HEALTH_PATH = Pattern.compile("/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*");
     private static final Pattern METHOD = Pattern.compile("[A-Z]{1,20}");
@@ -136,6 +139,13 @@ public final class ConfigLoader {
         Section drainSection = root.section("drain");
         Duration drainTimeout = drainSection.positiveDuration("timeout", Duration.ofSeconds(120));
         drainSection.rejectUnknownKeys();
+        Section startupSection = root.section("startup");
+        ProxyConfig.Startup startup = new ProxyConfig.Startup(startupSection.duration("warmup", DEFAULT_WARMUP));
+        if (startup.warmup().compareTo(MAX_WARMUP) > 0) {
+            startupSection.problem(startupSection.pathOf("warmup"), Durations.format(startup.warmup()) + " is too long (expected: a duration up to "
+                    + Durations.format(MAX_WARMUP) + ", or 0s for none)");
+        }
+        startupSection.rejectUnknownKeys();
         Section shutdownSection = root.section("shutdown");
         ProxyConfig.Shutdown shutdown = new ProxyConfig.Shutdown(shutdownSection.duration("delay", Duration.ZERO));
         shutdownSection.rejectUnknownKeys();
@@ -185,7 +195,7 @@ public final class ConfigLoader {
                 new ProxyConfig.State(Optional.of(Path.of(stateFile))),
                 new ProxyConfig.Upstream(connectTimeout, firstByteTimeout, readTimeout, writeTimeout, keepalive),
                 new ProxyConfig.Drain(drainTimeout),
-                health, gate, retry, preview, rollback, limits, headers, trusted, tls, http2, accessLog, edgeHealth, shutdown, logging);
+                health, gate, retry, preview, rollback, limits, headers, trusted, tls, http2, accessLog, edgeHealth, startup, shutdown, logging);
     }
 
     /** HTTPS is off unless the section is there: without certificates there is nothing to serve. */

@@ -27,6 +27,7 @@ public record ProxyConfig(
         Http2 http2,
         AccessLog accessLog,
         EdgeHealth edgeHealth,
+        Startup startup,
         Shutdown shutdown,
         Logging logging) {
 
@@ -45,12 +46,12 @@ public record ProxyConfig(
         Optional<Tls> tlsInForce = running.tls.map(old -> tls.map(t -> t.keepingStartOnlyKeysOf(old)).orElse(old));
         return new ProxyConfig(running.listen, new Admin(running.admin.listen(), admin.token()), pools, active, running.state,
                 upstream, drain, health, gate, retry, preview, rollback, limits, headers, trustedProxies, tlsInForce, http2,
-                accessLog.keepingStartOnlyKeysOf(running.accessLog), edgeHealth, shutdown, logging);
+                accessLog.keepingStartOnlyKeysOf(running.accessLog), edgeHealth, startup, shutdown, logging);
     }
 
     public ProxyConfig withState(State newState) {
         return new ProxyConfig(listen, admin, pools, active, newState, upstream, drain, health, gate, retry, preview, rollback,
-                limits, headers, trustedProxies, tls, http2, accessLog, edgeHealth, shutdown, logging);
+                limits, headers, trustedProxies, tls, http2, accessLog, edgeHealth, startup, shutdown, logging);
     }
 
     /** {@code token} empty means no authentication, which the loader allows on loopback only. */
@@ -85,6 +86,9 @@ public record ProxyConfig(
     public record Drain(Duration timeout) {}
 
     /** On SIGTERM: how long the edge health answers 503 while the listeners still serve; zero for none. */
+    /** {@code warmup} zero: the listeners accept at once. */
+    public record Startup(Duration warmup) {}
+
     public record Shutdown(Duration delay) {}
 
     /** Active health checks: GET {@code path} on every backend every {@code interval}. */

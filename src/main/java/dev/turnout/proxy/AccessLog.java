@@ -17,8 +17,8 @@ import org.slf4j.LoggerFactory;
 public final class AccessLog {
 
     public static final String LOGGER = "turnout.access";
-
-    private static final Logger log = LoggerFactory.getLogger(LOGGER);
+    /** The warm-up's lines: formatted as the real ones, then dropped. */
+    private static final String REHEARSAL_LOGGER = "turnout.warmup.access";
     private static final char[] HEX = "0123456789ABCDEF".toCharArray();
     /** The JSON time up to its milliseconds ({@code yyyy-MM-dd'T'HH:mm:ss.SSS'Z'} once they are added). */
     private static final PerSecond ISO_SECONDS = new PerSecond(DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.")
@@ -30,15 +30,25 @@ public final class AccessLog {
     record Line(AccessRequest request, int status, long bytesIn, long bytesOut, long durationNanos, long firstByteNanos,
                 String pool, String backend, long generation, int retries, String error) {}
 
+    private final Logger log;
     private final AccessLogAppenders appenders;
 
-    private AccessLog(AccessLogAppenders appenders) {
+    private AccessLog(String logger, AccessLogAppenders appenders) {
+        this.log = LoggerFactory.getLogger(logger);
         this.appenders = appenders;
     }
 
     /** Sends the logger {@code turnout.access} where {@code config} says, replacing what a Turnout before this one set up. */
     public static AccessLog start(ProxyConfig.AccessLog config) {
-        return new AccessLog(AccessLogAppenders.install(LOGGER, config));
+        return new AccessLog(LOGGER, AccessLogAppenders.install(LOGGER, config, AccessLogAppenders.Output.CONFIGURED));
+    }
+
+    /**
+     * Formats and queues every line as {@link #start} would and then drops it: the warm-up's requests
+     * take the same path as real ones without a line in the real log.
+     */
+    public static AccessLog discarding(ProxyConfig.AccessLog config) {
+        return new AccessLog(REHEARSAL_LOGGER, AccessLogAppenders.install(REHEARSAL_LOGGER, config, AccessLogAppenders.Output.DISCARD));
     }
 
     /** Writes the lines still queued and closes the file. */

@@ -44,7 +44,10 @@ final class AccessLogAppenders {
         this.async = async;
     }
 
-    static AccessLogAppenders install(String loggerName, ProxyConfig.AccessLog config) {
+    /** Where the lines go: where the config says, or nowhere (the warm-up's). */
+    enum Output { CONFIGURED, DISCARD }
+
+    static AccessLogAppenders install(String loggerName, ProxyConfig.AccessLog config, Output output) {
         LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
         ch.qos.logback.classic.Logger logger = context.getLogger(loggerName);
         // A Turnout started before this one in the same JVM (tests) leaves its appenders: they go.
@@ -55,8 +58,8 @@ final class AccessLogAppenders {
             return new AccessLogAppenders(logger, null);
         }
         logger.setLevel(Level.INFO);
-        OutputStreamAppender<ILoggingEvent> out = config.path().isPresent() ? file(context, config, config.path().get())
-                : stdout();
+        OutputStreamAppender<ILoggingEvent> out = output == Output.DISCARD ? discard()
+                : config.path().isPresent() ? file(context, config, config.path().get()) : stdout();
         out.setContext(context);
         out.setName(NAME + "-out");
         out.setEncoder(lineEncoder(context));
@@ -125,6 +128,12 @@ final class AccessLogAppenders {
                 flush();
             }
         }, BUFFER_BYTES));
+        return out;
+    }
+
+    private static OutputStreamAppender<ILoggingEvent> discard() {
+        OutputStreamAppender<ILoggingEvent> out = new OutputStreamAppender<>();
+        out.setOutputStream(OutputStream.nullOutputStream());
         return out;
     }
 

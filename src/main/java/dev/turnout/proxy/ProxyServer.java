@@ -47,6 +47,9 @@ public final class ProxyServer {
                 .channel(transport.serverChannel())
                 .option(ChannelOption.SO_BACKLOG, 4096)
                 .option(ChannelOption.SO_REUSEADDR, true)
+                // Bound but not accepting until startAccepting: a client that connects during the warm-up waits in the
+                // kernel's queue rather than being refused.
+                .option(ChannelOption.AUTO_READ, false)
                 .childOption(ChannelOption.AUTO_READ, false)
                 .childOption(ChannelOption.ALLOCATOR, Transport.BUFFERS)
                 .childOption(ChannelOption.TCP_NODELAY, true)
@@ -88,6 +91,14 @@ public final class ProxyServer {
 
     public Optional<InetSocketAddress> tlsAddress() {
         return Optional.ofNullable(https).map(ch -> (InetSocketAddress) ch.localAddress());
+    }
+
+    /** Starts accepting on every listener; connections that arrived since the bind were queued by the kernel. */
+    public void startAccepting() {
+        plain.config().setAutoRead(true);
+        if (https != null) {
+            https.config().setAutoRead(true);
+        }
     }
 
     /** Stops accepting on every listener; connections already open carry on. */

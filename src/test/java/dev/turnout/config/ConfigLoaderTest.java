@@ -100,7 +100,7 @@ class ConfigLoaderTest {
                 "upstream.connectTimeout: \"fast\" is not a duration (expected: 500ms, 10s, 2m)",
                 "upstream.keepalive.maxRequestsPerConnection: 0 is too small (expected: >= 1)",
                 "drain.timeout: is zero (expected: a duration above 0, such as 500ms, 10s, 2m)",
-                "colour: unknown key (expected one of: listen, admin, pools, active, state, upstream, drain, shutdown, health, edgeHealth, switch, retry, preview, rollback, limits, headers, trustedProxies, tls, http2, logging, accessLog)");
+                "colour: unknown key (expected one of: listen, admin, pools, active, state, upstream, drain, startup, shutdown, health, edgeHealth, switch, retry, preview, rollback, limits, headers, trustedProxies, tls, http2, logging, accessLog)");
     }
 
     @Test

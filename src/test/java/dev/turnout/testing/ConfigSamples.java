@@ -49,6 +49,7 @@ public final class ConfigSamples {
         m.put("upstream.keepalive.idleTimeout", "4s");
         m.put("upstream.keepalive.maxRequestsPerConnection", "100");
         m.put("drain.timeout", "30s");
+        m.put("startup.warmup", "2s");
         m.put("shutdown.delay", "5s");
         m.put("health.path", "/ready");
         m.put("health.interval", "5s");

@@ -38,12 +38,14 @@ public final class ProxyHarness implements AutoCloseable {
     /**
      * The test's keys plus free ports and a state file in {@code dir}, unless the test sets them
      * itself; the access log is off unless the test sets it (a line per request to stdout would
-     * bury the build's output; AccessLogTest tests the log).
+     * bury the build's output; AccessLogTest tests the log), and so is the warm-up (five seconds per
+     * start; WarmupTest tests it).
      */
     public static String fullYaml(Path dir, String yaml) {
         return (yaml.matches("(?s)(.*\n)?listen:.*") ? "" : "listen: 127.0.0.1:0\n")
                 + (yaml.matches("(?s)(.*\n)?admin:.*") ? "" : "admin: { listen: 127.0.0.1:0 }\n")
                 + (yaml.matches("(?s)(.*\n)?accessLog:.*") ? "" : "accessLog: { enabled: false }\n")
+                + (yaml.matches("(?s)(.*\n)?startup:.*") ? "" : "startup: { warmup: 0s }\n")
                 + "state: { file: " + dir.resolve("state.json") + " }\n"
                 + yaml;
     }
