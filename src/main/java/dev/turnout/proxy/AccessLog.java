@@ -6,19 +6,16 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.Locale;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import java.util.Optional;
 
 /**
- * Writes one line per completed exchange, and per answer given before routing, to the logger
- * {@code turnout.access} (see {@link AccessLogAppenders} for where it goes). Called on event loops:
- * it formats the line and hands it to logback's asynchronous appender, which never blocks.
+ * Formats one line per completed exchange, and per answer given before routing, and hands it to the
+ * {@link AccessLogWriter}, which never blocks. Called on event loops.
  */
 public final class AccessLog {
 
-    public static final String LOGGER = "turnout.access";
-    /** The warm-up's lines: formatted as the real ones, then dropped. */
-    private static final String REHEARSAL_LOGGER = "turnout.warmup.access";
+    /** The logger name the writer's blocks carry, for logback's appenders (none of logback's config applies to them). */
+    static final String LOGGER = "turnout.access";
     private static final char[] HEX = "0123456789ABCDEF".toCharArray();
     /** The JSON time up to its milliseconds ({@code yyyy-MM-dd'T'HH:mm:ss.SSS'Z'} once they are added). */
     private static final PerSecond ISO_SECONDS = new PerSecond(DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.")
@@ -30,17 +27,17 @@ public final class AccessLog {
     record Line(AccessRequest request, int status, long bytesIn, long bytesOut, long durationNanos, long firstByteNanos,
                 String pool, String backend, long generation, int retries, String error) {}
 
-    private final Logger log;
-    private final AccessLogAppenders appenders;
+    /** Empty when the config turns the log off. */
+    private final Optional<AccessLogWriter> writer;
 
-    private AccessLog(String logger, AccessLogAppenders appenders) {
-        this.log = LoggerFactory.getLogger(logger);
-        this.appenders = appenders;
+    private AccessLog(Optional<AccessLogWriter> writer) {
+        this.writer = writer;
     }
 
-    /** Sends the logger {@code turnout.access} where {@code config} says, replacing what a Turnout before this one set up. */
+    /** Writes the lines where {@code config} says. */
     public static AccessLog start(ProxyConfig.AccessLog config) {
-        return new AccessLog(LOGGER, AccessLogAppenders.install(LOGGER, config, AccessLogAppenders.Output.CONFIGURED));
+        return new AccessLog(config.enabled() ? Optional.of(AccessLogWriter.start(config, AccessLogWriter.Output.CONFIGURED))
+                : Optional.empty());
     }
 
     /**
@@ -48,12 +45,13 @@ public final class AccessLog {
      * take the same path as real ones without a line in the real log.
      */
     public static AccessLog discarding(ProxyConfig.AccessLog config) {
-        return new AccessLog(REHEARSAL_LOGGER, AccessLogAppenders.install(REHEARSAL_LOGGER, config, AccessLogAppenders.Output.DISCARD));
+        return new AccessLog(config.enabled() ? Optional.of(AccessLogWriter.start(config, AccessLogWriter.Output.DISCARD))
+                : Optional.empty());
     }
 
     /** Writes the lines still queued and closes the file. */
     public void stop() {
-        appenders.stop();
+        writer.ifPresent(AccessLogWriter::stop);
     }
 
     /** A request Turnout answered itself before routing: no pool, no backend. */
@@ -64,8 +62,9 @@ public final class AccessLog {
     }
 
     void write(Line line) {
-        String text = line.request().format() == ProxyConfig.AccessLog.Format.JSON ? json(line) : combined(line);
-        log.info(text);
+        if (writer.isPresent()) {
+            writer.get().offer(line.request().format() == ProxyConfig.AccessLog.Format.JSON ? json(line) : combined(line));
+        }
     }
 
     /**
