@@ -6,9 +6,10 @@
 # Each argument is name=jar|java options[|YAML], YAML being extra lines for that variant's proxy.yaml
 # (e.g. "accessLog: { enabled: false }"). Every variant runs at once on its own port; then
 # ROUNDS [3] interleaved rounds of wrk -t2 -c64 for DURATION [10s] each (after WARMUP [12s] per
-# variant) print req/s and the proxy's user and system CPU in microseconds per request, read from
-# /proc. On a shared machine req/s swings from round to round; CPU per request swings less, which
-# is why this script exists: it tells whether a change makes the proxy cheaper. bench/run.sh
+# variant) print req/s, the proxy's user and system CPU in microseconds per request, read from
+# /proc, and its resident memory after each run. On a shared machine req/s swings from round to
+# round; CPU per request swings less, which is why this script exists: it tells whether a change
+# makes the proxy cheaper. bench/run.sh
 # gives the headline numbers. Binds 127.0.0.1: backend 18101, nginx 18102, variants 18110 and up
 # (PORT_BASE [18100] moves them all, for two runs side by side). UPSTREAM [{ keepalive: {
 # maxIdlePerBackend: 512 } }] is the variants' upstream section: UPSTREAM='{ keepalive: {
@@ -86,6 +87,11 @@ ticks() { # pids -> "user system" clock ticks, summed
   for p in $1; do read -r -a f < <(cut -d' ' -f14,15 "/proc/$p/stat"); u=$((u + f[0])); s=$((s + f[1])); done
   echo "$u $s"
 }
+rss_kb() { # pids -> resident kB, summed
+  local t=0 p
+  for p in $1; do t=$((t + $(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status"))); done
+  echo "$t"
+}
 HZ=$(getconf CLK_TCK)
 NAMES=$(printf '%s\n' "${!PORT_OF[@]}" | sort)
 for name in $NAMES; do wrk -t2 -c64 -d"$WARMUP" "http://127.0.0.1:${PORT_OF[$name]}/" >/dev/null; done
@@ -94,8 +100,9 @@ for r in $(seq "$ROUNDS"); do
     read -r u0 s0 < <(ticks "${PID_OF[$name]}")
     rps=$(wrk -t2 -c64 -d"$DURATION" "http://127.0.0.1:${PORT_OF[$name]}/" | awk '/^Requests\/sec:/ { print $2 }')
     read -r u1 s1 < <(ticks "${PID_OF[$name]}")
-    awk -v r="$r" -v n="$name" -v q="$rps" -v d="${DURATION%s}" -v u=$((u1 - u0)) -v s=$((s1 - s0)) -v hz="$HZ" 'BEGIN {
+    rss=$(rss_kb "${PID_OF[$name]}")
+    awk -v r="$r" -v n="$name" -v q="$rps" -v d="${DURATION%s}" -v u=$((u1 - u0)) -v s=$((s1 - s0)) -v hz="$HZ" -v m="$rss" 'BEGIN {
       k = 1e6 / hz / (q * d)
-      printf "round %d  %-12s %8.0f req/s   CPU us/request: user %5.1f  system %5.1f  total %5.1f\n", r, n, q, u * k, s * k, (u + s) * k }'
+      printf "round %d  %-12s %8.0f req/s   CPU us/request: user %5.1f  system %5.1f  total %5.1f   RSS %4.0f MB\n", r, n, q, u * k, s * k, (u + s) * k, m / 1024 }'
   done
 done

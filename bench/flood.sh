@@ -25,8 +25,8 @@
 #   SKIP_BUILD [0]        1: use the existing target/turnout.jar
 #   TURNOUT_JAR [target/turnout.jar]  another jar (implies no build)
 #   SKIP_INSTALL [0]      1: never call apt-get
-#   TURNOUT_JAVA_OPTS     [bench/run.sh's: "-Xms96m -Xmx96m -XX:+UseParallelGC -XX:MaxDirectMemorySize=64m
-#                          -XX:ReservedCodeCacheSize=48m -XX:MaxMetaspaceSize=64m"]
+#   TURNOUT_JAVA_OPTS     [unset]  Turnout runs as the README runs it, bin/turnout with bin/jvm.options;
+#                          these options come after the file's (the JVM takes the last of a repeated one)
 #   KEEP_RESULT [1]       0: do not write bench/results/*-flood.md (report on stdout only)
 #
 # Needs root for apt-get when nginx/haproxy/curl are missing. Binds only to 127.0.0.1: backend
@@ -44,7 +44,8 @@ VARIANTS=${VARIANTS:-"health 8k"}
 SKIP_BUILD=${SKIP_BUILD:-0}
 SKIP_INSTALL=${SKIP_INSTALL:-0}
 KEEP_RESULT=${KEEP_RESULT:-1}
-TURNOUT_JAVA_OPTS=${TURNOUT_JAVA_OPTS:-"-Xms96m -Xmx96m -XX:+UseParallelGC -XX:MaxDirectMemorySize=64m -XX:ReservedCodeCacheSize=48m -XX:MaxMetaspaceSize=64m"}
+TURNOUT_JAVA_OPTS=${TURNOUT_JAVA_OPTS:-}
+export TURNOUT_JAVA_OPTS
 
 HOST=127.0.0.1
 PORT_BACKEND=18201
@@ -243,8 +244,7 @@ health:
 EOF
       java -jar "$JAR" check --config "$dir/proxy.yaml" >"$dir/check.log" 2>&1 ||
         die "turnout check failed (an old jar? rebuild without SKIP_BUILD): $(cat "$dir/check.log")"
-      # shellcheck disable=SC2086  # TURNOUT_JAVA_OPTS is a list of options
-      java $TURNOUT_JAVA_OPTS -jar "$JAR" --config "$dir/proxy.yaml" >"$dir/turnout.log" 2>&1 &
+      TURNOUT_JAR=$JAR "$REPO/bin/turnout" --config "$dir/proxy.yaml" >"$dir/turnout.log" 2>&1 &
       PROXY_PID=$! PROXY_PORT=$PORT_TURNOUT
       track "$PROXY_PID" turnout
       ;;
@@ -387,7 +387,7 @@ REPORT=$RUN_DIR/report.md
   echo "- MB sent per flooder: bytes the flooder's socket accepted (send() return values) during the flood; most of it can still sit in the flooder's own kernel send queue, so the details below also give, from \`ss -tn\` at the flood's end, what the proxy had read (sent - flooder's send queue - proxy's receive queue)"
   echo "- alive: the process is still up after the flood and a fresh connection then gets 200 (nginx: no worker died either)"
   echo "- backend: nginx, 1 worker; \`/health\` answers \"ok\\n\", \`/8k\` a static 8192-byte file"
-  echo "- nginx proxy: as bench/run.sh (worker_processes auto, upstream keepalive 32, proxy_buffering off, default send_timeout 60s); HAProxy: as bench/run.sh (nbthread $NCPU, timeout client/server 60s, http-reuse always${HAPROXY_LIMITS:+, no strict-limits}); Turnout: two pools on the one backend, default limits (idleTimeout 60s), JVM \`$TURNOUT_JAVA_OPTS\`"
+  echo "- nginx proxy: as bench/run.sh (worker_processes auto, upstream keepalive 32, proxy_buffering off, default send_timeout 60s); HAProxy: as bench/run.sh (nbthread $NCPU, timeout client/server 60s, http-reuse always${HAPROXY_LIMITS:+, no strict-limits}); Turnout: two pools on the one backend, default limits (idleTimeout 60s), started by \`bin/turnout\` with bin/jvm.options${TURNOUT_JAVA_OPTS:+ and \`$TURNOUT_JAVA_OPTS\`}"
   echo "- raw outputs (per-run JSON with every RSS sample, ss at the flood's end), configs and logs: \`$RUN_DIR\`"
   for variant in $VARIANTS; do
     echo
