@@ -142,8 +142,8 @@ public final class ConfigLoader {
         Section startupSection = root.section("startup");
         ProxyConfig.Startup startup = new ProxyConfig.Startup(startupSection.duration("warmup", DEFAULT_WARMUP));
         if (startup.warmup().compareTo(MAX_WARMUP) > 0) {
-            startupSection.problem(startupSection.pathOf("warmup"), Durations.format(startup.warmup()) + " is too long (expected: a duration up to "
-                    + Durations.format(MAX_WARMUP) + ", or 0s for none)");
+            startupSection.problem(startupSection.pathOf("warmup"), Durations.format(startup.warmup())
+                    + " is too long (expected: a duration up to " + Durations.format(MAX_WARMUP) + ", or 0s for none)");
         }
         startupSection.rejectUnknownKeys();
         Section shutdownSection = root.section("shutdown");

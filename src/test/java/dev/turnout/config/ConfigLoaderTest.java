@@ -90,6 +90,7 @@ class ConfigLoaderTest {
                   connectTimeout: fast
                   keepalive: { maxRequestsPerConnection: 0 }
                 drain: { timeout: 0s }
+                startup: { warmup: 2m }
                 colour: red
                 """);
         assertThat(e.problems()).containsExactlyInAnyOrder(
@@ -98,6 +99,7 @@ class ConfigLoaderTest {
                 "pools.green.weight: unknown key (expected one of: backends)",
                 "active: \"purple\" is not a pool (expected one of: blue, green)",
                 "upstream.connectTimeout: \"fast\" is not a duration (expected: 500ms, 10s, 2m)",
+                "startup.warmup: 2m is too long (expected: a duration up to 1m, or 0s for none)",
                 "upstream.keepalive.maxRequestsPerConnection: 0 is too small (expected: >= 1)",
                 "drain.timeout: is zero (expected: a duration above 0, such as 500ms, 10s, 2m)",
                 "colour: unknown key (expected one of: listen, admin, pools, active, state, upstream, drain, startup, shutdown, health, edgeHealth, switch, retry, preview, rollback, limits, headers, trustedProxies, tls, http2, logging, accessLog)");
