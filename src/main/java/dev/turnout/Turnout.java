@@ -191,6 +191,7 @@ public final class Turnout implements Callable<Integer> {
                       http2       at most %d streams per connection, window %d B, header list %d B, cleartext (h2c) %s
                       access log  %s
                       logging     %s and above, as %s
+                      cluster     %s
                     """,
                     file, c.listen(), c.admin().listen(), pools, c.active(),
                     c.state().file().map(Path::toString).orElse("(none)"),
@@ -224,7 +225,21 @@ public final class Turnout implements Callable<Integer> {
                     c.http2().maxConcurrentStreams(), c.http2().initialWindowSize(), c.http2().maxHeaderListSize(),
                     c.http2().cleartext() ? "on" : "off",
                     accessLog(c.accessLog()),
-                    c.logging().level(), c.logging().format());
+                    c.logging().level(), c.logging().format(), cluster(c.cluster()));
+        }
+
+        private static String cluster(Optional<ProxyConfig.Cluster> cluster) {
+            if (cluster.isEmpty()) {
+                return "off (state in the state file)";
+            }
+            ProxyConfig.Cluster k = cluster.get();
+            ProxyConfig.Etcd etcd = k.etcd();
+            String tls = etcd.tls().map(t -> ", tls" + t.ca().map(ca -> " ca " + ca).orElse("")
+                    + t.cert().map(cert -> " cert " + cert + " key " + t.key().orElseThrow()).orElse("")).orElse("");
+            return k.name() + " as replica " + (k.replica().isEmpty() ? "<hostname>:<listen port>" : k.replica()) + ", etcd "
+                    + etcd.endpoints() + etcd.username().map(u -> " as " + u + " (password " + (etcd.password().isPresent() ? "set" : "not set")
+                    + ")").orElse("") + tls + ", lease " + Durations.format(k.leaseTtl()) + ", switch answers wait for "
+                    + (k.drainWait() == ProxyConfig.Cluster.DrainWait.ALL ? "every live replica's drain" : "this replica's drain");
         }
 
         private static String accessLog(ProxyConfig.AccessLog log) {

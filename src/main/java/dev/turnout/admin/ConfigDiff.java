@@ -30,7 +30,7 @@ final class ConfigDiff {
             String was = old.get(key);
             if (!Objects.equals(was, value)) {
                 String line = key + ": " + was + " -> " + value;
-                (RESTART_KEYS.contains(key) ? restart : changes).add(line);
+                (RESTART_KEYS.contains(key) || key.startsWith("cluster.") ? restart : changes).add(line);
             }
         });
         for (ProxyConfig.PoolSpec pool : after.pools()) {

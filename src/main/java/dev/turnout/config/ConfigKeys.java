@@ -325,7 +325,43 @@ public final class ConfigKeys {
             reported("accessLog.exclude", "`[/health]`", "list of paths, matched exactly, without the query",
                     c -> c.accessLog().exclude().toString(),
                     "Requests to these paths are not logged, as the `access_log off` for `/health` in a typical nginx setup: a "
-                    + "load balancer's checks every few seconds would drown the lines that matter. `[]` logs everything.")
+                    + "load balancer's checks every few seconds would drown the lines that matter. `[]` logs everything."),
+            reported("cluster.name", "`turnout`", "letters, digits, `-` and `_`",
+                    c -> c.cluster().map(ProxyConfig.Cluster::name).orElse("(off)"),
+                    "Cluster mode is on when the `cluster` section is there: the active pool, the generation and the flip history"
+                    + " live in etcd under `/turnout/<name>/`, and every replica of that name flips as one (see [Cluster mode]"
+                    + "(cluster.md)). Without the section Turnout keeps its state file, as before. Only a restart changes any"
+                    + " `cluster` key."),
+            reported("cluster.replica", "`\"\"`", "letters, digits, `.`, `:`, `-` and `_`; `\"\"` for `<hostname>:<listen port>`",
+                    c -> c.cluster().map(k -> k.replica().isEmpty() ? "(hostname:port)" : k.replica()).orElse("(off)"),
+                    "This replica's id in `GET /admin/cluster` and in etcd. The default tells replicas on different machines apart;"
+                    + " set it when two replicas share a host name (containers with a fixed one)."),
+            reported("cluster.etcd.endpoints", "`[http://127.0.0.1:2379]`", "list of `http://host:port` or `https://host:port`",
+                    c -> c.cluster().map(k -> k.etcd().endpoints().toString()).orElse("(off)"),
+                    "etcd's client URLs; list every member, so that losing one is not losing the control plane."),
+            reported("cluster.etcd.username", "none", "a string, normally `${ETCD_USERNAME:-}`",
+                    c -> c.cluster().map(k -> k.etcd().username().orElse("(none)")).orElse("(off)"),
+                    "etcd's own authentication, with `password`: both or neither. An empty value means none."),
+            reported("cluster.etcd.password", "none", "a string, normally `${ETCD_PASSWORD:-}`",
+                    c -> c.cluster().map(k -> k.etcd().password().isPresent() ? "(set)" : "(not set)").orElse("(off)"),
+                    "With `username`. Take it from the environment rather than writing it into the file."),
+            reported("cluster.etcd.tls.ca", "none", "a PEM file",
+                    c -> c.cluster().flatMap(k -> k.etcd().tls()).flatMap(ProxyConfig.EtcdTls::ca).map(Object::toString).orElse("(none)"),
+                    "The CA that signed etcd's server certificates, for `https://` endpoints; none means the JVM's trusted roots."),
+            reported("cluster.etcd.tls.cert", "none", "a PEM file",
+                    c -> c.cluster().flatMap(k -> k.etcd().tls()).flatMap(ProxyConfig.EtcdTls::cert).map(Object::toString).orElse("(none)"),
+                    "A client certificate, with `key`, when etcd requires one (`--client-cert-auth`)."),
+            reported("cluster.etcd.tls.key", "none", "a PEM file (PKCS#8)",
+                    c -> c.cluster().flatMap(k -> k.etcd().tls()).flatMap(ProxyConfig.EtcdTls::key).map(Object::toString).orElse("(none)"),
+                    "The client certificate's private key."),
+            reported("cluster.leaseTtl", "`10s`", "duration from `2s` to `5m`",
+                    c -> c.cluster().map(k -> Durations.format(k.leaseTtl())).orElse("(off)"),
+                    "A replica that stops renewing its lease for this long counts as gone: it drops out of `GET /admin/cluster`"
+                    + " and no switch waits for its drain. Ten seconds rides out a GC pause or a brief network blip."),
+            reported("cluster.drainWait", "`all`", "`all` or `self`",
+                    c -> c.cluster().map(k -> k.drainWait().key()).orElse("(off)"),
+                    "`all`: a switch answer waits until every live replica has reported its drain (or `drain.timeout`), so a deploy"
+                    + " script that waits for it knows the old pool is idle everywhere. `self`: only this replica's.")
 );
 
     private ConfigKeys() {}

@@ -189,13 +189,14 @@ public final class ConfigLoader {
                 choice(loggingSection, "format", "text", List.of("text", "json"), "a log format"));
         loggingSection.rejectUnknownKeys();
         ProxyConfig.AccessLog accessLog = readAccessLog(root.section("accessLog"));
+        Optional<ProxyConfig.Cluster> cluster = ClusterSection.read(root);
 
         root.rejectUnknownKeys();
         return new ProxyConfig(listen, admin, pools, active,
                 new ProxyConfig.State(Optional.of(Path.of(stateFile))),
                 new ProxyConfig.Upstream(connectTimeout, firstByteTimeout, readTimeout, writeTimeout, keepalive),
                 new ProxyConfig.Drain(drainTimeout),
-                health, gate, retry, preview, rollback, limits, headers, trusted, tls, http2, accessLog, edgeHealth, startup, shutdown, logging);
+                health, gate, retry, preview, rollback, limits, headers, trusted, tls, http2, accessLog, edgeHealth, startup, shutdown, logging, cluster);
     }
 
     /** HTTPS is off unless the section is there: without certificates there is nothing to serve. */

@@ -29,7 +29,8 @@ public record ProxyConfig(
         EdgeHealth edgeHealth,
         Startup startup,
         Shutdown shutdown,
-        Logging logging) {
+        Logging logging,
+        Optional<Cluster> cluster) {
 
     public ProxyConfig {
         pools = List.copyOf(pools);
@@ -46,12 +47,12 @@ public record ProxyConfig(
         Optional<Tls> tlsInForce = running.tls.map(old -> tls.map(t -> t.keepingStartOnlyKeysOf(old)).orElse(old));
         return new ProxyConfig(running.listen, new Admin(running.admin.listen(), admin.token()), pools, active, running.state,
                 upstream, drain, health, gate, retry, preview, rollback, limits, headers, trustedProxies, tlsInForce, http2,
-                accessLog.keepingStartOnlyKeysOf(running.accessLog), edgeHealth, startup, shutdown, logging);
+                accessLog.keepingStartOnlyKeysOf(running.accessLog), edgeHealth, startup, shutdown, logging, running.cluster);
     }
 
     public ProxyConfig withState(State newState) {
         return new ProxyConfig(listen, admin, pools, active, newState, upstream, drain, health, gate, retry, preview, rollback,
-                limits, headers, trustedProxies, tls, http2, accessLog, edgeHealth, startup, shutdown, logging);
+                limits, headers, trustedProxies, tls, http2, accessLog, edgeHealth, startup, shutdown, logging, cluster);
     }
 
     /** {@code token} empty means no authentication, which the loader allows on loopback only. */
@@ -86,6 +87,32 @@ public record ProxyConfig(
     public record Drain(Duration timeout) {}
 
     /** On SIGTERM: how long the edge health answers 503 while the listeners still serve; zero for none. */
+    /**
+     * Cluster mode: the routing state lives in etcd under {@code /turnout/<name>/}, shared by every
+     * replica of that name. {@code replica} empty means {@code <hostname>:<listen port>}.
+     */
+    public record Cluster(String name, String replica, Etcd etcd, Duration leaseTtl, DrainWait drainWait) {
+        /** Whether a switch answer waits for every live replica's drain, or only this one's. */
+        public enum DrainWait {
+            ALL, SELF;
+
+            public String key() {
+                return name().toLowerCase(java.util.Locale.ROOT);
+            }
+        }
+    }
+
+    /** How to reach etcd: its client URLs, and optionally a user and client TLS. */
+    public record Etcd(List<java.net.URI> endpoints, Optional<String> username, Optional<String> password,
+                       Optional<EtcdTls> tls) {
+        public Etcd {
+            endpoints = List.copyOf(endpoints);
+        }
+    }
+
+    /** {@code ca} empty: the JVM's trusted roots; {@code cert} and {@code key}: a client certificate for etcd. */
+    public record EtcdTls(Optional<Path> ca, Optional<Path> cert, Optional<Path> key) {}
+
     /** {@code warmup} zero: the listeners accept at once. */
     public record Startup(Duration warmup) {}
 

@@ -102,7 +102,7 @@ class ConfigLoaderTest {
                 "startup.warmup: 2m is too long (expected: a duration up to 1m, or 0s for none)",
                 "upstream.keepalive.maxRequestsPerConnection: 0 is too small (expected: >= 1)",
                 "drain.timeout: is zero (expected: a duration above 0, such as 500ms, 10s, 2m)",
-                "colour: unknown key (expected one of: listen, admin, pools, active, state, upstream, drain, startup, shutdown, health, edgeHealth, switch, retry, preview, rollback, limits, headers, trustedProxies, tls, http2, logging, accessLog)");
+                "colour: unknown key (expected one of: listen, admin, pools, active, state, upstream, drain, startup, shutdown, health, edgeHealth, switch, retry, preview, rollback, limits, headers, trustedProxies, tls, http2, logging, accessLog, cluster)");
     }
 
     @Test

@@ -12,6 +12,7 @@ import dev.turnout.config.ConfigLoader;
 import dev.turnout.config.ProxyConfig;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -27,6 +28,14 @@ public final class ConfigSamples {
             "switch.smoke[]", "{ path: /ready }",
             "tls", "{ certificates: [{ cert: fullchain.pem, key: privkey.pem }] }",
             "tls.certificates[]", "{ cert: fullchain.pem, key: privkey.pem }");
+
+    /** Keys valid only with others set: a sample of one sets those to their samples too (https endpoints for TLS). */
+    private static final Map<String, List<String>> COMPANIONS = Map.of(
+            "cluster.etcd.username", List.of("cluster.etcd.password"),
+            "cluster.etcd.password", List.of("cluster.etcd.username"),
+            "cluster.etcd.tls.ca", List.of("cluster.etcd.endpoints"),
+            "cluster.etcd.tls.cert", List.of("cluster.etcd.tls.key", "cluster.etcd.endpoints"),
+            "cluster.etcd.tls.key", List.of("cluster.etcd.tls.cert", "cluster.etcd.endpoints"));
 
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
     private static final ConfigLoader LOADER = new ConfigLoader(name -> null);
@@ -103,6 +112,16 @@ public final class ConfigSamples {
         m.put("accessLog.maxFileSize", "10MiB");
         m.put("accessLog.maxHistory", "3");
         m.put("accessLog.exclude", "[/ping]");
+        m.put("cluster.name", "api");
+        m.put("cluster.replica", "edge-1");
+        m.put("cluster.etcd.endpoints", "[\"https://10.0.0.5:2379\", \"https://10.0.0.6:2379\"]");
+        m.put("cluster.etcd.username", "turnout");
+        m.put("cluster.etcd.password", "s3cret");
+        m.put("cluster.etcd.tls.ca", "/etc/etcd/ca.pem");
+        m.put("cluster.etcd.tls.cert", "/etc/etcd/client.pem");
+        m.put("cluster.etcd.tls.key", "/etc/etcd/client-key.pem");
+        m.put("cluster.leaseTtl", "30s");
+        m.put("cluster.drainWait", "self");
         return Map.copyOf(m);
     }
 
@@ -113,12 +132,22 @@ public final class ConfigSamples {
         return write(root);
     }
 
-    /** {@link #around} with {@code key} set to {@code yamlValue}. */
+    /** {@link #around} with {@code key} set to {@code yamlValue}, and its companions, if any, to their samples. */
     public static String with(ConfigKey key, String yamlValue) {
         ObjectNode root = twoPools();
-        String[] segments = key.path().split("\\.");
-        parentOf(root, key.path()).set(field(segments[segments.length - 1]), read(yamlValue));
+        set(root, key.path(), yamlValue);
+        companionsOf(key.path()).forEach(other -> set(root, other, SAMPLES.get(other)));
         return write(root);
+    }
+
+    /** The keys that must be set together with {@code path} (a user's password, https endpoints for TLS). */
+    public static List<String> companionsOf(String path) {
+        return COMPANIONS.getOrDefault(path, List.of());
+    }
+
+    private static void set(ObjectNode root, String path, String yamlValue) {
+        String[] segments = path.split("\\.");
+        parentOf(root, path).set(field(segments[segments.length - 1]), read(yamlValue));
     }
 
     /** {@link #around} with {@code key} set to its sample. */
