@@ -30,6 +30,11 @@ public record FlipRecord(
         return new Builder();
     }
 
+    /** This flip before any drain result: what the cluster's shared history keeps, each replica adding its own. */
+    public FlipRecord withoutDrain() {
+        return new FlipRecord(at, from, to, generation, reason, forced, by, detail, null, null);
+    }
+
     public FlipRecord withDrain(boolean wasDrained, long millis) {
         return new FlipRecord(at, from, to, generation, reason, forced, by, detail, wasDrained, millis);
     }
