@@ -34,7 +34,9 @@ record ExchangeOutcome(Pool pool, Backend backend, boolean preview, Ending endin
         /** The answer broke after it began, on the backend's side: the client saw it cut off. */
         CUT_OFF,
         /** The client hung up, or stopped taking its answer. */
-        CLIENT_GONE
+        CLIENT_GONE,
+        /** The backend switched protocols (101) and the tunnel ran until a side, or Turnout, closed it: a success. */
+        TUNNELED
     }
 
     /** Whether it judges the pool at all: preview traffic and the client's own failures do not. */
@@ -46,6 +48,7 @@ record ExchangeOutcome(Pool pool, Backend backend, boolean preview, Ending endin
     boolean failed() {
         return switch (ending) {
             case RELAYED -> status >= 500;
+            case TUNNELED -> false;
             case ANSWERED_FOR_POOL, CUT_OFF -> true;
             case ANSWERED_FOR_CLIENT, CLIENT_GONE -> false;
         };
