@@ -7,9 +7,12 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.turnout.testing.ProxyHarness;
 import dev.turnout.testing.RawHttp;
+import dev.turnout.testing.RawHttp2;
 import dev.turnout.testing.RawWebSocket;
+import dev.turnout.testing.TestCertificates;
 import dev.turnout.testing.TestOrigin;
 import dev.turnout.testing.WebSocketOrigin;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
@@ -204,6 +207,69 @@ class WebSocketTest {
     }
 
     @Test
+    void aBackendsHalfCloseReachesTheClientWhichStillSends() throws Exception {
+        try (ProxyHarness proxy = startProxy("");
+             RawHttp raw = proxy.client()) {
+            RawWebSocket socket = RawWebSocket.open(raw, "/ws");
+            socket.sendText("half-close");
+            assertThat(socket.next().text()).isEqualTo("blue half-closes");
+            assertThat(socket.read()).isNull();
+            socket.sendText("still here");
+            assertThat(blue.heardAfterHalfClose().poll(60, TimeUnit.SECONDS)).isEqualTo("still here");
+            assertThat(proxy.admin("GET", "/admin/status").json().get("pools").get("blue").get("tunnels").asInt()).isEqualTo(1);
+            raw.close();
+            await().untilAsserted(() -> assertThat(proxy.admin("GET", "/admin/status").json().get("pools").get("blue")
+                    .get("inFlight").asInt()).isZero());
+        }
+    }
+
+    @Test
+    void aGracefulStopClosesTheTunnelsLeftAtDrainTimeout() throws Exception {
+        ProxyHarness proxy = startProxy("drain: { timeout: 1s }\n");
+        Client c;
+        try {
+            c = connect(proxy);
+            assertThat(c.ask("hello")).isEqualTo("blue: hello");
+        } catch (Exception | AssertionError e) {
+            // stopGracefully closes everything itself; the harness is closed here only when the test fails before it.
+            proxy.close();
+            throw e;
+        }
+        CompletableFuture<Void> stopping = CompletableFuture.runAsync(() -> proxy.server().stopGracefully());
+        c.closed.get(60, TimeUnit.SECONDS);
+        stopping.get(60, TimeUnit.SECONDS);
+        await().untilAsserted(() -> assertThat(blue.openSockets()).isZero());
+    }
+
+    @Test
+    void overTheTlsListenerSocketsOpenOverHttp11AndHttp2OffersNoExtendedConnect() throws Exception {
+        TestCertificates.Issued ca = TestCertificates.writeLocalhost(dir, "ws");
+        try (ProxyHarness proxy = startProxy("tls:\n  listen: 127.0.0.1:0\n  certificates:\n"
+                + "    - { cert: " + dir.resolve("ws.crt") + ", key: " + dir.resolve("ws.key") + " }\n")) {
+            InetSocketAddress https = proxy.server().tlsAddress().orElseThrow();
+            HttpClient overTls = HttpClient.newBuilder().sslContext(TestCertificates.trusting(ca)).build();
+            Client c = connect(overTls, URI.create("wss://127.0.0.1:" + https.getPort() + "/ws"));
+            assertThat(c.ask("hello")).isEqualTo("blue: hello");
+            assertThat(proxy.admin("GET", "/admin/status").json().get("pools").get("blue").get("tunnels").asInt()).isEqualTo(1);
+            // A TLS connection cannot half-close: the backend's FIN ends the tunnel.
+            assertThat(c.ask("half-close")).isEqualTo("blue half-closes");
+            c.closed.get(60, TimeUnit.SECONDS);
+            await().untilAsserted(() -> assertThat(proxy.admin("GET", "/admin/status").json().get("pools").get("blue")
+                    .get("inFlight").asInt()).isZero());
+
+            try (RawHttp2 h2 = RawHttp2.tls(https)) {
+                byte[] settings = h2.readUntil(RawHttp2.SETTINGS, 0).payload();
+                List<Integer> ids = new ArrayList<>();
+                for (int i = 0; i + 6 <= settings.length; i += 6) {
+                    ids.add(((settings[i] & 0xff) << 8) | (settings[i + 1] & 0xff));
+                }
+                // SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441) is 0x8.
+                assertThat(ids).isNotEmpty().doesNotContain(0x8);
+            }
+        }
+    }
+
+    @Test
     void otherUpgradesLoseTheirHeadersAndGoOnAsPlainRequests() throws Exception {
         try (TestOrigin echoBlue = TestOrigin.start("blue"); TestOrigin echoGreen = TestOrigin.start("green");
              ProxyHarness proxy = ProxyHarness.start(dir, ProxyHarness.twoPools(echoBlue, echoGreen));
@@ -256,11 +322,13 @@ class WebSocketTest {
     }
 
     private Client connect(ProxyHarness proxy) throws Exception {
+        return connect(http, URI.create("ws://127.0.0.1:" + proxy.proxy().getPort() + "/ws"));
+    }
+
+    private Client connect(HttpClient with, URI uri) throws Exception {
         Client client = new Client();
         try {
-            client.socket = http.newWebSocketBuilder()
-                    .buildAsync(URI.create("ws://127.0.0.1:" + proxy.proxy().getPort() + "/ws"), client)
-                    .get(60, TimeUnit.SECONDS);
+            client.socket = with.newWebSocketBuilder().buildAsync(uri, client).get(60, TimeUnit.SECONDS);
         } catch (java.util.concurrent.ExecutionException e) {
             throw e.getCause() instanceof Exception cause ? cause : e;
         }

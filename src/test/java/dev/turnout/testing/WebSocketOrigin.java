@@ -6,6 +6,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -22,6 +23,8 @@ import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -35,6 +38,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *     written only while the connection is writable, then the text {@code "done"}</li>
  * <li>a FIN from the other side (a half-close) is answered with the text {@code "<name> saw FIN"},
  *     then the socket closes: half-closure is allowed, so the FIN does not close it by itself</li>
+ * <li>{@code "half-close"} is answered with {@code "<name> half-closes"} and a FIN; what the
+ *     socket hears after it is kept in {@link #heardAfterHalfClose()}</li>
  * </ul>
  * {@link #answerUpgrades(int)} and {@link #closeOnUpgrade(boolean)} make it fail handshakes instead.
  */
@@ -47,6 +52,7 @@ public final class WebSocketOrigin implements AutoCloseable {
     private final LoopbackServer server;
     private final AtomicInteger openSockets = new AtomicInteger();
     private final AtomicLong flooded = new AtomicLong();
+    private final BlockingQueue<String> heardAfterHalfClose = new LinkedBlockingQueue<>();
     private volatile int upgradeStatus;
     private volatile boolean closeOnUpgrade;
 
@@ -76,6 +82,11 @@ public final class WebSocketOrigin implements AutoCloseable {
     /** Flood bytes written to the socket (the kernel took them) since start. */
     public long flooded() {
         return flooded.get();
+    }
+
+    /** Text messages that reached a socket after it half-closed. */
+    public BlockingQueue<String> heardAfterHalfClose() {
+        return heardAfterHalfClose;
     }
 
     /** Every upgrade request gets this status instead of a 101; 0 restores handshakes. */
@@ -133,13 +144,20 @@ public final class WebSocketOrigin implements AutoCloseable {
     /** Behind the codec: the messages of open sockets. */
     private final class Messages extends ChannelInboundHandlerAdapter {
         private boolean socket;
+        private boolean halfClosed;
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             try {
                 if (msg instanceof TextWebSocketFrame text) {
                     String m = text.text();
-                    if (m.startsWith("flood ")) {
+                    if (halfClosed) {
+                        heardAfterHalfClose.add(m);
+                    } else if (m.equals("half-close")) {
+                        halfClosed = true;
+                        ctx.writeAndFlush(new TextWebSocketFrame(name + " half-closes"))
+                                .addListener(f -> ((SocketChannel) ctx.channel()).shutdownOutput());
+                    } else if (m.startsWith("flood ")) {
                         ctx.channel().attr(FLOOD_LEFT).set(new long[] {Long.parseLong(m.substring(6))});
                         flood(ctx);
                     } else {
