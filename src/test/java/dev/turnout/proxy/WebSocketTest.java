@@ -72,7 +72,7 @@ class WebSocketTest {
     void socketsOpenedOnBlueKeepEchoingFromBlueAfterTheFlipAndTheWaitingSwitchEndsWithTheLastOfThem() throws Exception {
         try (ProxyHarness proxy = startProxy("")) {
             List<Client> onBlue = openOnBlue(proxy);
-            JsonNode before = proxy.admin("GET", "/admin/status").json().get("pools").get("blue");
+            JsonNode before = pool(proxy, "blue");
             assertThat(before.get("tunnels").asInt()).isEqualTo(SOCKETS);
             assertThat(before.get("inFlight").asInt()).isEqualTo(SOCKETS);
             assertThat(before.get("backends").get(0).get("tunnels").asInt()).isEqualTo(SOCKETS);
@@ -93,8 +93,7 @@ class WebSocketTest {
             for (int i = 0; i < SOCKETS - 1; i++) {
                 onBlue.get(i).close();
             }
-            await().untilAsserted(() -> assertThat(proxy.admin("GET", "/admin/status").json().get("pools").get("blue")
-                    .get("tunnels").asInt()).isEqualTo(1));
+            await().untilAsserted(() -> assertThat(pool(proxy, "blue").get("tunnels").asInt()).isEqualTo(1));
             assertThat(flip).isNotDone();
             assertThat(onBlue.get(SOCKETS - 1).ask("last")).isEqualTo("blue: last");
             onBlue.get(SOCKETS - 1).close();
@@ -152,7 +151,7 @@ class WebSocketTest {
             assertThat(c.ask("hello")).isEqualTo("blue: hello");
             c.closed.get(60, TimeUnit.SECONDS);
             await().untilAsserted(() -> assertThat(blue.openSockets()).isZero());
-            assertThat(proxy.admin("GET", "/admin/status").json().get("pools").get("blue").get("tunnels").asInt()).isZero();
+            assertThat(pool(proxy, "blue").get("tunnels").asInt()).isZero();
         }
     }
 
@@ -170,7 +169,7 @@ class WebSocketTest {
             RawHttp.Response next = raw.get("/plain");
             assertThat(next.status()).isEqualTo(200);
             assertThat(next.text()).isEqualTo("blue");
-            assertThat(proxy.admin("GET", "/admin/status").json().get("pools").get("blue").get("inFlight").asInt()).isZero();
+            assertThat(pool(proxy, "blue").get("inFlight").asInt()).isZero();
         }
     }
 
@@ -183,7 +182,7 @@ class WebSocketTest {
             assertThat(head.status()).isEqualTo(502);
             assertThat(ProxyHarness.json(new RawHttp.Response(head, raw.readBody(head, false))).get("error").asText())
                     .isEqualTo("bad_gateway");
-            assertThat(proxy.admin("GET", "/admin/status").json().get("pools").get("blue").get("tunnels").asInt()).isZero();
+            assertThat(pool(proxy, "blue").get("tunnels").asInt()).isZero();
         }
     }
 
@@ -201,8 +200,7 @@ class WebSocketTest {
             // Netty's server codec closes a socket with a close frame of its own.
             assertThat(socket.next().opcode()).isEqualTo(RawWebSocket.CLOSE);
             assertThat(socket.read()).isNull();
-            await().untilAsserted(() -> assertThat(proxy.admin("GET", "/admin/status").json().get("pools").get("blue")
-                    .get("inFlight").asInt()).isZero());
+            await().untilAsserted(() -> assertThat(pool(proxy, "blue").get("inFlight").asInt()).isZero());
         }
     }
 
@@ -216,10 +214,9 @@ class WebSocketTest {
             assertThat(socket.read()).isNull();
             socket.sendText("still here");
             assertThat(blue.heardAfterHalfClose().poll(60, TimeUnit.SECONDS)).isEqualTo("still here");
-            assertThat(proxy.admin("GET", "/admin/status").json().get("pools").get("blue").get("tunnels").asInt()).isEqualTo(1);
+            assertThat(pool(proxy, "blue").get("tunnels").asInt()).isEqualTo(1);
             raw.close();
-            await().untilAsserted(() -> assertThat(proxy.admin("GET", "/admin/status").json().get("pools").get("blue")
-                    .get("inFlight").asInt()).isZero());
+            await().untilAsserted(() -> assertThat(pool(proxy, "blue").get("inFlight").asInt()).isZero());
         }
     }
 
@@ -250,12 +247,11 @@ class WebSocketTest {
             HttpClient overTls = HttpClient.newBuilder().sslContext(TestCertificates.trusting(ca)).build();
             Client c = connect(overTls, URI.create("wss://127.0.0.1:" + https.getPort() + "/ws"));
             assertThat(c.ask("hello")).isEqualTo("blue: hello");
-            assertThat(proxy.admin("GET", "/admin/status").json().get("pools").get("blue").get("tunnels").asInt()).isEqualTo(1);
+            assertThat(pool(proxy, "blue").get("tunnels").asInt()).isEqualTo(1);
             // A TLS connection cannot half-close: the backend's FIN ends the tunnel.
             assertThat(c.ask("half-close")).isEqualTo("blue half-closes");
             c.closed.get(60, TimeUnit.SECONDS);
-            await().untilAsserted(() -> assertThat(proxy.admin("GET", "/admin/status").json().get("pools").get("blue")
-                    .get("inFlight").asInt()).isZero());
+            await().untilAsserted(() -> assertThat(pool(proxy, "blue").get("inFlight").asInt()).isZero());
 
             try (RawHttp2 h2 = RawHttp2.tls(https)) {
                 byte[] settings = h2.readUntil(RawHttp2.SETTINGS, 0).payload();
@@ -315,6 +311,11 @@ class WebSocketTest {
             onBlue.add(c);
         }
         return onBlue;
+    }
+
+    /** The pool's part of GET /admin/status. */
+    private static JsonNode pool(ProxyHarness proxy, String name) throws Exception {
+        return proxy.admin("GET", "/admin/status").json().get("pools").get(name);
     }
 
     private static JsonNode watch(ProxyHarness proxy) throws Exception {
