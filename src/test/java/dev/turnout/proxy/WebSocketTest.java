@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.turnout.testing.ProxyHarness;
 import dev.turnout.testing.RawHttp;
 import dev.turnout.testing.RawHttp2;
@@ -17,6 +18,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.net.http.WebSocketHandshakeException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -145,13 +147,23 @@ class WebSocketTest {
     }
 
     @Test
-    void aTunnelSilentForTunnelIdleTimeoutIsClosed() throws Exception {
-        try (ProxyHarness proxy = startProxy("limits: { tunnelIdleTimeout: 500ms }\n")) {
+    void aTunnelSilentForTunnelIdleTimeoutIsClosedAndLoggedOnceWithItsBytesAndWhy() throws Exception {
+        Path log = dir.resolve("access.log");
+        try (ProxyHarness proxy = startProxy("limits: { tunnelIdleTimeout: 500ms }\naccessLog: { path: " + log + " }\n")) {
             Client c = connect(proxy);
             assertThat(c.ask("hello")).isEqualTo("blue: hello");
             c.closed.get(60, TimeUnit.SECONDS);
             await().untilAsserted(() -> assertThat(blue.openSockets()).isZero());
             assertThat(pool(proxy, "blue").get("tunnels").asInt()).isZero();
+
+            await().untilAsserted(() -> assertThat(Files.exists(log) ? Files.readAllLines(log) : List.of()).hasSize(1));
+            JsonNode line = new ObjectMapper().readTree(Files.readAllLines(log).get(0));
+            assertThat(line.get("status").asInt()).isEqualTo(101);
+            assertThat(line.get("error").asText()).isEqualTo("tunnel_idle");
+            assertThat(line.get("pool").asText()).isEqualTo("blue");
+            // A masked client frame of "hello" (2 + 4 + 5 bytes), and the answer "blue: hello" (2 + 11).
+            assertThat(line.get("bytesIn").asLong()).isEqualTo(11);
+            assertThat(line.get("bytesOut").asLong()).isEqualTo(13);
         }
     }
 
