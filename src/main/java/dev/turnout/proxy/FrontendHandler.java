@@ -1,5 +1,6 @@
 package dev.turnout.proxy;
 
+import dev.turnout.base.HalfClose;
 import dev.turnout.config.ProxyConfig;
 import dev.turnout.routing.RoutingSnapshot;
 import io.netty.buffer.ByteBuf;
@@ -9,7 +10,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
-import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
@@ -224,10 +224,14 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
         return AccessRequest.unread(clientIp, "HTTP/1.1", requestId, context.traffic().current().config().accessLog());
     }
 
-    /** Reads on while a request body streams, and once more after it to notice a client that hangs up while it waits. */
+    /**
+     * Reads on while a request body streams, and once more after it to notice a client that hangs up
+     * while it waits; in a tunnel, while the backend takes the bytes. Never while the decoder holds
+     * pipelined bytes, which a read would only pile up; a tunnel's decoder has left the pipeline.
+     */
     @Override
     public void readMore() {
-        if (!decoder.holdsBytes()) {
+        if (mode == Mode.TUNNEL || !decoder.holdsBytes()) {
             ctx.read();
         }
     }
@@ -290,7 +294,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
      */
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
-        if (!delivered && mode != Mode.CLOSING && !decoder.holdsBytes() && (exchange == null || exchange.wantsRequestBytes())) {
+        boolean decoderHolds = mode == Mode.HTTP && decoder.holdsBytes();
+        if (!delivered && mode != Mode.CLOSING && !decoderHolds && (exchange == null || exchange.wantsRequestBytes())) {
             ctx.read();
         }
         delivered = false;
@@ -341,11 +346,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
         if (tls()) {
             return false;
         }
-        ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) f -> {
-            if (f.isSuccess()) {
-                ((DuplexChannel) f.channel()).shutdownOutput();
-            }
-        });
+        HalfClose.afterWrites(ctx.channel());
         return true;
     }
 

@@ -1,15 +1,13 @@
 package dev.turnout.upstream;
 
+import dev.turnout.base.HalfClose;
 import dev.turnout.base.HopByHop;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
-import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.util.ReferenceCountUtil;
@@ -106,11 +104,7 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
 
     /** Passes the client's half-close on: a FIN once what was written before it has gone out. */
     public void shutdownOutput() {
-        channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) f -> {
-            if (f.isSuccess()) {
-                ((DuplexChannel) f.channel()).shutdownOutput();
-            }
-        });
+        HalfClose.afterWrites(channel);
     }
 
     /** Whether the backend takes request bytes: false pauses reading the client's body. */
