@@ -17,7 +17,8 @@ import dev.turnout.routing.RollbackWatch;
  * @param access        what the access log says of the request, or null when it writes no line for it
  * @param requestBytes  request body bytes taken from the client
  * @param generation    the generation of the snapshot the request was routed with
- * @param error         the error code of Turnout's own answer (a {@link Refusal}'s), or null when it did not answer itself
+ * @param error         the error code of Turnout's own answer (a {@link Refusal}'s), or why Turnout closed a tunnel
+ *                      ({@link Tunnel#IDLE}, {@link Tunnel#RETIRED}); null otherwise
  */
 record ExchangeOutcome(Pool pool, Backend backend, boolean preview, Ending ending, int status, long durationNanos,
                        long firstByteNanos, int attempts, long responseBytes, RollbackWatch watch, CharSequence clientAddress,

@@ -700,7 +700,7 @@ final class ProxyExchange implements UpstreamListener {
         finish(ending, status, reuseUpstream, null);
     }
 
-    /** @param error the error code of Turnout's own answer, or null when it gave none */
+    /** @param error the error code of Turnout's own answer, or why it closed a tunnel; null otherwise */
     private void finish(ExchangeOutcome.Ending ending, int status, boolean reuseUpstream, String error) {
         phase = Phase.DONE;
         if (tunnel != null) {
