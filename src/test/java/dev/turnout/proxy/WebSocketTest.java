@@ -132,14 +132,14 @@ class WebSocketTest {
 
     @Test
     void aPoolActiveAgainBeforeCloseTunnelsPassesKeepsItsSockets() throws Exception {
-        try (ProxyHarness proxy = startProxy("drain: { closeTunnels: 1s }\n")) {
+        try (ProxyHarness proxy = startProxy("drain: { closeTunnels: 3s }\n")) {
             Client onBlue = connect(proxy);
             assertThat(onBlue.ask("hello")).isEqualTo("blue: hello");
             proxy.admin("POST", "/admin/switch?wait=false");
             Client onGreen = connect(proxy);
             assertThat(onGreen.ask("hello")).isEqualTo("green: hello");
             proxy.admin("POST", "/admin/switch?wait=false");
-            // Green's socket, retired after blue's, closes a second after the flip back; blue's would have closed before it.
+            // Green's socket, retired after blue's, closes 3 s after the flip back; blue's would have closed before it.
             onGreen.closed.get(60, TimeUnit.SECONDS);
             assertThat(onBlue.ask("still")).isEqualTo("blue: still");
             assertThat(onBlue.closed).isNotDone();
@@ -149,7 +149,7 @@ class WebSocketTest {
     @Test
     void aTunnelSilentForTunnelIdleTimeoutIsClosedAndLoggedOnceWithItsBytesAndWhy() throws Exception {
         Path log = dir.resolve("access.log");
-        try (ProxyHarness proxy = startProxy("limits: { tunnelIdleTimeout: 500ms }\naccessLog: { path: " + log + " }\n")) {
+        try (ProxyHarness proxy = startProxy("limits: { tunnelIdleTimeout: 2s }\naccessLog: { path: " + log + " }\n")) {
             Client c = connect(proxy);
             assertThat(c.ask("hello")).isEqualTo("blue: hello");
             c.closed.get(60, TimeUnit.SECONDS);
