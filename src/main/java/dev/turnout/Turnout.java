@@ -175,7 +175,7 @@ public final class Turnout implements Callable<Integer> {
                       state file  %s
                       upstream    connect %s, first byte %s, read %s, write %s
                       keepalive   %s idle per backend per event loop, idle %s, %d requests per connection
-                      drain       timeout %s
+                      drain       timeout %s, tunnels %s
                       startup     %s
                       shutdown    %s
                       health      GET %s every %s, timeout %s, healthy after %d passes, unhealthy after %d failures
@@ -184,7 +184,7 @@ public final class Turnout implements Callable<Integer> {
                       retry       %d attempt(s) per request
                       preview     %s
                       rollback    %s
-                      limits      request line %d B, headers %d B in at most %d fields, body %s, header timeout %s, idle %s, %d connections
+                      limits      request line %d B, headers %d B in at most %d fields, body %s, header timeout %s, idle %s, %d connections, tunnel idle %s
                       headers     names with _ %s
                       admin auth  %s; trusted proxies: %s
                       tls         %s
@@ -199,6 +199,8 @@ public final class Turnout implements Callable<Integer> {
                     ka.maxIdlePerBackend().isPresent() ? String.valueOf(ka.maxIdlePerBackend().getAsInt())
                             : "auto (the recent peak of busy ones, at most " + IdleConnections.CEILING + ")", Durations.format(ka.idleTimeout()), ka.maxRequestsPerConnection(),
                     Durations.format(c.drain().timeout()),
+                    c.drain().closeTunnels().map(d -> "closed " + Durations.format(d) + " after their pool is retired")
+                            .orElse("kept until they end"),
                     c.startup().warmup().isZero() ? "accepts at once" : "warms up for " + Durations.format(c.startup().warmup())
                             + " on loopback before the listeners accept",
                     c.shutdown().delay().isZero() ? "no delay" : "edge health 503 for " + Durations.format(c.shutdown().delay())
@@ -218,6 +220,7 @@ public final class Turnout implements Callable<Integer> {
                     c.limits().maxRequestLine(), c.limits().maxHeaderBytes(), c.limits().maxHeaders(),
                     c.limits().maxBodyBytes() == 0 ? "unlimited" : c.limits().maxBodyBytes() + " B",
                     Durations.format(c.limits().headerTimeout()), Durations.format(c.limits().idleTimeout()), c.limits().maxConnections(),
+                    Durations.format(c.limits().tunnelIdleTimeout()),
                     c.headers().allowUnderscores() ? "forwarded" : "dropped",
                     c.admin().token().isPresent() ? "bearer token" : "none (loopback only)",
                     c.trustedProxies().isEmpty() ? "none" : c.trustedProxies().stream().map(Object::toString).collect(Collectors.joining(", ")),

@@ -72,15 +72,15 @@ class OperatorCommandsTest extends BlueGreenTest {
                     "active      blue (generation 1, previous none)",
                     "watch       none");
             String header = table.lines().filter(l -> l.startsWith("POOL")).findFirst().orElseThrow();
-            assertThat(header.split("\\s+")).containsExactly("POOL", "BACKEND", "STATE", "HEALTH", "IN-FLIGHT", "IDLE");
+            assertThat(header.split("\\s+")).containsExactly("POOL", "BACKEND", "STATE", "HEALTH", "IN-FLIGHT", "TUNNELS", "IDLE");
             String blueRow = table.lines().filter(l -> l.startsWith("blue ")).findFirst().orElseThrow();
             assertThat(blueRow.indexOf("active")).as("columns aligned").isEqualTo(header.indexOf("STATE"));
             // Health reads "up (not checked yet)" until the first check, "up" after it.
             assertThat(blueRow.replace("up (not checked yet)", "up").split("\\s{2,}"))
-                    .containsExactly("blue", blue.address(), "active", "up", "0", "0");
+                    .containsExactly("blue", blue.address(), "active", "up", "0", "0", "0");
             assertThat(table.lines().filter(l -> l.startsWith("green ")).findFirst().orElseThrow()
                     .replace("up (not checked yet)", "up").split("\\s{2,}"))
-                    .containsExactly("green", green.address(), "standby", "up", "0", "0");
+                    .containsExactly("green", green.address(), "standby", "up", "0", "0", "0");
 
             CommandRun json = run(proxy, "status", "--json");
             assertThat(json.exit()).isZero();
@@ -132,7 +132,7 @@ class OperatorCommandsTest extends BlueGreenTest {
 
             CommandRun status = run(proxy, "status");
             assertThat(status.out().lines().filter(l -> l.startsWith("green ")).findFirst().orElseThrow().split("\\s{2,}"))
-                    .containsExactly("green", green.address(), "standby", "down (connection refused)", "0", "0");
+                    .containsExactly("green", green.address(), "standby", "down (connection refused)", "0", "0", "0");
         }
     }
 

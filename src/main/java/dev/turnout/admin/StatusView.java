@@ -41,17 +41,21 @@ final class StatusView {
         for (Pool pool : snapshot.pools()) {
             boolean active = pool == snapshot.active();
             int poolInFlight = 0;
+            int poolTunnels = 0;
             int healthy = 0;
             ArrayNode backends = json.createArrayNode();
             for (Backend b : pool.backends()) {
                 int inFlight = b.inFlight();
                 poolInFlight += inFlight;
+                int tunnels = b.tunnels();
+                poolTunnels += tunnels;
                 BackendHealth h = b.health();
                 healthy += h.healthy() ? 1 : 0;
                 BackendHealth.LastCheck last = h.lastCheck();
                 ObjectNode node = backends.addObject()
                         .put("address", b.address().toString())
                         .put("inFlight", inFlight)
+                        .put("tunnels", tunnels)
                         .put("idleConnections", b.idle().count())
                         .put("draining", b.draining())
                         .put("healthy", h.healthy())
@@ -69,6 +73,7 @@ final class StatusView {
             p.put("active", active);
             p.put("healthy", healthy);
             p.put("inFlight", poolInFlight);
+            p.put("tunnels", poolTunnels);
             p.put("draining", pool.draining());
             p.set("backends", backends);
         }

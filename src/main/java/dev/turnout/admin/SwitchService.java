@@ -173,9 +173,9 @@ public final class SwitchService {
         Drain drain = flip.drain().orElseThrow();
         ObjectNode flipped = JSON.valueToTree(record);
         flipped.remove(List.of("drained", "drainMillis"));
-        events.publish("flip", flipped.put("inFlightAtSwitch", drain.inFlightAtStart()));
+        events.publish("flip", flipped.put("inFlightAtSwitch", drain.inFlightAtStart()).put("tunnelsAtSwitch", drain.tunnelsAtStart()));
         live.flipped(old.name(), after.generation(), drain, after.watch());
-        SwitchResult result = SwitchResult.flipped(record, drain.inFlightAtStart(), saved);
+        SwitchResult result = SwitchResult.flipped(record, drain.inFlightAtStart(), drain.tunnelsAtStart(), saved);
         CompletableFuture<SwitchResult> drained = drain.await(config.drain().timeout(), executor)
                 .thenApply(d -> {
                     if (d.drained()) {

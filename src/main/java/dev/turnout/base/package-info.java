@@ -1,2 +1,2 @@
-/** What every layer shares: the socket transport, the lifecycle, hop-by-hop header names, JSON answers, log settings. */
+/** What every layer shares: the socket transport, the lifecycle, hop-by-hop header names, half-closes, JSON answers, log settings. */
 package dev.turnout.base;

@@ -20,11 +20,12 @@ final class FlipReport {
         if (flip.has("saved") && !flip.get("saved").asBoolean()) {
             text.append(String.format("not saved to a state file: a restart would not keep this flip%n"));
         }
-        int inFlight = flip.path("inFlightAtSwitch").asInt();
+        int tunnels = flip.path("tunnelsAtSwitch").asInt();
+        String inFlight = flip.path("inFlightAtSwitch").asInt() + " request(s)" + (tunnels > 0 ? ", " + tunnels + " of them tunnels," : "");
         if (!flip.has("drained")) {
-            text.append(String.format("not waiting for %s to drain: %d request(s) in flight there at the flip%n", from, inFlight));
+            text.append(String.format("not waiting for %s to drain: %s in flight there at the flip%n", from, inFlight));
         } else if (flip.get("drained").asBoolean()) {
-            text.append(String.format("%s drained in %d ms (%d request(s) in flight at the flip)%n", from,
+            text.append(String.format("%s drained in %d ms (%s in flight at the flip)%n", from,
                     flip.path("drainMillis").asLong(), inFlight));
         } else {
             text.append(String.format("%s did not drain in %d ms: %d request(s) still running there (not killed)%n", from,

@@ -14,12 +14,12 @@ final class StatusTable {
                 status.path("active").asText(), status.path("generation").asLong(),
                 status.path("previous").isNull() ? "none" : status.path("previous").asText()));
         text.append(String.format("watch       %s%n%n", status.hasNonNull("rollbackWatch") ? WatchCounters.of(status.get("rollbackWatch")) : "none"));
-        Table table = new Table("POOL", "BACKEND", "STATE", "HEALTH", "IN-FLIGHT", "IDLE");
+        Table table = new Table("POOL", "BACKEND", "STATE", "HEALTH", "IN-FLIGHT", "TUNNELS", "IDLE");
         for (Iterator<Map.Entry<String, JsonNode>> pools = status.path("pools").fields(); pools.hasNext(); ) {
             Map.Entry<String, JsonNode> pool = pools.next();
             for (JsonNode backend : pool.getValue().path("backends")) {
                 table.row(pool.getKey(), backend.path("address").asText(), state(pool.getValue(), backend), health(backend),
-                        backend.path("inFlight").asText(), backend.path("idleConnections").asText());
+                        backend.path("inFlight").asText(), backend.path("tunnels").asText(), backend.path("idleConnections").asText());
             }
         }
         return text.append(table).toString();

@@ -74,6 +74,12 @@ public final class ConfigKeys {
                     c -> Durations.format(c.drain().timeout()),
                     "How long a switch call waits for the old pool to empty before it answers `\"drained\":false`. Two minutes covers"
                     + " long streamed answers without leaving a deploy script hanging. It kills nothing."),
+            reported("drain.closeTunnels", "off", "duration, or `off`",
+                    c -> c.drain().closeTunnels().map(Durations::format).orElse("off"),
+                    "How long a pool that stopped being active (a flip, a reload that removed its backends, a stop) may keep its "
+                    + "tunnels (WebSockets) before Turnout closes them, both sides; a WebSocket client then reconnects and lands on "
+                    + "the active pool. Off by default: a tunnel stays on the pool it opened on until either side ends it, like a "
+                    + "stream, and the drain waits for it (see [WebSocket tunnels](websockets.md))."),
             reported("startup.warmup", "`5s`", "duration up to `60s`, `0s` for none",
                     c -> Durations.format(c.startup().warmup()),
                     "Before the traffic listeners accept, Turnout sends requests through a second Turnout of its own on loopback"
@@ -210,6 +216,11 @@ public final class ConfigKeys {
                     "Open client connections. Past it a new connection gets 503 and is closed at once, so a flood of connections "
                     + "cannot exhaust file descriptors or memory. Keep the open-file limit (`ulimit -n`) well above it: each busy "
                     + "client connection also holds a backend connection."),
+            reported("limits.tunnelIdleTimeout", "`1h`", "duration",
+                    c -> Durations.format(c.limits().tunnelIdleTimeout()),
+                    "A tunnel (WebSocket) that carries no byte either way for this long is closed, both sides. Ping and pong "
+                    + "frames are bytes like any other: Turnout does not read WebSocket frames. An hour keeps quiet chat sockets "
+                    + "that ping every few minutes, and frees the connections of clients that vanished without a FIN."),
             reported("headers.allowUnderscores", "`false`", "`true` or `false`",
                     c -> String.valueOf(c.headers().allowUnderscores()),
                     "Request header names containing `_` are dropped before forwarding, as nginx's `underscores_in_headers off` "

@@ -137,7 +137,8 @@ public final class ConfigLoader {
         up.rejectUnknownKeys();
 
         Section drainSection = root.section("drain");
-        Duration drainTimeout = drainSection.positiveDuration("timeout", Duration.ofSeconds(120));
+        ProxyConfig.Drain drain = new ProxyConfig.Drain(drainSection.positiveDuration("timeout", Duration.ofSeconds(120)),
+                drainSection.positiveDurationOrOff("closeTunnels"));
         drainSection.rejectUnknownKeys();
         Section startupSection = root.section("startup");
         ProxyConfig.Startup startup = new ProxyConfig.Startup(startupSection.duration("warmup", DEFAULT_WARMUP));
@@ -195,7 +196,7 @@ public final class ConfigLoader {
         return new ProxyConfig(listen, admin, pools, active,
                 new ProxyConfig.State(Optional.of(Path.of(stateFile))),
                 new ProxyConfig.Upstream(connectTimeout, firstByteTimeout, readTimeout, writeTimeout, keepalive),
-                new ProxyConfig.Drain(drainTimeout),
+                drain,
                 health, gate, retry, preview, rollback, limits, headers, trusted, tls, http2, accessLog, edgeHealth, startup, shutdown, logging, cluster);
     }
 
@@ -344,7 +345,8 @@ public final class ConfigLoader {
                 l.size("maxBodyBytes", 0, 0, Long.MAX_VALUE),
                 l.positiveDuration("headerTimeout", Duration.ofSeconds(10)),
                 l.positiveDuration("idleTimeout", Duration.ofSeconds(60)),
-                l.integer("maxConnections", 10_000, 1));
+                l.integer("maxConnections", 10_000, 1),
+                l.positiveDuration("tunnelIdleTimeout", Duration.ofHours(1)));
         l.rejectUnknownKeys();
         return limits;
     }

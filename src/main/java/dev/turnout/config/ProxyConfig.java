@@ -84,7 +84,11 @@ public record ProxyConfig(
         }
     }
 
-    public record Drain(Duration timeout) {}
+    /**
+     * {@code closeTunnels}: how long a retired pool may keep its tunnels (WebSockets) before they are
+     * closed; empty (off) lets them run until either side ends them.
+     */
+    public record Drain(Duration timeout, Optional<Duration> closeTunnels) {}
 
     /** On SIGTERM: how long the edge health answers 503 while the listeners still serve; zero for none. */
     /**
@@ -143,9 +147,10 @@ public record ProxyConfig(
 
     /**
      * What a client may send and how long it may take. {@code maxBodyBytes} 0 means unlimited.
+     * {@code tunnelIdleTimeout}: a tunnel that carries no byte either way for this long is closed.
      */
     public record Limits(int maxRequestLine, int maxHeaderBytes, int maxHeaders, long maxBodyBytes, Duration headerTimeout,
-                         Duration idleTimeout, int maxConnections) {}
+                         Duration idleTimeout, int maxConnections, Duration tunnelIdleTimeout) {}
 
     /**
      * The HTTPS listener. {@code certificates}: one or more, the first is served when SNI names none

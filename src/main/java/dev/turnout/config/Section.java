@@ -82,6 +82,25 @@ final class Section {
         return d;
     }
 
+    /** A positive duration, or {@code off} (and absent) for none. */
+    Optional<Duration> positiveDurationOrOff(String key) {
+        if (node.path(key).isBoolean() && !node.path(key).booleanValue()) {
+            // YAML 1.1 reads a bare off as false.
+            known.add(key);
+            return Optional.empty();
+        }
+        Optional<String> raw = text(key);
+        if (raw.isEmpty() || raw.get().isEmpty() || raw.get().trim().equals("off")) {
+            return Optional.empty();
+        }
+        Optional<Duration> d = Durations.parse(raw.get());
+        if (d.isEmpty() || d.get().isZero()) {
+            problem(pathOf(key), quote(raw.get()) + " is not a duration above 0 or off (expected: 2s, 10m, or off)");
+            return Optional.empty();
+        }
+        return d;
+    }
+
     int integer(String key, int fallback, int min) {
         int value = parsed(key, fallback, Section::parseInt, "is not a whole number");
         if (value < min) {

@@ -63,4 +63,24 @@ interface ClientStream {
 
     /** The exchange's next deadline is within {@code nanos}: its timeouts must be checked by then. */
     void checkWithin(long nanos);
+
+    /**
+     * Whether this stream can become a byte tunnel after a 101, as an HTTP/1.1 connection can. An
+     * HTTP/2 stream cannot: Turnout does not offer RFC 8441's extended CONNECT, so clients open
+     * WebSockets over HTTP/1.1.
+     */
+    boolean canTunnel();
+
+    /**
+     * The backend switched to WebSocket (101): the head goes to the client, and from now on bytes
+     * pass both ways unframed, the client's to {@link ProxyExchange#onClientBytes}, its FIN to
+     * {@link ProxyExchange#onClientInputShutdown}. Only on a stream that {@link #canTunnel}.
+     */
+    void tunnel(ResponseHead head);
+
+    /**
+     * The backend of a tunnel sent its FIN: the client gets one once the bytes before it are out.
+     * Returns false when the connection cannot half-close (TLS); the caller then ends the tunnel.
+     */
+    boolean shutdownOutput();
 }

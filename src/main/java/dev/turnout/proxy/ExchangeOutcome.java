@@ -17,7 +17,8 @@ import dev.turnout.routing.RollbackWatch;
  * @param access        what the access log says of the request, or null when it writes no line for it
  * @param requestBytes  request body bytes taken from the client
  * @param generation    the generation of the snapshot the request was routed with
- * @param error         the error code of Turnout's own answer (a {@link Refusal}'s), or null when it did not answer itself
+ * @param error         the error code of Turnout's own answer (a {@link Refusal}'s), or why Turnout closed a tunnel
+ *                      ({@link Tunnel#IDLE}, {@link Tunnel#RETIRED}); null otherwise
  */
 record ExchangeOutcome(Pool pool, Backend backend, boolean preview, Ending ending, int status, long durationNanos,
                        long firstByteNanos, int attempts, long responseBytes, RollbackWatch watch, CharSequence clientAddress,
@@ -34,7 +35,9 @@ record ExchangeOutcome(Pool pool, Backend backend, boolean preview, Ending endin
         /** The answer broke after it began, on the backend's side: the client saw it cut off. */
         CUT_OFF,
         /** The client hung up, or stopped taking its answer. */
-        CLIENT_GONE
+        CLIENT_GONE,
+        /** The backend switched protocols (101) and the tunnel ran until a side, or Turnout, closed it: a success. */
+        TUNNELED
     }
 
     /** Whether it judges the pool at all: preview traffic and the client's own failures do not. */
@@ -46,6 +49,7 @@ record ExchangeOutcome(Pool pool, Backend backend, boolean preview, Ending endin
     boolean failed() {
         return switch (ending) {
             case RELAYED -> status >= 500;
+            case TUNNELED -> false;
             case ANSWERED_FOR_POOL, CUT_OFF -> true;
             case ANSWERED_FOR_CLIENT, CLIENT_GONE -> false;
         };

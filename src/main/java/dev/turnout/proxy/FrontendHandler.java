@@ -1,11 +1,16 @@
 package dev.turnout.proxy;
 
+import dev.turnout.base.HalfClose;
 import dev.turnout.config.ProxyConfig;
 import dev.turnout.routing.RoutingSnapshot;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -26,7 +31,8 @@ import org.slf4j.LoggerFactory;
  * reading is held by TCP backpressure, not by our memory; pipelined bytes wait undecoded in the
  * {@link StrictRequestDecoder}. It also keeps the client's clock: a request head must arrive within
  * {@code limits.headerTimeout}, an idle keep-alive connection closes after {@code limits.idleTimeout},
- * and a connection whose last answer the client does not take within that time is dropped.
+ * and a connection whose last answer the client does not take within that time is dropped. After a
+ * 101 to a WebSocket handshake it carries the exchange's tunnel: raw bytes, nothing decoded ({@link Mode}).
  */
 final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http1ClientStream.Connection {
 
@@ -49,7 +55,17 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
     private AccessRequest access;
     /** The decoder handed on something since the last read completed. */
     private boolean delivered;
-    private boolean closing;
+    /** What the connection carries. */
+    private enum Mode {
+        /** Requests, one at a time. */
+        HTTP,
+        /** The bytes of a tunnel, since a 101: nothing is decoded any more. */
+        TUNNEL,
+        /** Its last answer goes out, then it closes; whatever the client sends is dropped. */
+        CLOSING
+    }
+
+    private Mode mode = Mode.HTTP;
     private long closingSinceNanos;
 
     private ConnectionClock clock;
@@ -99,8 +115,15 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         delivered = true;
-        if (closing) {
+        if (mode == Mode.CLOSING) {
             ReferenceCountUtil.release(msg);
+        } else if (mode == Mode.TUNNEL) {
+            // Raw bytes once the decoder is gone, the ones it held included.
+            if (exchange != null && msg instanceof ByteBuf bytes) {
+                exchange.onClientBytes(bytes);
+            } else {
+                ReferenceCountUtil.release(msg);
+            }
         } else if (msg instanceof HttpRequest request) {
             if (request.decoderResult().isFailure()) {
                 ReferenceCountUtil.release(msg);
@@ -201,10 +224,14 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
         return AccessRequest.unread(clientIp, "HTTP/1.1", requestId, context.traffic().current().config().accessLog());
     }
 
-    /** Reads on while a request body streams, and once more after it to notice a client that hangs up while it waits. */
+    /**
+     * Reads on while a request body streams, and once more after it to notice a client that hangs up
+     * while it waits; in a tunnel, while the backend takes the bytes. Never while the decoder holds
+     * pipelined bytes, which a read would only pile up; a tunnel's decoder has left the pipeline.
+     */
     @Override
     public void readMore() {
-        if (!decoder.holdsBytes()) {
+        if (mode == Mode.TUNNEL || !decoder.holdsBytes()) {
             ctx.read();
         }
     }
@@ -235,7 +262,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
      * the decoder).
      */
     private void nextRequest() {
-        if (closing || exchange != null || !ctx.channel().isWritable()) {
+        if (mode != Mode.HTTP || exchange != null || !ctx.channel().isWritable()) {
             return;
         }
         if (decoder.resume()) {
@@ -246,7 +273,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
     }
 
     private void decodeHeldBytes() {
-        if (closing || exchange != null || !ctx.channel().isActive()) {
+        if (mode != Mode.HTTP || exchange != null || !ctx.channel().isActive()) {
             return;
         }
         // Straight into the decoder, which holds the bytes (an empty buffer adds nothing to them),
@@ -267,7 +294,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
      */
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
-        if (!delivered && !closing && !decoder.holdsBytes() && (exchange == null || exchange.wantsRequestBytes())) {
+        boolean decoderHolds = mode == Mode.HTTP && decoder.holdsBytes();
+        if (!delivered && mode != Mode.CLOSING && !decoderHolds && (exchange == null || exchange.wantsRequestBytes())) {
             ctx.read();
         }
         delivered = false;
@@ -277,26 +305,61 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
     @Override
     public void closeNow() {
         exchange = null;
-        closing = true;
+        mode = Mode.CLOSING;
         ctx.close();
     }
 
     @Override
     public void closeAfterFlush() {
         exchange = null;
-        if (closing) {
+        if (mode == Mode.CLOSING) {
             return;
         }
-        closing = true;
+        mode = Mode.CLOSING;
         closingSinceNanos = System.nanoTime();
         ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
     }
 
     /** From a graceful shutdown: a connection between requests closes now; a busy one after its answer. */
     void closeIfIdle() {
-        if (exchange == null && !closing && decoder.headStartNanos() == 0) {
+        if (exchange == null && mode == Mode.HTTP && decoder.headStartNanos() == 0) {
             closeAfterFlush();
         }
+    }
+
+    /**
+     * After the 101 went out: the decoder leaves the pipeline, handing on the bytes it held (a client
+     * may send frames right behind its upgrade request), and a FIN from a plain TCP client becomes a
+     * half-close to pass on rather than the end. A TLS connection cannot half-close: its end ends the tunnel.
+     */
+    @Override
+    public void tunnel() {
+        mode = Mode.TUNNEL;
+        if (!tls()) {
+            ctx.channel().config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
+        }
+        ctx.pipeline().remove(decoder);
+    }
+
+    @Override
+    public boolean shutdownOutput() {
+        if (tls()) {
+            return false;
+        }
+        HalfClose.afterWrites(ctx.channel());
+        return true;
+    }
+
+    private boolean tls() {
+        return ctx.pipeline().get(SslHandler.class) != null;
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+        if (event instanceof ChannelInputShutdownEvent && exchange != null) {
+            exchange.onClientInputShutdown();
+        }
+        ctx.fireUserEventTriggered(event);
     }
 
     /** Makes the clock tick within {@code nanos}, for an exchange whose first deadline is closer than the next tick. */
@@ -316,6 +379,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter implements Http
         }
         ProxyConfig.Limits limits = context.traffic().current().config().limits();
         long now = System.nanoTime();
+        boolean closing = mode == Mode.CLOSING;
         long next = closing ? 0 : checkTimeouts(limits, now);
         if (closing) {
             // The last answer waits for a client that does not read it: nginx's send_timeout, in effect.

@@ -40,6 +40,12 @@ final class Http1ClientStream implements ClientStream {
         void readMore();
 
         void tickWithin(long nanos);
+
+        /** The connection becomes a byte tunnel once the bytes written so far are queued: no more HTTP is decoded on it. */
+        void tunnel();
+
+        /** Sends a FIN once what was written is out; false on a connection that cannot half-close (TLS). */
+        boolean shutdownOutput();
     }
 
     private static final byte[] CHUNKED_LINE = "Transfer-Encoding: chunked\r\n".getBytes(StandardCharsets.US_ASCII);
@@ -47,6 +53,8 @@ final class Http1ClientStream implements ClientStream {
     private static final byte[] REQUEST_ID_NAME = "X-Request-Id: ".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] REQUEST_ID_FIELD = RequestIds.HEADER.toByteArray();
     private static final byte[] KEEP_ALIVE_LINE = "Connection: keep-alive\r\n".getBytes(StandardCharsets.US_ASCII);
+    /** The parser dropped the backend's, hop-by-hop as they are; RFC 6455 (4.1) requires both in the client's 101. */
+    private static final byte[] UPGRADE_LINES = "Upgrade: websocket\r\nConnection: upgrade\r\n".getBytes(StandardCharsets.US_ASCII);
 
     private final Connection connection;
     private final ChannelHandlerContext ctx;
@@ -115,12 +123,7 @@ final class Http1ClientStream implements ClientStream {
         }
         ByteBuf out = headLines(head, CHUNKED_LINE.length + KEEP_ALIVE_LINE.length + hstsLine.length + 16 + RequestIds.MAX_LENGTH);
         out.writeBytes(hstsLine);
-        if (requestId != null && !head.hasField(REQUEST_ID_FIELD)) {
-            // The backend did not echo it: the client gets the id it can quote.
-            out.writeBytes(REQUEST_ID_NAME);
-            ByteBufUtil.writeAscii(out, requestId);
-            out.writeShort(Framing.CRLF);
-        }
+        writeRequestId(out, head);
         if (chunked) {
             out.writeBytes(CHUNKED_LINE);
         }
@@ -130,6 +133,15 @@ final class Http1ClientStream implements ClientStream {
             out.writeBytes(KEEP_ALIVE_LINE);
         }
         ctx.write(out.writeShort(Framing.CRLF), ctx.voidPromise());
+    }
+
+    /** The backend did not echo the request's id: the client gets the id it can quote. */
+    private void writeRequestId(ByteBuf out, ResponseHead head) {
+        if (requestId != null && !head.hasField(REQUEST_ID_FIELD)) {
+            out.writeBytes(REQUEST_ID_NAME);
+            ByteBufUtil.writeAscii(out, requestId);
+            out.writeShort(Framing.CRLF);
+        }
     }
 
     /** The status line and end-to-end header lines in a buffer with room for {@code extra} more bytes and the final CRLF. */
@@ -191,5 +203,24 @@ final class Http1ClientStream implements ClientStream {
     @Override
     public void checkWithin(long nanos) {
         connection.tickWithin(nanos);
+    }
+
+    @Override
+    public boolean canTunnel() {
+        return true;
+    }
+
+    @Override
+    public void tunnel(ResponseHead head) {
+        ByteBuf out = headLines(head, UPGRADE_LINES.length + 16 + RequestIds.MAX_LENGTH);
+        writeRequestId(out, head);
+        out.writeBytes(UPGRADE_LINES);
+        ctx.writeAndFlush(out.writeShort(Framing.CRLF), ctx.voidPromise());
+        connection.tunnel();
+    }
+
+    @Override
+    public boolean shutdownOutput() {
+        return connection.shutdownOutput();
     }
 }

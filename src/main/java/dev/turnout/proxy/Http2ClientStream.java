@@ -336,6 +336,21 @@ final class Http2ClientStream extends ChannelInboundHandlerAdapter implements Cl
         connection.tickWithin(nanos);
     }
 
+    @Override
+    public boolean canTunnel() {
+        return false;
+    }
+
+    @Override
+    public void tunnel(ResponseHead head) {
+        throw new UnsupportedOperationException("an HTTP/2 stream never forwards an upgrade");
+    }
+
+    @Override
+    public boolean shutdownOutput() {
+        throw new UnsupportedOperationException("an HTTP/2 stream never carries a tunnel");
+    }
+
     /**
      * From the connection's clock: the timeouts of this stream's exchange, if it runs.
      *

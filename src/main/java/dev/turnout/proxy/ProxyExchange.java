@@ -54,6 +54,8 @@ final class ProxyExchange implements UpstreamListener {
         AWAITING_HEAD,
         /** The answer goes to the client; readTimeout bounds each silence of the backend. */
         RELAYING,
+        /** The backend switched protocols (101): bytes pass both ways unread; limits.tunnelIdleTimeout bounds a silence of both. */
+        TUNNEL,
         DONE
     }
 
@@ -70,6 +72,7 @@ final class ProxyExchange implements UpstreamListener {
     private final long readTimeoutNanos;
     private final long writeTimeoutNanos;
     private final long clientIdleNanos;
+    private final long tunnelIdleNanos;
     private final long startNanos = System.nanoTime();
     private final Pool pool;
     private final boolean preview;
@@ -83,6 +86,8 @@ final class ProxyExchange implements UpstreamListener {
     private final boolean chunked;
     private final boolean idempotent;
     private final boolean trustedPeer;
+    /** The client asked for WebSocket on a connection that can carry a tunnel: a 101 opens one. */
+    private final boolean upgrade;
     /** HTTP/1.1 requests carry exactly one Host (ClientRules); an HTTP/1.0 one may lack it, and then gets each backend's. */
     private final boolean hostFromBackend;
     private final long maxBodyBytes;
@@ -93,6 +98,8 @@ final class ProxyExchange implements UpstreamListener {
     private Phase phase = Phase.CONNECTING;
     private Attempt attempt;
     private UpstreamConnection upstream;
+    /** Set by a 101, in {@link Phase#TUNNEL}. */
+    private Tunnel tunnel;
     /** Body parts that came before the upstream connection. */
     private ArrayDeque<HttpContent> held;
     private long requestBodyBytes;
@@ -127,12 +134,14 @@ final class ProxyExchange implements UpstreamListener {
         this.readTimeoutNanos = upstreamConfig.readTimeout().toNanos();
         this.writeTimeoutNanos = upstreamConfig.writeTimeout().toNanos();
         this.clientIdleNanos = snapshot.config().limits().idleTimeout().toNanos();
+        this.tunnelIdleNanos = snapshot.config().limits().tunnelIdleTimeout().toNanos();
         this.pool = route.pool();
         this.preview = route.preview();
         this.headRequest = HttpMethod.HEAD.equals(request.method());
         this.chunked = HttpUtil.isTransferEncodingChunked(request);
         this.bodyless = !chunked && HttpUtil.getContentLength(request, 0L) == 0;
         this.idempotent = IDEMPOTENT.contains(request.method());
+        this.upgrade = client.canTunnel() && WebSocketUpgrade.requested(request);
         this.trustedPeer = trustedPeer;
         this.hostFromBackend = !request.protocolVersion().equals(HttpVersion.HTTP_1_1) && !request.headers().contains(HttpHeaderNames.HOST);
         this.maxBodyBytes = snapshot.config().limits().maxBodyBytes();
@@ -149,6 +158,9 @@ final class ProxyExchange implements UpstreamListener {
     private void prepareRequest(CharSequence clientIp, CharSequence scheme, boolean trustedPeer) {
         var headers = request.headers();
         HeaderRules.stripRequestHeaders(headers, snapshot.config().headers().allowUnderscores(), trustedPeer);
+        if (upgrade) {
+            WebSocketUpgrade.keep(headers);
+        }
         if (chunked) {
             headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         }
@@ -177,9 +189,9 @@ final class ProxyExchange implements UpstreamListener {
                 .addListener((ChannelFutureListener) this::onConnect);
     }
 
-    /** Whether another backend of the same pool may still be tried: never after a byte of the answer went out. */
+    /** Whether another backend of the same pool may still be tried: never after a byte of the answer went out, nor after a 101. */
     private boolean mayTryAnother() {
-        return !interimSent && phase != Phase.RELAYING && attempts.mayTryAnother();
+        return !clientSawBytes() && attempts.mayTryAnother();
     }
 
     /**
@@ -309,9 +321,9 @@ final class ProxyExchange implements UpstreamListener {
         }
     }
 
-    /** Whether the request body is still coming and the backend takes it, so the client connection may read on. */
+    /** Whether the request body (or a tunnel's bytes) is still coming and the backend takes it, so the client connection may read on. */
     boolean wantsRequestBytes() {
-        return requestBodyPending() && upstream != null && upstream.writable();
+        return (requestBodyPending() || (phase == Phase.TUNNEL && tunnel.toBackend())) && upstream != null && upstream.writable();
     }
 
     private void resumeClientIfUpstreamWritable() {
@@ -326,14 +338,14 @@ final class ProxyExchange implements UpstreamListener {
     @Override
     public void onUpstreamWritabilityChanged(boolean writable) {
         // Also once the answer has begun: a backend may answer before it has taken the whole body.
-        if (writable && phase != Phase.DONE && upstream != null && requestBodyPending()) {
+        if (writable && phase != Phase.DONE && upstream != null && (requestBodyPending() || phase == Phase.TUNNEL)) {
             resumeClientIfUpstreamWritable();
         }
     }
 
     void onClientWritabilityChanged(boolean writable) {
         clientStalledSince = writable ? 0 : System.nanoTime();
-        if (writable && upstream != null && (phase == Phase.AWAITING_HEAD || phase == Phase.RELAYING)) {
+        if (writable && upstream != null && (phase == Phase.AWAITING_HEAD || phase == Phase.RELAYING || phase == Phase.TUNNEL)) {
             lastUpstreamActivity = System.nanoTime();
             upstream.read();
         }
@@ -346,8 +358,12 @@ final class ProxyExchange implements UpstreamListener {
         }
         int code = head.status();
         if (code == 101) {
-            // Upgrade was stripped from the request, so a 101 is a backend out of step with us.
-            upstreamFailed("unexpected 101 Switching Protocols");
+            if (upgrade) {
+                openTunnel(head);
+            } else {
+                // Upgrade was stripped from the request, so a 101 is a backend out of step with us.
+                upstreamFailed("unexpected 101 Switching Protocols");
+            }
             return;
         }
         if (code == 100) {
@@ -371,10 +387,79 @@ final class ProxyExchange implements UpstreamListener {
         client.head(head, requestBodyPending());
     }
 
+    /**
+     * The backend agreed to WebSocket, the only protocol the request offered it (a server may switch
+     * only to one of those, RFC 9110, 7.8): the 101 goes to the client, and from here both
+     * connections are one byte tunnel, which stays in flight on the backend until it ends.
+     */
+    private void openTunnel(ResponseHead head) {
+        phase = Phase.TUNNEL;
+        responseStatus = 101;
+        upstreamReusable = false;
+        tunnel = new Tunnel(this, attempt.backend(), client.eventLoop(), context.traffic());
+        tunnel.open();
+        upstream.tunnel();
+        client.tunnel(head);
+        client.checkWithin(tunnelIdleNanos);
+    }
+
     @Override
     public void onResponseBody(ByteBuf bytes) {
         responseBodyBytes += bytes.readableBytes();
+        if (tunnel != null) {
+            tunnel.bytesPassed();
+        }
         client.body(bytes);
+    }
+
+    /** Bytes the client sent into its tunnel; this exchange now owns them. */
+    void onClientBytes(ByteBuf bytes) {
+        if (phase != Phase.TUNNEL || !tunnel.toBackend()) {
+            bytes.release();
+            return;
+        }
+        requestBodyBytes += bytes.readableBytes();
+        tunnel.bytesPassed();
+        upstream.forward(bytes);
+        upstream.flush();
+        resumeClientIfUpstreamWritable();
+    }
+
+    /** The client of a tunnel sent its FIN: the backend gets it too, and may still answer. */
+    void onClientInputShutdown() {
+        if (phase != Phase.TUNNEL) {
+            return;
+        }
+        if (tunnel.clientFinished()) {
+            endTunnel();
+        } else {
+            upstream.shutdownOutput();
+        }
+    }
+
+    @Override
+    public void onUpstreamInputShutdown() {
+        if (phase != Phase.TUNNEL) {
+            return;
+        }
+        // A client connection that cannot half-close (TLS) ends with the backend's side.
+        if (tunnel.backendFinished() || !client.shutdownOutput()) {
+            endTunnel();
+        }
+    }
+
+    /** A side closed the tunnel, or both sent their FIN: the client gets what is still on its way, then its connection closes. */
+    private void endTunnel() {
+        finish(ExchangeOutcome.Ending.TUNNELED, responseStatus, false);
+        client.abort();
+    }
+
+    /** Turnout ends the tunnel itself, both connections at once; {@code error} says why in its access-log line. */
+    void closeTunnel(String error) {
+        if (phase == Phase.TUNNEL) {
+            finish(ExchangeOutcome.Ending.TUNNELED, responseStatus, false, error);
+            client.drop();
+        }
     }
 
     @Override
@@ -410,6 +495,10 @@ final class ProxyExchange implements UpstreamListener {
         if (phase == Phase.DONE) {
             return;
         }
+        if (phase == Phase.TUNNEL) {
+            endTunnel();
+            return;
+        }
         if (clientSawBytes()) {
             // A backend that dies mid-answer is down: no new request goes there until checks pass again.
             attempt.backend().health().markDown("connection lost mid-response");
@@ -429,9 +518,11 @@ final class ProxyExchange implements UpstreamListener {
         }
     }
 
-    /** The client hung up before its answer ended. */
+    /** The client hung up before its answer ended, or closed its tunnel, which is how a tunnel ends well. */
     void onClientClosed() {
-        if (phase != Phase.DONE) {
+        if (phase == Phase.TUNNEL) {
+            finish(ExchangeOutcome.Ending.TUNNELED, responseStatus, false);
+        } else if (phase != Phase.DONE) {
             finish(ExchangeOutcome.Ending.CLIENT_GONE, 0, false);
         }
     }
@@ -448,7 +539,17 @@ final class ProxyExchange implements UpstreamListener {
             case SENDING -> checkSending(now);
             case AWAITING_HEAD -> checkAwaitingHead(now);
             case RELAYING -> checkRelaying(now);
+            case TUNNEL -> checkTunnel(now);
         };
+    }
+
+    private long checkTunnel(long now) {
+        long silent = tunnel.silentFor(now);
+        if (silent >= tunnelIdleNanos) {
+            closeTunnel(Tunnel.IDLE);
+            return Long.MAX_VALUE;
+        }
+        return tunnelIdleNanos - silent;
     }
 
     private long checkSending(long now) {
@@ -548,7 +649,7 @@ final class ProxyExchange implements UpstreamListener {
     }
 
     private boolean clientSawBytes() {
-        return interimSent || phase == Phase.RELAYING;
+        return interimSent || phase == Phase.RELAYING || phase == Phase.TUNNEL;
     }
 
     /** Answers in the backend's place; only possible before any byte of a response went out. */
@@ -599,9 +700,12 @@ final class ProxyExchange implements UpstreamListener {
         finish(ending, status, reuseUpstream, null);
     }
 
-    /** @param error the error code of Turnout's own answer, or null when it gave none */
+    /** @param error the error code of Turnout's own answer, or why it closed a tunnel; null otherwise */
     private void finish(ExchangeOutcome.Ending ending, int status, boolean reuseUpstream, String error) {
         phase = Phase.DONE;
+        if (tunnel != null) {
+            tunnel.close();
+        }
         if (reuseUpstream) {
             upstream.release(true, upstreamConfig.keepalive().maxRequestsPerConnection());
             upstream = null;

@@ -4,6 +4,8 @@ import dev.turnout.config.HostPort;
 import dev.turnout.config.ProxyConfig;
 import dev.turnout.upstream.IdleConnections;
 import java.net.InetSocketAddress;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -17,6 +19,8 @@ public final class Backend {
     private final InetSocketAddress socketAddress;
     private final String label;
     private final AtomicInteger inFlight = new AtomicInteger();
+    /** The tunnels open here, each also counted in {@link #inFlight}; a set, because a retirement must reach each. */
+    private final Set<OpenTunnel> tunnels = ConcurrentHashMap.newKeySet();
     private final IdleConnections idle;
     private final BackendHealth health;
     /**
@@ -79,6 +83,28 @@ public final class Backend {
         }
     }
 
+    /** Tunnels open here now, for status pages and the switch answer; each is one of {@link #inFlight}. */
+    public int tunnels() {
+        return tunnels.size();
+    }
+
+    /**
+     * A request in flight here became a tunnel. It hears of the backend's retirement even when that
+     * races the opening: the set is written before the drain is read, and a retirement sets the
+     * drain before it reads the set (see {@link #retire}).
+     */
+    public void tunnelOpened(OpenTunnel tunnel) {
+        tunnels.add(tunnel);
+        if (drain != null) {
+            tunnel.retired();
+        }
+    }
+
+    /** The tunnel ended; its request stops counting as in flight separately, as any request's does. */
+    public void tunnelClosed(OpenTunnel tunnel) {
+        tunnels.remove(tunnel);
+    }
+
     /**
      * Whether a connection that finished a request here must close instead of going back to the idle
      * pool: the backend stopped serving, and its connections go as their requests end. Read at the
@@ -104,6 +130,7 @@ public final class Backend {
     void retire(Drain by) {
         drain = by;
         idle.closeAll();
+        tunnels.forEach(OpenTunnel::retired);
     }
 
     /** Its pool is active again: a drain still waiting here is cancelled, and connections are pooled again. */
@@ -112,6 +139,7 @@ public final class Backend {
         drain = null;
         if (d != null) {
             d.cancel();
+            tunnels.forEach(OpenTunnel::reactivated);
         }
     }
 

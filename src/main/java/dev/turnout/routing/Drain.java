@@ -42,6 +42,8 @@ public final class Drain {
     private final TimeSource time;
     private final long startNanos;
     private final int inFlightAtStart;
+    /** Of those, the tunnels (WebSockets), which end when a side closes them or drain.closeTunnels does. */
+    private final int tunnelsAtStart;
     /** Completes once, with the report of how the drain ended: its state is the drain's state. */
     private final CompletableFuture<Report> ended = new CompletableFuture<>();
     /** Set once every request routed before the drain began is counted on its backend (see {@link Settle}). */
@@ -52,6 +54,7 @@ public final class Drain {
         this.time = time;
         this.startNanos = time.nanoTime();
         this.inFlightAtStart = inFlight();
+        this.tunnelsAtStart = this.backends.stream().mapToInt(Backend::tunnels).sum();
     }
 
     /**
@@ -76,6 +79,10 @@ public final class Drain {
 
     public int inFlightAtStart() {
         return inFlightAtStart;
+    }
+
+    public int tunnelsAtStart() {
+        return tunnelsAtStart;
     }
 
     /** How it went so far, or how it ended. */

@@ -38,7 +38,9 @@ public final class ResponseParser {
     static final int MAX_HEAD_BYTES = 32 * 1024;
 
     private enum State {
-        IDLE, HEAD, LENGTH, UNTIL_CLOSE, CHUNKED, DONE
+        IDLE, HEAD, LENGTH, UNTIL_CLOSE, CHUNKED, DONE,
+        /** After a 101: the bytes are another protocol's, handed on as they come until the connection ends. */
+        SWITCHED
     }
 
     private final HeadParser heads;
@@ -141,7 +143,7 @@ public final class ResponseParser {
                             end(in.isReadable());
                         }
                     }
-                    case UNTIL_CLOSE -> listener.onResponseBody(in.readRetainedSlice(in.readableBytes()));
+                    case UNTIL_CLOSE, SWITCHED -> listener.onResponseBody(in.readRetainedSlice(in.readableBytes()));
                     case CHUNKED -> {
                         if (chunks.read(in, sink)) {
                             end(in.isReadable());
@@ -216,6 +218,10 @@ public final class ResponseParser {
         Listener l = listener;
         switch (head.framing()) {
             case NONE -> {
+                if (head.status() == 101) {
+                    // Set first: what follows the head in this read is the new protocol's, whatever the listener makes of it.
+                    state = State.SWITCHED;
+                }
                 l.onResponseHead(head);
                 if (head.status() >= 200) {
                     end(in.isReadable());

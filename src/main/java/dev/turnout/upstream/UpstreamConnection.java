@@ -1,10 +1,13 @@
 package dev.turnout.upstream;
 
+import dev.turnout.base.HalfClose;
 import dev.turnout.base.HopByHop;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.util.ReferenceCountUtil;
@@ -85,6 +88,25 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
         channel.flush();
     }
 
+    /**
+     * The backend switched protocols (101): from now on the connection is a byte tunnel, which is
+     * never pooled, and whose FIN is passed on to the client as a half-close (the exchange hears
+     * {@link UpstreamListener#onUpstreamInputShutdown}) instead of closing the connection.
+     */
+    public void tunnel() {
+        channel.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
+    }
+
+    /** Writes bytes of a tunnel from the client, which are handed over; nothing is flushed until {@link #flush}. */
+    public void forward(ByteBuf bytes) {
+        channel.write(bytes, channel.voidPromise());
+    }
+
+    /** Passes the client's half-close on: a FIN once what was written before it has gone out. */
+    public void shutdownOutput() {
+        HalfClose.afterWrites(channel);
+    }
+
     /** Whether the backend takes request bytes: false pauses reading the client's body. */
     public boolean writable() {
         return channel.isWritable();
@@ -154,6 +176,15 @@ public final class UpstreamConnection extends ChannelInboundHandlerAdapter {
         if (l != null) {
             l.onUpstreamWritabilityChanged(ctx.channel().isWritable());
         }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+        UpstreamListener l = listener;
+        if (event instanceof ChannelInputShutdownEvent && l != null) {
+            l.onUpstreamInputShutdown();
+        }
+        ctx.fireUserEventTriggered(event);
     }
 
     @Override

@@ -9,4 +9,7 @@ public interface UpstreamListener extends ResponseParser.Listener {
 
     /** The connection closed or failed before the response ended; {@code cause} is null for a plain close. */
     void onUpstreamClosed(Throwable cause);
+
+    /** The backend of a tunnel sent its FIN but may still read (see {@link UpstreamConnection#tunnel}). */
+    void onUpstreamInputShutdown();
 }

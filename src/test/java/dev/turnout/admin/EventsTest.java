@@ -51,6 +51,7 @@ class EventsTest extends BlueGreenTest {
             assertThat(flip.path("reason").asText()).isEqualTo("manual");
             assertThat(flip.path("by").asText()).isEqualTo("127.0.0.1");
             assertThat(flip.path("inFlightAtSwitch").asInt()).isZero();
+            assertThat(flip.path("tunnelsAtSwitch").isInt()).isTrue();
             JsonNode drained = events.await("drain", d -> d.path("done").asBoolean());
             assertThat(drained.path("pool").asText()).isEqualTo("blue");
             assertThat(drained.path("state").asText()).isEqualTo("drained");

@@ -21,21 +21,21 @@ class SwitchResultTest {
     @Test
     void nothingChangedHasNoDrainAndNoSave() throws Exception {
         assertThat(JSON.writeValueAsString(SwitchResult.unchanged("blue", 3)))
-                .isEqualTo("{\"from\":\"blue\",\"to\":\"blue\",\"generation\":3,\"changed\":false,\"inFlightAtSwitch\":0}");
+                .isEqualTo("{\"from\":\"blue\",\"to\":\"blue\",\"generation\":3,\"changed\":false,\"inFlightAtSwitch\":0,\"tunnelsAtSwitch\":0}");
     }
 
     @Test
     void aFlipSaysWhetherItWasSavedAndForced() throws Exception {
-        assertThat(JSON.writeValueAsString(SwitchResult.flipped(flip(false), 2, true)))
-                .isEqualTo("{\"from\":\"blue\",\"to\":\"green\",\"generation\":4,\"changed\":true,\"inFlightAtSwitch\":2,\"saved\":true}");
-        assertThat(JSON.writeValueAsString(SwitchResult.flipped(flip(true), 2, false)))
-                .isEqualTo("{\"from\":\"blue\",\"to\":\"green\",\"generation\":4,\"changed\":true,\"inFlightAtSwitch\":2,"
+        assertThat(JSON.writeValueAsString(SwitchResult.flipped(flip(false), 2, 1, true)))
+                .isEqualTo("{\"from\":\"blue\",\"to\":\"green\",\"generation\":4,\"changed\":true,\"inFlightAtSwitch\":2,\"tunnelsAtSwitch\":1,\"saved\":true}");
+        assertThat(JSON.writeValueAsString(SwitchResult.flipped(flip(true), 2, 0, false)))
+                .isEqualTo("{\"from\":\"blue\",\"to\":\"green\",\"generation\":4,\"changed\":true,\"inFlightAtSwitch\":2,\"tunnelsAtSwitch\":0,"
                         + "\"forced\":true,\"saved\":false}");
     }
 
     @Test
     void aDrainThatEndedHasNothingRemaining() throws Exception {
-        SwitchResult flipped = SwitchResult.flipped(flip(false), 2, true);
+        SwitchResult flipped = SwitchResult.flipped(flip(false), 2, 0, true);
         assertThat(JSON.writeValueAsString(flipped.withDrain(true, 15, 0)))
                 .endsWith("\"saved\":true,\"drained\":true,\"drainMillis\":15}");
         assertThat(JSON.writeValueAsString(flipped.withDrain(false, 120_000, 1)))

@@ -123,11 +123,25 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void drainCloseTunnelsIsOffUnlessADurationIsGiven() throws Exception {
+        assertThat(loader.parse(POOLS, "proxy.yaml").drain().closeTunnels()).isEmpty();
+        assertThat(loader.parse(POOLS + "drain: { closeTunnels: off }\n", "proxy.yaml").drain().closeTunnels()).isEmpty();
+        assertThat(loader.parse(POOLS + "drain: { closeTunnels: 2s }\n", "proxy.yaml").drain().closeTunnels())
+                .contains(Duration.ofSeconds(2));
+        assertThat(problemsOf(POOLS + "drain: { closeTunnels: soon }\nlimits: { tunnelIdleTimeout: 0s }\n").problems()).containsExactly(
+                "drain.closeTunnels: \"soon\" is not a duration above 0 or off (expected: 2s, 10m, or off)",
+                "limits.tunnelIdleTimeout: is zero (expected: a duration above 0, such as 500ms, 10s, 2m)");
+        assertThat(problemsOf(POOLS + "drain: { closeTunnels: 0s }\n").problems()).containsExactly(
+                "drain.closeTunnels: \"0s\" is not a duration above 0 or off (expected: 2s, 10m, or off)");
+    }
+
+    @Test
     void limitsAreSizesAndDurationsWithinSaneBounds() throws Exception {
         ProxyConfig c = loader.parse(POOLS + "limits: { maxRequestLine: 16KiB, maxHeaderBytes: 1MiB, maxHeaders: 50, maxBodyBytes: 2GiB, "
-                + "headerTimeout: 5s, idleTimeout: 2m, maxConnections: 50 }\n", "proxy.yaml");
+                + "headerTimeout: 5s, idleTimeout: 2m, maxConnections: 50, tunnelIdleTimeout: 10m }\n", "proxy.yaml");
         assertThat(c.limits()).isEqualTo(new ProxyConfig.Limits(16 << 10, 1 << 20, 50, 2L << 30, Duration.ofSeconds(5),
-                Duration.ofMinutes(2), 50));
+                Duration.ofMinutes(2), 50, Duration.ofMinutes(10)));
+        assertThat(loader.parse(POOLS, "proxy.yaml").limits().tunnelIdleTimeout()).isEqualTo(Duration.ofHours(1));
         assertThat(loader.parse(POOLS, "proxy.yaml").limits().maxHeaders()).isEqualTo(100);
         assertThat(problemsOf(POOLS + "limits: { maxHeaders: 0 }\n").problems())
                 .containsExactly("limits.maxHeaders: 0 is too small (expected: >= 1)");

@@ -111,6 +111,16 @@ class Http1ClientStreamTest {
         assertThat(connection.events).containsExactly("close after flush");
     }
 
+    @Test
+    void aSwitchToWebSocketSendsThe101WithItsUpgradeLinesAndPassesWhatFollowsUnread() {
+        stream.begin(request(HttpVersion.HTTP_1_1, false));
+        parse(false, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n\u0081\u0002hi", false);
+        assertThat(written()).isEqualTo("HTTP/1.1 101 Switching Protocols\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
+                + "Upgrade: websocket\r\nConnection: upgrade\r\n\r\n\u0081\u0002hi");
+        assertThat(connection.events).containsExactly("tunnel");
+    }
+
     /** Begins an exchange for a GET of {@code version} and relays the backend's {@code response} whole. */
     private String relay(HttpVersion version, boolean keepAlive10, String response) {
         stream.begin(request(version, keepAlive10));
@@ -132,7 +142,9 @@ class Http1ClientStreamTest {
         parser.begin(new ResponseParser.Listener() {
             @Override
             public void onResponseHead(ResponseHead head) {
-                if (head.status() < 200) {
+                if (head.status() == 101) {
+                    stream.tunnel(head);
+                } else if (head.status() < 200) {
                     stream.interim(head);
                 } else {
                     stream.head(head, requestBodyPending);
@@ -203,6 +215,17 @@ class Http1ClientStreamTest {
         @Override
         public void tickWithin(long nanos) {
             events.add("tick");
+        }
+
+        @Override
+        public void tunnel() {
+            events.add("tunnel");
+        }
+
+        @Override
+        public boolean shutdownOutput() {
+            events.add("shutdown output");
+            return true;
         }
     }
 }

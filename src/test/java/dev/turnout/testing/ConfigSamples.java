@@ -58,6 +58,7 @@ public final class ConfigSamples {
         m.put("upstream.keepalive.idleTimeout", "4s");
         m.put("upstream.keepalive.maxRequestsPerConnection", "100");
         m.put("drain.timeout", "30s");
+        m.put("drain.closeTunnels", "2s");
         m.put("startup.warmup", "2s");
         m.put("shutdown.delay", "5s");
         m.put("health.path", "/ready");
@@ -87,6 +88,7 @@ public final class ConfigSamples {
         m.put("limits.headerTimeout", "5s");
         m.put("limits.idleTimeout", "2m");
         m.put("limits.maxConnections", "500");
+        m.put("limits.tunnelIdleTimeout", "10m");
         m.put("headers.allowUnderscores", "true");
         m.put("trustedProxies", "[10.0.0.0/8]");
         m.put("tls", "{ certificates: [{ cert: fullchain.pem, key: privkey.pem }] }");

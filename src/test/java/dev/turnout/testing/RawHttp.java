@@ -215,6 +215,11 @@ public final class RawHttp implements AutoCloseable {
         return out;
     }
 
+    /** Sends a FIN: the peer sees the end of what this side sends, and may still answer. */
+    public void shutdownOutput() throws IOException {
+        socket.shutdownOutput();
+    }
+
     /** True when the peer closed the connection: the next read sees end of stream (or a reset). */
     public boolean closedByPeer() throws IOException {
         try {

@@ -2,18 +2,11 @@ package dev.turnout.testing;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpResponse;
@@ -31,7 +24,6 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.util.ReferenceCountUtil;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
@@ -65,14 +57,11 @@ public final class TestOrigin implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final String name;
-    private final EventLoopGroup group;
-    private final Channel server;
+    private final LoopbackServer server;
     private final AtomicInteger requests = new AtomicInteger();
     private final AtomicInteger connections = new AtomicInteger();
     private final AtomicInteger openConnections = new AtomicInteger();
     private final AtomicInteger allowance = new AtomicInteger();
-    private final io.netty.channel.group.ChannelGroup children =
-            new io.netty.channel.group.DefaultChannelGroup(io.netty.util.concurrent.GlobalEventExecutor.INSTANCE);
     private volatile int forcedStatus;
     private volatile boolean reset;
     private volatile int healthStatus = 200;
@@ -80,18 +69,7 @@ public final class TestOrigin implements AutoCloseable {
 
     private TestOrigin(String name, int port) throws InterruptedException {
         this.name = name;
-        this.group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-        this.server = new ServerBootstrap()
-                .group(group)
-                .channel(NioServerSocketChannel.class)
-                .childHandler(new ChannelInitializer<Channel>() {
-                    @Override
-                    protected void initChannel(Channel ch) {
-                        children.add(ch);
-                        ch.pipeline().addLast(new HttpServerCodec(), new Handler());
-                    }
-                })
-                .bind("127.0.0.1", port).sync().channel();
+        this.server = new LoopbackServer(port, false, pipeline -> pipeline.addLast(new HttpServerCodec(), new Handler()));
     }
 
     public static TestOrigin start(String name) throws InterruptedException {
@@ -108,7 +86,7 @@ public final class TestOrigin implements AutoCloseable {
     }
 
     public String address() {
-        return "127.0.0.1:" + ((InetSocketAddress) server.localAddress()).getPort();
+        return server.address();
     }
 
     /** Request heads this origin has read, health checks and smoke requests from Turnout's probe not counted. */
@@ -152,12 +130,7 @@ public final class TestOrigin implements AutoCloseable {
 
     @Override
     public void close() {
-        if (group.isShuttingDown()) {
-            return;
-        }
-        server.close().syncUninterruptibly();
-        children.close().syncUninterruptibly();
-        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        server.close();
     }
 
     private final class Handler extends ChannelInboundHandlerAdapter {

@@ -94,6 +94,16 @@ class ResponseParserTest {
     }
 
     @Test
+    void afterA101TheBytesAreAnotherProtocolsHandedOnUntilTheConnectionEnds() {
+        read(false, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\u0081\u0002hi");
+        feed("HTTP/1.1 200 OK\r\n\r\n");
+        assertThat(events).containsExactly("head 101 NONE", "body \u0081\u0002hi", "body HTTP/1.1 200 OK\r\n\r\n");
+        // Its close is the end of the tunnel, not of a body: the exchange hears it as a close.
+        assertThat(parser.closed()).isFalse();
+        assertThat(parser.clean()).isFalse();
+    }
+
+    @Test
     void aHeadSplitAtAnyPointIsReadOnce() {
         String response = "\r\nHTTP/1.1 200 OK\r\nX-A: a\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n";
         for (int at = 0; at <= response.length(); at++) {
