@@ -8,6 +8,8 @@ import dev.turnout.admin.EventStreams;
 import dev.turnout.admin.LiveEvents;
 import dev.turnout.admin.SwitchService;
 import dev.turnout.base.Lifecycle;
+import dev.turnout.cluster.ClusterNode;
+import dev.turnout.cluster.ClusterState;
 import dev.turnout.base.Transport;
 import dev.turnout.config.ConfigException;
 import dev.turnout.config.ConfigLoader;
@@ -22,6 +24,7 @@ import dev.turnout.proxy.ProxyContext;
 import dev.turnout.proxy.ProxyServer;
 import dev.turnout.proxy.ServerTls;
 import dev.turnout.routing.Drain;
+import dev.turnout.routing.Pool;
 import dev.turnout.routing.RoutingSnapshot;
 import dev.turnout.routing.Settle;
 import dev.turnout.routing.TimeSource;
@@ -37,6 +40,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
@@ -69,6 +73,8 @@ public final class TurnoutServer implements AutoCloseable {
     private ConfigReloader reloader;
     /** Set up at start, stopped last: the lines of the requests that closing connections end still go out. */
     private AccessLog accessLog;
+    /** Present in cluster mode; closed before the executor it runs on. */
+    private ClusterNode cluster;
 
     private TurnoutServer(TrafficSwitch traffic, Transport transport, EventLoopGroup boss, EventLoopGroup workers,
                           EventLoopGroup adminLoop, EventLoopGroup healthLoop, ScheduledExecutorService adminExecutor) {
@@ -144,8 +150,12 @@ public final class TurnoutServer implements AutoCloseable {
             HttpProbe probe = new HttpProbe(transport, server.healthLoop);
             EventStreams events = new EventStreams();
             LiveEvents live = LiveEvents.start(traffic, metrics, events, server.adminExecutor);
+            Optional<ClusterNode> cluster = config.cluster().isPresent()
+                    ? Optional.of(joinCluster(config, config.cluster().get(), traffic, history, server)) : Optional.empty();
+            server.cluster = cluster.orElse(null);
             SwitchService switches = new SwitchService(traffic, state, history, new SwitchGate(probe), metrics, events, live,
-                    server.adminExecutor);
+                    server.adminExecutor, cluster);
+            cluster.ifPresent(node -> node.start(switches::applyCommitted));
             server.reloader = new ConfigReloader(configFile, ConfigLoader.fromEnvironment(), traffic,
                     Optional.ofNullable(server.tls), server.proxy, server.adminExecutor);
             InetSocketAddress adminListen = address(config.admin().listen(), "admin.listen");
@@ -171,6 +181,46 @@ public final class TurnoutServer implements AutoCloseable {
                 hostPort(proxyAddress()), transport.name(), https, hostPort(adminAddress()),
                 s.pools().stream().map(p -> p.name() + " " + p.backends()).collect(Collectors.joining(", ")),
                 s.active().name(), s.generation());
+    }
+
+    /**
+     * This replica's place in the cluster: its id ({@code <hostname>:<listen port>} by default), the state it
+     * applied last (the state file is then the cache of the cluster's), and the record others see of it.
+     */
+    private static ClusterNode joinCluster(ProxyConfig config, ProxyConfig.Cluster cluster, TrafficSwitch traffic,
+                                           SwitchHistory history, TurnoutServer server) throws StartupException {
+        int port = server.proxy.localAddress().getPort();
+        String replica = cluster.replica().isEmpty() ? hostname() + ":" + port : cluster.replica();
+        RoutingSnapshot s = traffic.current();
+        ClusterState local = new ClusterState(s.active().name(), s.previous().map(Pool::name), s.generation(), s.poolNames(),
+                history.records(), 0);
+        String version = Turnout.class.getPackage().getImplementationVersion();
+        Map<String, Object> record = Map.of("address", hostname() + ":" + port,
+                "version", version == null ? "development build" : version, "configDigest", digest(config));
+        try {
+            return ClusterNode.connect(cluster, replica, local, server.adminExecutor, record);
+        } catch (IOException e) {
+            throw new StartupException("cluster " + cluster.name() + ": " + e.getMessage());
+        }
+    }
+
+    private static String hostname() {
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.net.UnknownHostException e) {
+            return "localhost";
+        }
+    }
+
+    /** A short fingerprint of the config in force, to tell replicas that run different configs apart. */
+    private static String digest(ProxyConfig config) {
+        try {
+            byte[] hash = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(config.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return java.util.HexFormat.of().formatHex(hash, 0, 6);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private static Optional<StateFile.Saved> readState(Optional<StateFile> state) throws StartupException {
@@ -341,6 +391,9 @@ public final class TurnoutServer implements AutoCloseable {
         }
         if (proxy != null) {
             proxy.close();
+        }
+        if (cluster != null) {
+            cluster.close();
         }
         adminExecutor.shutdownNow();
         try {

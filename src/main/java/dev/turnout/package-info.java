@@ -10,6 +10,7 @@
  *   admin            the admin API: switch, rollback, reload, status, history   demo   cli
  *   proxy            client listener, the request exchange, client streams
  *   metrics          the meters of GET /metrics, recorded where things happen
+ *   cluster          cluster mode: the routing state in etcd, leases, drain reports
  *   health, state    active checks and probes; the state file and flip history
  *   routing          Backend, Pool, RoutingSnapshot, TrafficSwitch, rollback watch
  *   upstream         connections to backends, their idle pools, response parsing

@@ -25,6 +25,7 @@ class ArchitectureTest {
                 .layer("cli").definedBy("dev.turnout.cli..")
                 .layer("proxy").definedBy("dev.turnout.proxy..")
                 .layer("metrics").definedBy("dev.turnout.metrics..")
+                .layer("cluster").definedBy("dev.turnout.cluster..")
                 .layer("health").definedBy("dev.turnout.health..")
                 .layer("state").definedBy("dev.turnout.state..")
                 .layer("routing").definedBy("dev.turnout.routing..")
@@ -37,11 +38,12 @@ class ArchitectureTest {
                 .whereLayer("cli").mayOnlyBeAccessedByLayers("command line")
                 .whereLayer("proxy").mayOnlyBeAccessedByLayers("admin", "command line")
                 .whereLayer("metrics").mayOnlyBeAccessedByLayers("proxy", "admin", "command line")
+                .whereLayer("cluster").mayOnlyBeAccessedByLayers("admin", "command line")
                 .whereLayer("health").mayOnlyBeAccessedByLayers("admin", "command line")
-                .whereLayer("state").mayOnlyBeAccessedByLayers("metrics", "admin", "command line")
+                .whereLayer("state").mayOnlyBeAccessedByLayers("metrics", "cluster", "admin", "command line")
                 .whereLayer("routing").mayOnlyBeAccessedByLayers("metrics", "proxy", "health", "state", "admin", "command line")
                 .whereLayer("upstream").mayOnlyBeAccessedByLayers("routing", "metrics", "proxy", "health", "state", "admin", "command line")
-                .whereLayer("config").mayOnlyBeAccessedByLayers("upstream", "routing", "metrics", "proxy", "health", "state", "admin", "cli", "command line")
+                .whereLayer("config").mayOnlyBeAccessedByLayers("upstream", "routing", "metrics", "proxy", "health", "state", "cluster", "admin", "cli", "command line")
                 .check(TURNOUT);
     }
 

@@ -2,6 +2,7 @@ package dev.turnout.admin;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.turnout.base.JsonResponse;
 import dev.turnout.base.Lifecycle;
 import dev.turnout.base.LogLimit;
@@ -185,7 +186,22 @@ final class AdminHandler extends ChannelInboundHandlerAdapter {
             }
             case "/admin/status" -> {
                 if (allowed(ctx, keepAlive, request.method(), HttpMethod.GET, HttpMethod.HEAD)) {
-                    respond(ctx, keepAlive, ok(StatusView.of(traffic.current(), tls.map(ServerTls::status), http2.counts(), JSON)));
+                    ObjectNode status = StatusView.of(traffic.current(), tls.map(ServerTls::status), http2.counts(), JSON);
+                    switches.cluster().ifPresent(node -> status.set("cluster", ClusterView.status(node, JSON)));
+                    respond(ctx, keepAlive, ok(status));
+                }
+            }
+            case "/admin/cluster" -> {
+                if (allowed(ctx, keepAlive, request.method(), HttpMethod.GET, HttpMethod.HEAD)) {
+                    if (switches.cluster().isEmpty()) {
+                        respond(ctx, keepAlive, error(HttpResponseStatus.NOT_FOUND, "not_clustered",
+                                "this Turnout has no cluster section in its config"));
+                    } else {
+                        ClusterView.replicas(switches.cluster().get(), traffic.current(), JSON).whenComplete((body, failure) ->
+                                respond(ctx, keepAlive, failure == null ? ok(body)
+                                        : error(HttpResponseStatus.SERVICE_UNAVAILABLE, "cluster_unavailable",
+                                                "etcd does not answer: " + failure.getMessage())));
+                    }
                 }
             }
             case "/admin/events" -> {

@@ -31,6 +31,20 @@ final class SwitchRefused extends RuntimeException {
         return new SwitchRefused(HttpResponseStatus.CONFLICT, "no_previous_pool", detail);
     }
 
+    /** Cluster mode: another replica's flip got to etcd first; the body holds the state that won. */
+    static SwitchRefused conflict(String detail, dev.turnout.cluster.ClusterState won) {
+        SwitchRefused refused = new SwitchRefused(HttpResponseStatus.CONFLICT, "conflict", detail);
+        com.fasterxml.jackson.databind.node.ObjectNode state = refused.body.putObject("state")
+                .put("active", won.active()).put("generation", won.generation());
+        won.previous().ifPresent(p -> state.put("previous", p));
+        return refused;
+    }
+
+    /** Cluster mode: etcd does not answer, so no flip can be committed; traffic stays where it is. */
+    static SwitchRefused clusterUnavailable(String detail) {
+        return new SwitchRefused(HttpResponseStatus.SERVICE_UNAVAILABLE, "cluster_unavailable", detail);
+    }
+
     /** A reload removed the target between the call and the flip. */
     static SwitchRefused poolRemoved(String detail) {
         return new SwitchRefused(HttpResponseStatus.CONFLICT, "pool_removed", detail);

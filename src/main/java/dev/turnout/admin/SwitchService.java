@@ -3,6 +3,8 @@ package dev.turnout.admin;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.turnout.base.LogLimit;
+import dev.turnout.cluster.ClusterNode;
+import dev.turnout.cluster.ClusterState;
 import dev.turnout.config.ProxyConfig;
 import dev.turnout.metrics.TurnoutMetrics;
 import dev.turnout.routing.Drain;
@@ -16,11 +18,15 @@ import dev.turnout.state.StateFile;
 import dev.turnout.state.SwitchHistory;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.BiFunction;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,13 +49,23 @@ public final class SwitchService {
     private final EventStreams events;
     private final LiveEvents live;
     private final ScheduledExecutorService executor;
+    /** Present in cluster mode: flips are committed in etcd, and applied when etcd's watch delivers them. */
+    private final Optional<ClusterNode> cluster;
+    /** Flips committed by this replica that its watch has not applied yet, by generation; on the executor only. */
+    private final Map<Long, CompletableFuture<Flipped>> applied = new LinkedHashMap<>() {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Long, CompletableFuture<Flipped>> eldest) {
+            return size() > 64;
+        }
+    };
     /** The INFO lines of switches the gate refused, under the gate's name (flips are logged under this class's). */
     private final LogLimit refusals = LogLimit.of(LoggerFactory.getLogger(SwitchGate.class));
     /** The last switch operation; the next starts once it has flipped or failed. Touched on the executor only. */
     private CompletableFuture<?> last = CompletableFuture.completedFuture(null);
 
     public SwitchService(TrafficSwitch traffic, Optional<StateFile> state, SwitchHistory history, SwitchGate gate,
-                         TurnoutMetrics metrics, EventStreams events, LiveEvents live, ScheduledExecutorService executor) {
+                         TurnoutMetrics metrics, EventStreams events, LiveEvents live, ScheduledExecutorService executor,
+                         Optional<ClusterNode> cluster) {
         this.traffic = traffic;
         this.state = state;
         this.history = history;
@@ -58,10 +74,15 @@ public final class SwitchService {
         this.events = events;
         this.live = live;
         this.executor = executor;
+        this.cluster = cluster;
     }
 
     SwitchHistory history() {
         return history;
+    }
+
+    Optional<ClusterNode> cluster() {
+        return cluster;
     }
 
     /** Flips to {@code to}, or to the other pool when there are exactly two. */
@@ -99,7 +120,7 @@ public final class SwitchService {
                 return CompletableFuture.completedFuture(null);
             }
             log.warn("auto-rollback of {} to {}: {}", watch.pool().name(), now.previous().get().name(), why);
-            return CompletableFuture.completedFuture(flip(now.previous().get().name(), FlipReason.AUTO_ROLLBACK, "turnout", false, why));
+            return commit(now.previous().get().name(), FlipReason.AUTO_ROLLBACK, "turnout", false, why);
         }, false);
     }
 
@@ -122,7 +143,7 @@ public final class SwitchService {
 
     private CompletableFuture<Flipped> gated(Pool target, FlipReason reason, String by, boolean force) {
         if (force || traffic.current().active() == target) {
-            return CompletableFuture.completedFuture(flip(target.name(), reason, by, force, null));
+            return commit(target.name(), reason, by, force, null);
         }
         return gate.check(target, traffic.current().config())
                 .whenComplete((ok, failure) -> {
@@ -135,30 +156,117 @@ public final class SwitchService {
                                 target.name(), by, refused.status.code(), refused.getMessage());
                     }
                 })
-                .thenApplyAsync(ok -> flip(target.name(), reason, by, false, null), executor);
+                .thenComposeAsync(ok -> commit(target.name(), reason, by, false, null), executor);
     }
 
-    private Flipped flip(String target, FlipReason reason, String by, boolean forced, String detail) {
+    /**
+     * Makes the flip happen: here at once, or in cluster mode by a compare-and-set in etcd, after which
+     * this replica applies it when its watch delivers it, as every replica does. Runs on the executor.
+     */
+    private CompletableFuture<Flipped> commit(String target, FlipReason reason, String by, boolean forced, String detail) {
+        RoutingSnapshot now = traffic.current();
+        if (cluster.isEmpty() || now.active().name().equals(target)) {
+            return CompletableFuture.completedFuture(flip(target, reason, by, forced, detail, Instant.now(), OptionalLong.empty()));
+        }
+        ClusterNode node = cluster.get();
+        FlipRecord proposed = FlipRecord.builder().at(Instant.now()).from(now.active().name()).to(target)
+                .generation(now.generation() + 1).reason(reason).forced(forced).by(by).detail(detail).build();
+        CompletableFuture<Flipped> mine = appliedAt(proposed.generation());
+        Instant deadline = Instant.now().plus(now.config().drain().timeout());
+        return node.propose(proposed).handleAsync((state, failure) -> {
+            if (failure == null) {
+                return mine;
+            }
+            Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+            ClusterNode.NotCommitted refused = cause instanceof ClusterNode.NotCommitted n ? n
+                    : new ClusterNode.NotCommitted(cause.toString(), Optional.empty());
+            applied.remove(proposed.generation());
+            if (refused.current().isPresent()) {
+                throw SwitchRefused.conflict(refused.getMessage(), refused.current().get());
+            }
+            if (reason == FlipReason.AUTO_ROLLBACK) {
+                // Traffic must leave a failing pool now, not when etcd is back: alone, then written to etcd later.
+                Flipped alone = flip(target, reason, by, forced, detail, Instant.now(), OptionalLong.empty());
+                node.flippedAlone(node.latest().after(proposed, System.currentTimeMillis()));
+                return CompletableFuture.completedFuture(alone);
+            }
+            throw SwitchRefused.clusterUnavailable("etcd does not answer, so no replica could flip (" + refused.getMessage()
+                    + "); traffic stays on " + now.active().name());
+        }, executor).thenCompose(f -> f).thenApply(f -> node.waitsForAll() ? new Flipped(f.result(),
+                f.drained().thenCompose(r -> node.drains(r.generation(), deadline).thenApply(r::withReplicas))) : f);
+    }
+
+    private CompletableFuture<Flipped> appliedAt(long generation) {
+        return applied.computeIfAbsent(generation, g -> new CompletableFuture<>());
+    }
+
+    /**
+     * A state the cluster committed, delivered by etcd's watch (this replica's own flips included), on
+     * the executor: flipped to here as a local flip is, its drain reported to etcd when it ends.
+     */
+    public void applyCommitted(ClusterState state) {
+        RoutingSnapshot now = traffic.current();
+        if (state.generation() < now.generation()
+                || state.generation() == now.generation() && state.active().equals(now.active().name())) {
+            return;
+        }
+        FlipRecord made = state.lastFlip().orElseGet(() -> FlipRecord.builder().at(Instant.now()).from(now.active().name())
+                .to(state.active()).generation(state.generation()).reason(FlipReason.MANUAL).by("cluster").build());
+        Flipped flipped;
+        try {
+            flipped = flip(state.active(), made.reason(), made.by(), made.forced(), made.detail(), Instant.parse(made.at()),
+                    OptionalLong.of(state.generation()), state.previous());
+        } catch (SwitchRefused e) {
+            log.error("cluster {}: cannot apply generation {}: {}", cluster.get().name(), state.generation(), e.getMessage());
+            return;
+        }
+        ClusterNode node = cluster.get();
+        flipped.drained().thenAccept(r -> node.reportDrain(r.generation(), JSON.createObjectNode().put("id", node.replica())
+                .put("applied", true).put("inFlightAtSwitch", r.inFlightAtSwitch())
+                .put("drained", r.drained() == null || r.drained()).put("drainMillis", r.drainMillis() == null ? 0 : r.drainMillis())));
+        appliedAt(state.generation()).complete(flipped);
+    }
+
+    private Flipped flip(String target, FlipReason reason, String by, boolean forced, String detail, Instant at,
+                         OptionalLong generation) {
+        return flip(target, reason, by, forced, detail, at, generation, Optional.empty());
+    }
+
+    /** {@code generation}: the cluster's, in cluster mode; empty for a local flip, which takes the next one. */
+    private Flipped flip(String target, FlipReason reason, String by, boolean forced, String detail, Instant at,
+                         OptionalLong generation, Optional<String> previous) {
         // An automatic rollback is not watched in turn: it must never flap back to the pool it fled.
         ProxyConfig config = traffic.current().config();
+        BiFunction<Pool, Pool, Optional<RollbackWatch>> watchFor = (from, to) -> config.rollback().auto()
+                && reason != FlipReason.AUTO_ROLLBACK
+                ? Optional.of(new RollbackWatch(to, from.outcomes().tally(), forced, config.rollback(), config.health().fall(),
+                        this::autoRollback, traffic.time()))
+                : Optional.empty();
         TrafficSwitch.Flip flip;
         try {
-            flip = traffic.flipTo(target, (from, to) -> config.rollback().auto() && reason != FlipReason.AUTO_ROLLBACK
-                    ? Optional.of(new RollbackWatch(to, from.outcomes().tally(), forced, config.rollback(), config.health().fall(),
-                            this::autoRollback, traffic.time()))
-                    : Optional.empty());
+            flip = generation.isPresent() ? traffic.applyCommitted(target, previous, generation.getAsLong(), watchFor)
+                    : traffic.flipTo(target, watchFor);
         } catch (IllegalArgumentException e) {
             throw SwitchRefused.poolRemoved(e.getMessage());
         }
         RoutingSnapshot after = flip.after();
         Pool old = flip.before().active();
+        if (flip.changed() && flip.drain().isEmpty()) {
+            // The cluster flipped away and back while this replica missed it: only the generation moved.
+            FlipRecord record = FlipRecord.builder().at(at).from(old.name()).to(target).generation(after.generation())
+                    .reason(reason).forced(forced).by(by).detail(detail).build().withDrain(true, 0);
+            history.add(record);
+            boolean saved = save();
+            SwitchResult same = SwitchResult.flipped(record, 0, 0, saved).withDrain(true, 0, 0);
+            return new Flipped(same, CompletableFuture.completedFuture(same));
+        }
         if (!flip.changed()) {
             log.info("{} to {} by {}: already active (generation {})", reason, target, by, after.generation());
             SwitchResult same = SwitchResult.unchanged(target, after.generation());
             return new Flipped(same, CompletableFuture.completedFuture(same));
         }
         FlipRecord record = FlipRecord.builder()
-                .at(Instant.now())
+                .at(at)
                 .from(old.name())
                 .to(target)
                 .generation(after.generation())

@@ -40,7 +40,7 @@ public final class ClusterNode implements AutoCloseable {
     public static final class NotCommitted extends RuntimeException {
         private final transient Optional<ClusterState> current;
 
-        NotCommitted(String message, Optional<ClusterState> current) {
+        public NotCommitted(String message, Optional<ClusterState> current) {
             super(message, null, false, false);
             this.current = current;
         }
@@ -56,8 +56,11 @@ public final class ClusterNode implements AutoCloseable {
     private final List<String> pools;
     private final EtcdLedger ledger;
     private final ScheduledExecutorService executor;
-    private final Consumer<ClusterState> apply;
     private final Map<String, Object> record;
+    /** Applies a newer state to this replica's traffic; set by {@link #start}, called on the executor only. */
+    private Consumer<ClusterState> apply;
+    /** A flip this replica made alone while etcd did not answer (an automatic rollback), to write once it does. */
+    private Optional<ClusterState> madeAlone = Optional.empty();
     private EtcdLedger.Versioned latest;
     private volatile Connection connection;
     private long lease;
@@ -65,30 +68,28 @@ public final class ClusterNode implements AutoCloseable {
     private boolean closed;
 
     private ClusterNode(ProxyConfig.Cluster config, String replica, List<String> pools, EtcdLedger ledger,
-                        ScheduledExecutorService executor, Consumer<ClusterState> apply, Map<String, Object> record) {
+                        ScheduledExecutorService executor, Map<String, Object> record) {
         this.config = config;
         this.replica = replica;
         this.pools = List.copyOf(pools);
         this.ledger = ledger;
         this.executor = executor;
-        this.apply = apply;
         this.record = record;
         this.connection = new Connection(false, Instant.now());
     }
 
     /**
-     * Joins the cluster: reads its state (writing {@code local} as the first state when there is none),
-     * hands it to {@code apply} when it is newer than {@code local}, then watches for flips and renews
-     * the lease. When etcd does not answer, this replica serves {@code local} and joins once it does.
+     * Checks that this replica may join the cluster: when etcd answers and holds a state, its pool
+     * names must be this replica's. {@link #start} then joins. When etcd does not answer, this replica
+     * serves {@code local} and joins once it does.
      *
      * @param record this replica's fields for {@code GET /admin/cluster} (address, version, config digest)
      * @throws IOException when the cluster's pools are not this replica's: it must not serve another layout
      */
-    public static ClusterNode join(ProxyConfig.Cluster config, String replica, ClusterState local,
-                                   ScheduledExecutorService executor, Consumer<ClusterState> apply,
-                                   Map<String, Object> record) throws IOException {
+    public static ClusterNode connect(ProxyConfig.Cluster config, String replica, ClusterState local,
+                                      ScheduledExecutorService executor, Map<String, Object> record) throws IOException {
         EtcdLedger ledger = EtcdLedger.connect(config);
-        ClusterNode node = new ClusterNode(config, replica, local.pools(), ledger, executor, apply, record);
+        ClusterNode node = new ClusterNode(config, replica, local.pools(), ledger, executor, record);
         node.latest = new EtcdLedger.Versioned(local, 0);
         try {
             Optional<EtcdLedger.Versioned> found = ledger.state().get(EtcdLedger.TIMEOUT.toMillis() * 2, TimeUnit.MILLISECONDS);
@@ -106,10 +107,28 @@ public final class ClusterNode implements AutoCloseable {
             ledger.close();
             throw new IOException("interrupted while joining the cluster", e);
         }
-        executor.execute(node::sync);
-        long every = Math.max(200, Math.min(1000, config.leaseTtl().toMillis() / 3));
-        executor.scheduleWithFixedDelay(node::renew, every, every, TimeUnit.MILLISECONDS);
         return node;
+    }
+
+    /**
+     * Joins: reads the cluster's state (writing this replica's as the first when there is none), hands
+     * every newer one to {@code apply} on the admin executor, and renews the lease.
+     */
+    public void start(Consumer<ClusterState> applyNewer) {
+        executor.execute(() -> {
+            apply = applyNewer;
+            sync();
+        });
+        long every = Math.max(200, Math.min(1000, config.leaseTtl().toMillis() / 3));
+        executor.scheduleWithFixedDelay(this::renew, every, every, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * This replica flipped alone to {@code state} while etcd did not answer (an automatic rollback acts
+     * at once): it is written to etcd when etcd answers again, unless another replica's flip got there first.
+     */
+    public void flippedAlone(ClusterState state) {
+        executor.execute(() -> madeAlone = Optional.of(state));
     }
 
     public String replica() {
@@ -118,6 +137,15 @@ public final class ClusterNode implements AutoCloseable {
 
     public String name() {
         return config.name();
+    }
+
+    public Duration leaseTtl() {
+        return config.leaseTtl();
+    }
+
+    /** Whether a switch answer waits for every live replica's drain ({@code cluster.drainWait: all}). */
+    public boolean waitsForAll() {
+        return config.drainWait() == ProxyConfig.Cluster.DrainWait.ALL;
     }
 
     public Connection connection() {
@@ -206,13 +234,26 @@ public final class ClusterNode implements AutoCloseable {
         if (closed) {
             return;
         }
-        ledger.state().thenCompose(found -> found.isPresent() ? CompletableFuture.completedFuture(found)
-                : ledger.create(latest.state()).thenApply(EtcdLedger.Outcome::current))
+        Optional<ClusterState> alone = madeAlone;
+        ledger.state().thenCompose(found -> {
+            if (found.isEmpty()) {
+                return ledger.create(alone.orElse(latest.state())).thenApply(EtcdLedger.Outcome::current);
+            }
+            if (alone.isPresent() && alone.get().generation() > found.get().state().generation()) {
+                // What this replica did while away is newer than anything etcd holds: it becomes the cluster's.
+                ClusterState mine = new ClusterState(alone.get().active(), alone.get().previous(),
+                        found.get().state().generation() + 1, alone.get().pools(), alone.get().history(),
+                        System.currentTimeMillis());
+                return ledger.compareAndSet(found.get(), mine).thenApply(EtcdLedger.Outcome::current);
+            }
+            return CompletableFuture.completedFuture(found);
+        })
                 .whenCompleteAsync((found, failure) -> {
                     if (failure != null) {
                         disconnected(failure);
                         return;
                     }
+                    madeAlone = Optional.empty();
                     found.ifPresent(this::take);
                     if (watcher != null) {
                         watcher.close();
@@ -244,12 +285,12 @@ public final class ClusterNode implements AutoCloseable {
         if (closed) {
             return;
         }
-        CompletableFuture<Void> renewed = lease == 0 ? ledger.grantLease(config.leaseTtl()).thenAcceptAsync(id -> {
-            lease = id;
-            publishRecord();
-        }, executor) : ledger.renew(lease);
+        CompletableFuture<Void> renewed = lease == 0 ? ledger.grantLease(config.leaseTtl()).thenAcceptAsync(id -> lease = id, executor)
+                : ledger.renew(lease);
         renewed.whenCompleteAsync((ok, failure) -> {
             if (failure == null) {
+                // The record's renewedAt is the last renewal GET /admin/cluster shows.
+                publishRecord();
                 if (!connection.connected()) {
                     connected();
                     // Whatever was missed while away: the watch resumes too, but a fresh read is certain.

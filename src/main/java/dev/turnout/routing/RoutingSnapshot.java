@@ -38,6 +38,15 @@ public record RoutingSnapshot(List<Pool> pools, Pool active, Optional<Pool> prev
     }
 
     RoutingSnapshot flippedTo(Pool target, Optional<RollbackWatch> newWatch) {
-        return new RoutingSnapshot(pools, target, Optional.of(active), generation + 1, newWatch, config);
+        return flippedTo(target, newWatch, generation + 1);
+    }
+
+    RoutingSnapshot flippedTo(Pool target, Optional<RollbackWatch> newWatch, long newGeneration) {
+        return new RoutingSnapshot(pools, target, Optional.of(active), newGeneration, newWatch, config);
+    }
+
+    /** The same routing at a later generation: the cluster flipped away and back while this replica missed it. */
+    RoutingSnapshot atGeneration(long newGeneration, Optional<Pool> newPrevious) {
+        return new RoutingSnapshot(pools, active, newPrevious, newGeneration, Optional.empty(), config);
     }
 }

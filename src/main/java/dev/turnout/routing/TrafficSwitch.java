@@ -132,6 +132,33 @@ public final class TrafficSwitch {
     }
 
     /**
+     * Applies a flip the cluster committed at {@code generation} (cluster mode): as {@link #flipTo(String,
+     * BiFunction)}, but at the cluster's generation rather than the next one. A replica that missed
+     * flips applies the latest, whatever lay between; one whose own flip lost to another of the same
+     * generation takes the other. When {@code targetName} is active already only the generation (and
+     * the previous pool) move, and nothing drains.
+     *
+     * @throws IllegalArgumentException when a reload removed that pool, or the generation is older than this one
+     */
+    public synchronized Flip applyCommitted(String targetName, Optional<String> previousName, long generation,
+                                            BiFunction<Pool, Pool, Optional<RollbackWatch>> watchFor) {
+        RoutingSnapshot before = current.get();
+        if (generation < before.generation()) {
+            throw new IllegalArgumentException("generation " + generation + " is older than this replica's " + before.generation());
+        }
+        Pool target = before.pool(targetName).orElseThrow(() -> new IllegalArgumentException("no pool " + targetName));
+        if (before.active() == target) {
+            RoutingSnapshot after = before.atGeneration(generation, previousName.flatMap(before::pool));
+            current.set(after);
+            return new Flip(before, after, Optional.empty());
+        }
+        RoutingSnapshot after = before.flippedTo(target, watchFor.apply(before.active(), target), generation);
+        target.reactivate();
+        current.set(after);
+        return new Flip(before, after, Optional.of(before.active().retire(time, settle)));
+    }
+
+    /**
      * A graceful stop: every pool, the active one included, stops taking connections back. One drain
      * per pool: a running one as it is, a new one for each other pool (preview traffic counts too).
      */
