@@ -164,9 +164,7 @@ public final class ClusterNode implements AutoCloseable {
      */
     public CompletableFuture<ClusterState> propose(FlipRecord flip) {
         return CompletableFuture.supplyAsync(() -> latest, executor).thenCompose(known -> {
-            if (!connection.connected()) {
-                throw new NotCommitted("etcd does not answer (since " + connection.since() + ")", Optional.empty());
-            }
+            // No refusal on the connection flag alone: a member just lost may fail over within the call's bound.
             if (known.state().generation() != flip.generation() - 1) {
                 throw new NotCommitted("the cluster is at generation " + known.state().generation(), Optional.of(known.state()));
             }

@@ -34,8 +34,12 @@ import java.util.function.Consumer;
  */
 public final class EtcdLedger implements AutoCloseable {
 
-    /** An etcd that has not answered in this long counts as unreachable for this call. */
-    static final Duration TIMEOUT = Duration.ofSeconds(2);
+    /**
+     * An etcd that has not answered in this long counts as unreachable for this call: longer than a
+     * leader election after a member is lost (etcd's default election timeout is 1 s), short enough
+     * that a switch call with etcd down answers 503 promptly.
+     */
+    static final Duration TIMEOUT = Duration.ofSeconds(5);
     private static final String REPLICAS = "replicas/";
     private static final String DRAINS = "/drains/";
 

@@ -181,6 +181,13 @@ class ClusterTest extends BlueGreenTest {
         }
 
         members.get(0).kill();
+        // The two members left are a quorum and elect a leader (when the killed one led).
+        members.get(1).awaitHealthy();
+        members.get(2).awaitHealthy();
+        for (TurnoutProcess replica : replicas) {
+            await().untilAsserted(() -> assertThat(admin(replica, "GET", "/admin/status").json().path("cluster")
+                    .path("connected").asBoolean()).isTrue());
+        }
         ProxyHarness.Admin switched = admin(replicas.get(2), "POST", "/admin/switch");
         assertThat(switched.status()).as(switched.json().toString()).isEqualTo(200);
         assertThat(switched.json().path("replicas")).hasSize(3);

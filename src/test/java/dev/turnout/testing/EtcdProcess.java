@@ -115,7 +115,8 @@ public final class EtcdProcess implements AutoCloseable {
                 .start();
     }
 
-    private void awaitHealthy() {
+    /** Waits until it answers its health check, which needs a leader (a quorum, for a member of several). */
+    public void awaitHealthy() {
         await().atMost(Duration.ofSeconds(60)).until(() -> {
             if (!process.isAlive()) {
                 throw new IllegalStateException(name + " exited with " + process.exitValue() + ":\n" + tail());
