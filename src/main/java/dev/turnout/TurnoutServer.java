@@ -200,7 +200,7 @@ public final class TurnoutServer implements AutoCloseable {
         try {
             return ClusterNode.connect(cluster, replica, local, server.adminExecutor, record);
         } catch (IOException e) {
-            throw new StartupException("cluster " + cluster.name() + ": " + e.getMessage());
+            throw new StartupException(e.getMessage());
         }
     }
 

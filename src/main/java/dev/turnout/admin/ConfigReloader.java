@@ -81,6 +81,13 @@ public final class ConfigReloader {
             return Result.refused(List.of("admin.token: cannot be removed while the admin listener " + effective.admin().listen()
                     + " is reachable from other hosts (move admin.listen to 127.0.0.1 and restart first)"));
         }
+        List<String> poolNames = effective.pools().stream().map(ProxyConfig.PoolSpec::name).toList();
+        List<String> runningPools = before.pools().stream().map(ProxyConfig.PoolSpec::name).toList();
+        if (effective.cluster().isPresent() && !poolNames.equals(runningPools)) {
+            // Every replica of a cluster must route the same pools: a flip names one by name on all of them.
+            return Result.refused(List.of("pools: in cluster mode the pool names cannot change with a reload (running: "
+                    + runningPools + ", file: " + poolNames + "); change them on every replica with a restart"));
+        }
         // Read before the routing changes and published after: a bad certificate refuses the whole reload.
         Optional<ServerTls.Certificates> certificates;
         try {

@@ -70,13 +70,21 @@ public final class EtcdLedger implements AutoCloseable {
         if (etcd.tls().isPresent()) {
             ProxyConfig.EtcdTls tls = etcd.tls().get();
             SslContextBuilder ssl = GrpcSslContexts.forClient();
-            if (tls.ca().isPresent()) {
-                ssl.trustManager(tls.ca().get().toFile());
+            try {
+                if (tls.ca().isPresent()) {
+                    ssl.trustManager(tls.ca().get().toFile());
+                }
+                if (tls.cert().isPresent()) {
+                    ssl.keyManager(tls.cert().get().toFile(), tls.key().orElseThrow().toFile());
+                }
+            } catch (IllegalArgumentException e) {
+                throw new IOException("cluster.etcd.tls: cannot read " + tls + ": " + e.getMessage(), e);
             }
-            if (tls.cert().isPresent()) {
-                ssl.keyManager(tls.cert().get().toFile(), tls.key().orElseThrow().toFile());
+            try {
+                builder.sslContext(ssl.build());
+            } catch (IOException | IllegalArgumentException e) {
+                throw new IOException("cluster.etcd.tls: cannot use " + tls + ": " + e.getMessage(), e);
             }
-            builder.sslContext(ssl.build());
         }
         return new EtcdLedger(builder.build(), "/turnout/" + cluster.name() + "/");
     }

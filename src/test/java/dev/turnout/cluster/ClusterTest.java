@@ -218,6 +218,62 @@ class ClusterTest extends BlueGreenTest {
         assertThat(origin(back)).isEqualTo("green");
     }
 
+    @Test
+    void tenClusterFlipsUnderLoadOnTwoReplicasLoseNoRequest() throws Exception {
+        EtcdProcess etcd = etcd();
+        List<TurnoutProcess> replicas = replicas(etcd, 2);
+        java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
+        java.util.concurrent.atomic.AtomicInteger answered = new java.util.concurrent.atomic.AtomicInteger();
+        List<String> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<Thread> clients = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            TurnoutProcess target = replicas.get(i % 2);
+            Thread client = new Thread(() -> {
+                try (RawHttp http = RawHttp.connect(target.proxy())) {
+                    while (running.get()) {
+                        RawHttp.Response answer = http.get("/load");
+                        if (answer.status() == 200) {
+                            answered.incrementAndGet();
+                        } else {
+                            failures.add(answer.status() + " " + answer.text());
+                        }
+                    }
+                } catch (IOException e) {
+                    failures.add(e.toString());
+                }
+            });
+            client.start();
+            clients.add(client);
+        }
+        for (int flip = 0; flip < 10; flip++) {
+            int before = answered.get();
+            await().until(() -> answered.get() > before);
+            ProxyHarness.Admin switched = admin(replicas.get(flip % 2), "POST", "/admin/switch");
+            assertThat(switched.status()).as(switched.json().toString()).isEqualTo(200);
+        }
+        running.set(false);
+        for (Thread client : clients) {
+            client.join(60_000);
+        }
+        assertThat(failures).isEmpty();
+        assertThat(answered.get()).isPositive();
+        for (TurnoutProcess replica : replicas) {
+            assertThat(admin(replica, "GET", "/admin/status").json().path("generation").asLong()).isEqualTo(11);
+        }
+    }
+
+    @Test
+    void aReplicaWithOtherPoolNamesRefusesToJoinAndSaysWhy() throws Exception {
+        EtcdProcess etcd = etcd();
+        replicas(etcd, 1);
+        String other = "pools:\n  blue:  { backends: [\"" + blue.address() + "\"] }\n  canary: { backends: [\"" + green.address() + "\"] }\n"
+                + "cluster: { name: test, replica: odd, etcd: { endpoints: [\"" + etcd.endpoint() + "\"] } }\n";
+        Throwable refused = org.assertj.core.api.Assertions.catchThrowable(() -> ProxyHarness.start(dir.resolve("odd"), other));
+        assertThat(refused).isInstanceOf(dev.turnout.TurnoutServer.StartupException.class)
+                .hasMessage("cluster test has pools [blue, green] but this replica's config has [blue, canary]: "
+                        + "replicas of one cluster need the same pool names (change pools, or cluster.name)");
+    }
+
     private static String origin(TurnoutProcess replica) throws IOException {
         try (RawHttp client = RawHttp.connect(replica.proxy())) {
             RawHttp.Response answer = client.get("/");
