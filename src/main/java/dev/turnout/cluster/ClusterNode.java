@@ -164,7 +164,10 @@ public final class ClusterNode implements AutoCloseable {
      */
     public CompletableFuture<ClusterState> propose(FlipRecord flip) {
         return CompletableFuture.supplyAsync(() -> latest, executor).thenCompose(known -> {
-            // No refusal on the connection flag alone: a member just lost may fail over within the call's bound.
+            if (!connection.connected()) {
+                // Not even tried: nothing is sent that etcd could apply once it is back.
+                throw new NotCommitted("etcd does not answer (since " + connection.since() + ")", Optional.empty());
+            }
             if (known.state().generation() != flip.generation() - 1) {
                 throw new NotCommitted("the cluster is at generation " + known.state().generation(), Optional.of(known.state()));
             }

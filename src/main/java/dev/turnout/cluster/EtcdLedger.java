@@ -40,6 +40,8 @@ public final class EtcdLedger implements AutoCloseable {
      * that a switch call with etcd down answers 503 promptly.
      */
     static final Duration TIMEOUT = Duration.ofSeconds(5);
+    /** How long jetcd may retry a failed call: over before {@link #TIMEOUT}, so none is retried after it. */
+    private static final Duration RETRIES = Duration.ofSeconds(3);
     private static final String REPLICAS = "replicas/";
     private static final String DRAINS = "/drains/";
 
@@ -62,8 +64,12 @@ public final class EtcdLedger implements AutoCloseable {
     /** A client for {@code etcd}; it connects lazily, so this never fails for an etcd that is down. */
     public static EtcdLedger connect(ProxyConfig.Cluster cluster) throws IOException {
         ProxyConfig.Etcd etcd = cluster.etcd();
+        // A call must never reach etcd after this replica gave up on it: a switch answered 503 must not
+        // flip later. So no call waits for a connection (jetcd's default queues it until etcd is back),
+        // and retries stop well before a call's bound.
         ClientBuilder builder = Client.builder().endpoints(etcd.endpoints().toArray(URI[]::new))
-                .connectTimeout(TIMEOUT).keepaliveTime(Duration.ofSeconds(5)).keepaliveTimeout(TIMEOUT);
+                .connectTimeout(TIMEOUT).keepaliveTime(Duration.ofSeconds(5)).keepaliveTimeout(TIMEOUT)
+                .waitForReady(false).retryMaxDuration(RETRIES);
         if (etcd.username().isPresent() && etcd.password().isPresent()) {
             builder.user(bytes(etcd.username().get())).password(bytes(etcd.password().get()));
         }

@@ -157,10 +157,17 @@ class ClusterTest extends BlueGreenTest {
             await().untilAsserted(() -> assertThat(admin(replica, "GET", "/admin/status").json().path("cluster")
                     .path("connected").asBoolean()).isTrue());
         }
+        // The refused switch did not happen later either: nothing of it reached etcd.
+        for (TurnoutProcess replica : replicas) {
+            assertThat(admin(replica, "GET", "/admin/status").json().path("generation").asLong()).isEqualTo(1);
+        }
+        // Back in etcd, each with a lease again (the old ones may have run out meanwhile): the switch waits for all three.
+        await().untilAsserted(() -> assertThat(admin(replicas.get(1), "GET", "/admin/cluster").json().path("replicas")).hasSize(3));
         ProxyHarness.Admin switched = admin(replicas.get(1), "POST", "/admin/switch");
         assertThat(switched.status()).as(switched.json().toString()).isEqualTo(200);
         for (TurnoutProcess replica : replicas) {
-            assertThat(origin(replica)).isEqualTo("green");
+            assertThat(origin(replica)).as(switched.json() + "\n" + admin(replica, "GET", "/admin/status").json() + "\n" + replica.output())
+                    .isEqualTo("green");
         }
     }
 
@@ -184,6 +191,10 @@ class ClusterTest extends BlueGreenTest {
         // The two members left are a quorum and elect a leader (when the killed one led).
         members.get(1).awaitHealthy();
         members.get(2).awaitHealthy();
+        for (TurnoutProcess replica : replicas) {
+            await().untilAsserted(() -> assertThat(admin(replica, "GET", "/admin/status").json().path("cluster")
+                    .path("connected").asBoolean()).isTrue());
+        }
         for (TurnoutProcess replica : replicas) {
             await().untilAsserted(() -> assertThat(admin(replica, "GET", "/admin/status").json().path("cluster")
                     .path("connected").asBoolean()).isTrue());
