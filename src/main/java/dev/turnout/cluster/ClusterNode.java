@@ -366,9 +366,4 @@ public final class ClusterNode implements AutoCloseable {
         }
         ledger.close();
     }
-
-    /** How long a switch may wait for the cluster's answer before it is unavailable. */
-    public static Duration timeout() {
-        return EtcdLedger.TIMEOUT;
-    }
 }

@@ -95,10 +95,6 @@ public final class EtcdLedger implements AutoCloseable {
         return new EtcdLedger(builder.build(), "/turnout/" + cluster.name() + "/");
     }
 
-    public String prefix() {
-        return prefix;
-    }
-
     public CompletableFuture<Optional<Versioned>> state() {
         return bounded(kv.get(key("state"))).thenApply(r -> r.getKvs().isEmpty() ? Optional.empty()
                 : Optional.of(versioned(r.getKvs().get(0))));

@@ -94,10 +94,6 @@ public final class EtcdProcess implements AutoCloseable {
         awaitHealthy();
     }
 
-    public boolean isAlive() {
-        return process != null && process.isAlive();
-    }
-
     private void launch() throws IOException {
         String peer = "http://127.0.0.1:" + peerPort;
         process = new ProcessBuilder("etcd",
