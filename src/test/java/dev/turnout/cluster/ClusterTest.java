@@ -274,6 +274,41 @@ class ClusterTest extends BlueGreenTest {
     }
 
     @Test
+    void anAutomaticRollbackDecidedByOneReplicaMovesEveryReplicaBack() throws Exception {
+        EtcdProcess etcd = etcd();
+        List<TurnoutProcess> replicas = new ArrayList<>();
+        for (int i = 1; i <= 2; i++) {
+            TurnoutProcess replica = TurnoutProcess.start(dir.resolve("replica" + i), ProxyHarness.twoPools(blue, green)
+                    + "trustedProxies: [127.0.0.1]\n"
+                    + "rollback: { auto: true, window: 5m, maxErrorRate: 0.05, minRequests: 20, minClients: 3 }\n"
+                    + "cluster: { name: test, replica: r" + i + ", etcd: { endpoints: [\"" + etcd.endpoint() + "\"] }, leaseTtl: 3s }\n");
+            started.add(replica);
+            replicas.add(replica);
+        }
+        for (TurnoutProcess replica : replicas) {
+            await().untilAsserted(() -> assertThat(admin(replica, "GET", "/admin/cluster").json().path("replicas")).hasSize(2));
+        }
+        green.answerAll(500);
+        assertThat(admin(replicas.get(0), "POST", "/admin/switch").status()).isEqualTo(200);
+
+        // Only replica 2 sees the errors; its watch decides, and the cluster follows.
+        try (RawHttp client = RawHttp.connect(replicas.get(1).proxy())) {
+            for (int sent = 0; sent < 40 && admin(replicas.get(1), "GET", "/admin/status").json().path("active").asText().equals("green");
+                    sent++) {
+                client.get("/chat", "X-Forwarded-For: 203.0.113." + sent % 4);
+            }
+        }
+        for (TurnoutProcess replica : replicas) {
+            await().untilAsserted(() -> assertThat(admin(replica, "GET", "/admin/status").json().path("active").asText())
+                    .isEqualTo("blue"));
+            JsonNode newest = admin(replica, "GET", "/admin/history").json().get(0);
+            assertThat(newest.path("reason").asText()).isEqualTo("auto-rollback");
+            assertThat(newest.path("generation").asLong()).isEqualTo(3);
+            assertThat(newest.path("by").asText()).isEqualTo("turnout");
+        }
+    }
+
+    @Test
     void aReplicaWithOtherPoolNamesRefusesToJoinAndSaysWhy() throws Exception {
         EtcdProcess etcd = etcd();
         replicas(etcd, 1);
