@@ -41,9 +41,12 @@ final class ClusterView {
             root.put("appliedHere", local.generation());
             ArrayNode replicas = root.putArray("replicas");
             for (JsonNode r : list) {
-                ObjectNode entry = ((ObjectNode) r).deepCopy();
+                if (!(r instanceof ObjectNode record)) {
+                    continue;
+                }
+                ObjectNode entry = record.deepCopy();
                 entry.put("self", node.replica().equals(r.path("id").asText()));
-                entry.put("poolsMatch", pools.equals(json.convertValue(r.path("pools"), List.class)));
+                entry.put("poolsMatch", ClusterNode.sameNames(pools, json.convertValue(r.path("pools"), List.class)));
                 // Listed means its lease is alive; "late" means it missed renewals and may be about to drop out.
                 entry.put("health", renewedWithin(r.path("renewedAt").asText(), node.leaseTtl()) ? "ok" : "late");
                 replicas.add(entry);

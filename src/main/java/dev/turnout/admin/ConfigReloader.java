@@ -83,7 +83,7 @@ public final class ConfigReloader {
         }
         List<String> poolNames = effective.pools().stream().map(ProxyConfig.PoolSpec::name).toList();
         List<String> runningPools = before.pools().stream().map(ProxyConfig.PoolSpec::name).toList();
-        if (effective.cluster().isPresent() && !poolNames.equals(runningPools)) {
+        if (effective.cluster().isPresent() && !new java.util.TreeSet<>(poolNames).equals(new java.util.TreeSet<>(runningPools))) {
             // Every replica of a cluster must route the same pools: a flip names one by name on all of them.
             return Result.refused(List.of("pools: in cluster mode the pool names cannot change with a reload (running: "
                     + runningPools + ", file: " + poolNames + "); change them on every replica with a restart"));

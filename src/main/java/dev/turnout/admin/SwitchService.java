@@ -121,7 +121,13 @@ public final class SwitchService {
             }
             log.warn("auto-rollback of {} to {}: {}", watch.pool().name(), now.previous().get().name(), why);
             return commit(now.previous().get().name(), FlipReason.AUTO_ROLLBACK, "turnout", false, why);
-        }, false);
+        }, false).whenComplete((r, failure) -> {
+            if (failure != null) {
+                Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+                // In cluster mode another replica's flip may have won (that replica rolled back first): said, not an error.
+                log.info("auto-rollback of {} not made here: {}", watch.pool().name(), cause.getMessage());
+            }
+        });
     }
 
     /** A flip as it happened: its answer right away, and the answer once the old pool has drained. */
@@ -193,7 +199,10 @@ public final class SwitchService {
             throw SwitchRefused.clusterUnavailable("etcd does not answer, so no replica could flip (" + refused.getMessage()
                     + "); traffic stays on " + now.active().name());
         }, executor).thenCompose(f -> f).thenApply(f -> node.waitsForAll() ? new Flipped(f.result(),
-                f.drained().thenCompose(r -> node.drains(r.generation(), deadline).thenApply(r::withReplicas))) : f);
+                f.drained().thenCompose(r -> node.drains(r.generation(), deadline).thenApply(r::withReplicas)
+                        // The flip stands on every replica that applied it; only the report of the others is missing.
+                        .exceptionally(e -> r.withReplicas(List.of(JSON.createObjectNode()
+                                .put("error", "etcd did not answer with the replicas' drains: " + e.getMessage())))))) : f);
     }
 
     private CompletableFuture<Flipped> appliedAt(long generation) {
@@ -218,6 +227,7 @@ public final class SwitchService {
                     OptionalLong.of(state.generation()), state.previous());
         } catch (SwitchRefused e) {
             log.error("cluster {}: cannot apply generation {}: {}", cluster.get().name(), state.generation(), e.getMessage());
+            appliedAt(state.generation()).completeExceptionally(e);
             return;
         }
         ClusterNode node = cluster.get();
@@ -225,6 +235,16 @@ public final class SwitchService {
                 .put("applied", true).put("inFlightAtSwitch", r.inFlightAtSwitch())
                 .put("drained", r.drained() == null || r.drained()).put("drainMillis", r.drainMillis() == null ? 0 : r.drainMillis())));
         appliedAt(state.generation()).complete(flipped);
+        // A flip this replica committed but never saw (its watch broke, and the read after it found a later
+        // one): its caller learns that it was superseded rather than waiting forever.
+        applied.entrySet().removeIf(pending -> {
+            if (pending.getKey() < state.generation() && !pending.getValue().isDone()) {
+                pending.getValue().completeExceptionally(SwitchRefused.conflict("committed as generation " + pending.getKey()
+                        + ", then superseded by generation " + state.generation() + " before this replica applied it", state));
+                return true;
+            }
+            return false;
+        });
     }
 
     private Flipped flip(String target, FlipReason reason, String by, boolean forced, String detail, Instant at,

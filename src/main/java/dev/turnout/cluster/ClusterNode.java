@@ -32,6 +32,8 @@ public final class ClusterNode implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(ClusterNode.class);
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Drain reports kept per replica: a switch waits only for the one of its own generation. */
+    private static final int KEPT_DRAINS = 16;
 
     /** Whether etcd answers this replica, and since when it does (or does not). */
     public record Connection(boolean connected, Instant since) {}
@@ -61,11 +63,16 @@ public final class ClusterNode implements AutoCloseable {
     private Consumer<ClusterState> apply;
     /** A flip this replica made alone while etcd did not answer (an automatic rollback), to write once it does. */
     private Optional<ClusterState> madeAlone = Optional.empty();
-    private EtcdLedger.Versioned latest;
+    /** Written on the executor, read by admin answers on the admin loop. */
+    private volatile EtcdLedger.Versioned latest;
     private volatile Connection connection;
-    private long lease;
+    private volatile long lease;
     private Watch.Watcher watcher;
-    private boolean closed;
+    private volatile boolean closed;
+    /** A renewal is in flight: the next tick skips rather than piling calls up behind a slow etcd. */
+    private boolean renewing;
+    /** Set when etcd's state names other pools than this replica's (found after a start while etcd was away). */
+    private Optional<String> refusal = Optional.empty();
 
     private ClusterNode(ProxyConfig.Cluster config, String replica, List<String> pools, EtcdLedger ledger,
                         ScheduledExecutorService executor, Map<String, Object> record) {
@@ -93,7 +100,7 @@ public final class ClusterNode implements AutoCloseable {
         node.latest = new EtcdLedger.Versioned(local, 0);
         try {
             Optional<EtcdLedger.Versioned> found = ledger.state().get(EtcdLedger.TIMEOUT.toMillis() * 2, TimeUnit.MILLISECONDS);
-            if (found.isPresent() && !found.get().state().pools().equals(local.pools())) {
+            if (found.isPresent() && !sameNames(found.get().state().pools(), local.pools())) {
                 ledger.close();
                 throw new IOException("cluster " + config.name() + " has pools " + found.get().state().pools()
                         + " but this replica's config has " + local.pools()
@@ -128,7 +135,11 @@ public final class ClusterNode implements AutoCloseable {
      * at once): it is written to etcd when etcd answers again, unless another replica's flip got there first.
      */
     public void flippedAlone(ClusterState state) {
-        executor.execute(() -> madeAlone = Optional.of(state));
+        executor.execute(() -> {
+            madeAlone = Optional.of(state);
+            // At once, not at the next reconnect: etcd may answer the next call though it missed this one.
+            sync();
+        });
     }
 
     public String replica() {
@@ -164,6 +175,9 @@ public final class ClusterNode implements AutoCloseable {
      */
     public CompletableFuture<ClusterState> propose(FlipRecord flip) {
         return CompletableFuture.supplyAsync(() -> latest, executor).thenCompose(known -> {
+            if (refusal.isPresent()) {
+                throw new NotCommitted(refusal.get(), Optional.empty());
+            }
             if (!connection.connected()) {
                 // Not even tried: nothing is sent that etcd could apply once it is back.
                 throw new NotCommitted("etcd does not answer (since " + connection.since() + ")", Optional.empty());
@@ -172,15 +186,21 @@ public final class ClusterNode implements AutoCloseable {
                 throw new NotCommitted("the cluster is at generation " + known.state().generation(), Optional.of(known.state()));
             }
             ClusterState next = known.state().after(flip, System.currentTimeMillis());
-            return ledger.compareAndSet(known, next).handle((outcome, failure) -> {
-                if (failure != null) {
-                    throw new NotCommitted("etcd did not take the flip: " + rootCause(failure), Optional.empty());
-                }
-                if (!outcome.won()) {
-                    throw new NotCommitted("another flip won", outcome.current().map(EtcdLedger.Versioned::state));
-                }
-                return next;
-            });
+            return ledger.compareAndSet(known, next).handle((outcome, failure) -> failure == null
+                    ? CompletableFuture.completedFuture(outcome)
+                    // No answer: the transaction may still have landed (etcd between leaders). Look before saying no.
+                    : ledger.state().handle((found, again) -> {
+                        if (again == null && found.isPresent() && found.get().state().generation() == next.generation()
+                                && found.get().state().committedAtMillis() == next.committedAtMillis()) {
+                            return new EtcdLedger.Outcome(true, found);
+                        }
+                        throw new NotCommitted("etcd did not take the flip: " + rootCause(failure), Optional.empty());
+                    })).thenCompose(f -> f).thenApply(outcome -> {
+                        if (!outcome.won()) {
+                            throw new NotCommitted("another flip won", outcome.current().map(EtcdLedger.Versioned::state));
+                        }
+                        return next;
+                    });
         });
     }
 
@@ -190,6 +210,7 @@ public final class ClusterNode implements AutoCloseable {
             return;
         }
         ledger.putDrain(replica, generation, report.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8), lease)
+                .thenCompose(x -> ledger.deleteDrain(replica, generation - KEPT_DRAINS))
                 .exceptionally(e -> {
                     log.warn("cluster {}: could not report the drain of generation {}: {}", config.name(), generation, rootCause(e));
                     return null;
@@ -230,7 +251,10 @@ public final class ClusterNode implements AutoCloseable {
         }));
     }
 
-    /** Reads the state and watches it from there; on the admin executor. */
+    /**
+     * Reads the state and watches it from there; on the admin executor. The read is trusted as it is,
+     * even at a lower revision than the last seen: etcd may have lost its data and started over.
+     */
     private void sync() {
         if (closed) {
             return;
@@ -250,46 +274,84 @@ public final class ClusterNode implements AutoCloseable {
             return CompletableFuture.completedFuture(found);
         })
                 .whenCompleteAsync((found, failure) -> {
-                    if (failure != null) {
-                        disconnected(failure);
-                        return;
+                    try {
+                        if (failure != null) {
+                            disconnected(failure);
+                            return;
+                        }
+                        if (madeAlone == alone) {
+                            madeAlone = Optional.empty();
+                        }
+                        if (found.isPresent() && !sameNames(found.get().state().pools(), pools)) {
+                            String why = "cluster " + config.name() + " has pools " + found.get().state().pools()
+                                    + " but this replica's config has " + pools + ": it does not follow the cluster's flips";
+                            if (refusal.isEmpty()) {
+                                log.error("{} (change pools, or cluster.name, and restart)", why);
+                            }
+                            refusal = Optional.of(why);
+                            return;
+                        }
+                        if (found.isPresent()) {
+                            EtcdLedger.Versioned fresh = found.get();
+                            boolean newer = fresh.state().generation() > latest.state().generation();
+                            latest = new EtcdLedger.Versioned(latest.state(), fresh.revision());
+                            take(fresh, newer);
+                        }
+                        if (watcher != null) {
+                            watcher.close();
+                        }
+                        watcher = ledger.watchState(latest.revision(), v -> executor.execute(() -> take(v)),
+                                e -> executor.execute(() -> disconnected(e)));
+                        connected();
+                    } catch (RuntimeException e) {
+                        log.error("cluster {}: could not take etcd's state: {}", config.name(), e.toString());
                     }
-                    madeAlone = Optional.empty();
-                    found.ifPresent(this::take);
-                    if (watcher != null) {
-                        watcher.close();
-                    }
-                    watcher = ledger.watchState(latest.revision(), v -> executor.execute(() -> take(v)),
-                            e -> executor.execute(() -> disconnected(e)));
-                    connected();
                 }, executor);
     }
 
-    /** A state from etcd: newer generations are applied, in order, the latest only when some were missed. */
+    /** Pool names compared as a set: their order in proxy.yaml is not part of the layout. */
+    public static boolean sameNames(List<String> a, List<String> b) {
+        return new java.util.TreeSet<>(a).equals(new java.util.TreeSet<>(b));
+    }
+
+    /** A state from etcd's watch: newer generations are applied, in order, the latest only when some were missed. */
     private void take(EtcdLedger.Versioned found) {
         if (found.revision() < latest.revision() || found.state().generation() < latest.state().generation()) {
             return;
         }
-        boolean newer = found.state().generation() > latest.state().generation();
-        latest = found;
-        if (newer) {
-            apply.accept(found.state());
-            long committed = found.state().committedAtMillis();
-            // The convergence bench/cluster.sh reads: from just before the compare-and-set to serving the new pool here.
-            log.info("cluster {}: applied generation {} ({} active){}", config.name(), found.state().generation(),
-                    found.state().active(), committed > 0 ? ", " + (System.currentTimeMillis() - committed) + " ms after its commit" : "");
-            publishRecord();
+        take(found, found.state().generation() > latest.state().generation());
+    }
+
+    private void take(EtcdLedger.Versioned found, boolean newer) {
+        if (!newer) {
+            latest = found;
+            return;
         }
+        try {
+            apply.accept(found.state());
+        } catch (RuntimeException e) {
+            // Not taken as applied: the next read of the state tries again.
+            log.error("cluster {}: could not apply generation {}: {}", config.name(), found.state().generation(), e.toString());
+            return;
+        }
+        latest = found;
+        long committed = found.state().committedAtMillis();
+        // The convergence bench/cluster.sh reads: from just before the compare-and-set to serving the new pool here.
+        log.info("cluster {}: applied generation {} ({} active){}", config.name(), found.state().generation(),
+                found.state().active(), committed > 0 ? ", " + (System.currentTimeMillis() - committed) + " ms after its commit" : "");
+        publishRecord();
     }
 
     /** Renews the lease (granting one first), which also tells whether etcd answers; on the admin executor. */
     private void renew() {
-        if (closed) {
+        if (closed || renewing) {
             return;
         }
+        renewing = true;
         CompletableFuture<Void> renewed = lease == 0 ? ledger.grantLease(config.leaseTtl()).thenAcceptAsync(id -> lease = id, executor)
                 : ledger.renew(lease);
         renewed.whenCompleteAsync((ok, failure) -> {
+            renewing = false;
             if (failure == null) {
                 // The record's renewedAt is the last renewal GET /admin/cluster shows.
                 publishRecord();

@@ -157,6 +157,11 @@ public final class EtcdLedger implements AutoCloseable {
         return put(REPLICAS + id + DRAINS + generation, report, lease);
     }
 
+    /** Forgets an old drain report: they would otherwise pile up for as long as the replica lives. */
+    public CompletableFuture<Void> deleteDrain(String id, long generation) {
+        return bounded(kv.delete(key(REPLICAS + id + DRAINS + generation))).thenAccept(r -> { });
+    }
+
     private CompletableFuture<Void> put(String name, byte[] value, long lease) {
         return bounded(kv.put(key(name), ByteSequence.from(value), PutOption.builder().withLeaseId(lease).build()))
                 .thenAccept(r -> { });
