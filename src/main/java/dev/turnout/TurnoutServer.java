@@ -189,13 +189,13 @@ public final class TurnoutServer implements AutoCloseable {
      */
     private static ClusterNode joinCluster(ProxyConfig config, ProxyConfig.Cluster cluster, TrafficSwitch traffic,
                                            SwitchHistory history, TurnoutServer server) throws StartupException {
-        int port = server.proxy.localAddress().getPort();
-        String replica = cluster.replica().isEmpty() ? hostname() + ":" + port : cluster.replica();
+        String address = hostname() + ":" + server.proxy.localAddress().getPort();
+        String replica = cluster.replica().isEmpty() ? address : cluster.replica();
         RoutingSnapshot s = traffic.current();
         ClusterState local = new ClusterState(s.active().name(), s.previous().map(Pool::name), s.generation(), s.poolNames(),
                 history.records(), 0);
         String version = Turnout.class.getPackage().getImplementationVersion();
-        Map<String, Object> record = Map.of("address", hostname() + ":" + port,
+        Map<String, Object> record = Map.of("address", address,
                 "version", version == null ? "development build" : version, "configDigest", digest(config));
         try {
             return ClusterNode.connect(cluster, replica, local, server.adminExecutor, record);

@@ -2,6 +2,7 @@ package dev.turnout.admin;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.turnout.base.LogSettings;
+import dev.turnout.cluster.ClusterNode;
 import dev.turnout.config.ConfigException;
 import dev.turnout.config.ConfigLoader;
 import dev.turnout.config.ProxyConfig;
@@ -83,7 +84,7 @@ public final class ConfigReloader {
         }
         List<String> poolNames = effective.pools().stream().map(ProxyConfig.PoolSpec::name).toList();
         List<String> runningPools = before.pools().stream().map(ProxyConfig.PoolSpec::name).toList();
-        if (effective.cluster().isPresent() && !new java.util.TreeSet<>(poolNames).equals(new java.util.TreeSet<>(runningPools))) {
+        if (effective.cluster().isPresent() && !ClusterNode.sameNames(poolNames, runningPools)) {
             // Every replica of a cluster must route the same pools: a flip names one by name on all of them.
             return Result.refused(List.of("pools: in cluster mode the pool names cannot change with a reload (running: "
                     + runningPools + ", file: " + poolNames + "); change them on every replica with a restart"));

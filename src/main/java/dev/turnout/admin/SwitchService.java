@@ -172,7 +172,7 @@ public final class SwitchService {
     private CompletableFuture<Flipped> commit(String target, FlipReason reason, String by, boolean forced, String detail) {
         RoutingSnapshot now = traffic.current();
         if (cluster.isEmpty() || now.active().name().equals(target)) {
-            return CompletableFuture.completedFuture(flip(target, reason, by, forced, detail, Instant.now(), OptionalLong.empty()));
+            return CompletableFuture.completedFuture(flipHere(target, reason, by, forced, detail));
         }
         ClusterNode node = cluster.get();
         FlipRecord proposed = FlipRecord.builder().at(Instant.now()).from(now.active().name()).to(target)
@@ -192,7 +192,7 @@ public final class SwitchService {
             }
             if (reason == FlipReason.AUTO_ROLLBACK) {
                 // Traffic must leave a failing pool now, not when etcd is back: alone, then written to etcd later.
-                Flipped alone = flip(target, reason, by, forced, detail, Instant.now(), OptionalLong.empty());
+                Flipped alone = flipHere(target, reason, by, forced, detail);
                 node.flippedAlone(node.latest().after(proposed, System.currentTimeMillis()));
                 return CompletableFuture.completedFuture(alone);
             }
@@ -247,9 +247,9 @@ public final class SwitchService {
         });
     }
 
-    private Flipped flip(String target, FlipReason reason, String by, boolean forced, String detail, Instant at,
-                         OptionalLong generation) {
-        return flip(target, reason, by, forced, detail, at, generation, Optional.empty());
+    /** A flip of this Turnout alone, now, at the next generation. */
+    private Flipped flipHere(String target, FlipReason reason, String by, boolean forced, String detail) {
+        return flip(target, reason, by, forced, detail, Instant.now(), OptionalLong.empty(), Optional.empty());
     }
 
     /** {@code generation}: the cluster's, in cluster mode; empty for a local flip, which takes the next one. */
@@ -271,15 +271,6 @@ public final class SwitchService {
         }
         RoutingSnapshot after = flip.after();
         Pool old = flip.before().active();
-        if (flip.changed() && flip.drain().isEmpty()) {
-            // The cluster flipped away and back while this replica missed it: only the generation moved.
-            FlipRecord record = FlipRecord.builder().at(at).from(old.name()).to(target).generation(after.generation())
-                    .reason(reason).forced(forced).by(by).detail(detail).build().withDrain(true, 0);
-            history.add(record);
-            boolean saved = save();
-            SwitchResult same = SwitchResult.flipped(record, 0, 0, saved).withDrain(true, 0, 0);
-            return new Flipped(same, CompletableFuture.completedFuture(same));
-        }
         if (!flip.changed()) {
             log.info("{} to {} by {}: already active (generation {})", reason, target, by, after.generation());
             SwitchResult same = SwitchResult.unchanged(target, after.generation());
@@ -295,6 +286,12 @@ public final class SwitchService {
                 .by(by)
                 .detail(detail)
                 .build();
+        if (flip.drain().isEmpty()) {
+            // The cluster flipped away and back while this replica missed it: only the generation moved.
+            history.add(record.withDrain(true, 0));
+            SwitchResult same = SwitchResult.flipped(record, 0, 0, save()).withDrain(true, 0, 0);
+            return new Flipped(same, CompletableFuture.completedFuture(same));
+        }
         history.add(record);
         metrics.flip(reason);
         boolean saved = save();

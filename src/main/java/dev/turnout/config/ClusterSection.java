@@ -46,13 +46,8 @@ final class ClusterSection {
             c.problem(c.pathOf("leaseTtl"), Durations.format(ttl) + " is out of range (expected: from "
                     + Durations.format(MIN_LEASE_TTL) + " to " + Durations.format(MAX_LEASE_TTL) + ")");
         }
-        String wait = c.text("drainWait", "all").toLowerCase(Locale.ROOT);
-        ProxyConfig.Cluster.DrainWait drainWait = ProxyConfig.Cluster.DrainWait.ALL;
-        if (wait.equals("self")) {
-            drainWait = ProxyConfig.Cluster.DrainWait.SELF;
-        } else if (!wait.equals("all")) {
-            c.problem(c.pathOf("drainWait"), Section.quote(c.text("drainWait", "")) + " is not a drain wait (expected: all, self)");
-        }
+        ProxyConfig.Cluster.DrainWait drainWait = ProxyConfig.Cluster.DrainWait.valueOf(
+                ConfigLoader.choice(c, "drainWait", "all", List.of("all", "self"), "a drain wait").toUpperCase(Locale.ROOT));
         c.rejectUnknownKeys();
         return Optional.of(new ProxyConfig.Cluster(name, replica, etcd, ttl, drainWait));
     }

@@ -264,7 +264,7 @@ public final class ConfigLoader {
     }
 
     /** A single value that must be one of {@code allowed}, in any case; absent or empty means {@code fallback}. */
-    private static String choice(Section s, String key, String fallback, List<String> allowed, String what) {
+    static String choice(Section s, String key, String fallback, List<String> allowed, String what) {
         String value = s.text(key, fallback).toLowerCase(java.util.Locale.ROOT);
         if (!allowed.contains(value)) {
             s.problem(s.pathOf(key), Section.quote(s.text(key, fallback)) + " is not " + what + " (expected: "

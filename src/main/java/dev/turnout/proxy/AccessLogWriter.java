@@ -2,10 +2,10 @@ package dev.turnout.proxy;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.LoggingEvent;
 import ch.qos.logback.core.OutputStreamAppender;
+import ch.qos.logback.core.encoder.EncoderBase;
 import ch.qos.logback.core.rolling.RollingFileAppender;
 import ch.qos.logback.core.rolling.SizeAndTimeBasedRollingPolicy;
 import ch.qos.logback.core.util.FileSize;
@@ -13,6 +13,7 @@ import dev.turnout.config.ProxyConfig;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -192,11 +193,25 @@ final class AccessLogWriter {
         return out;
     }
 
-    /** A block is lines that end in their newlines already. */
-    private static PatternLayoutEncoder blockEncoder(LoggerContext context) {
-        PatternLayoutEncoder encoder = new PatternLayoutEncoder();
+    /** A block is lines that end in their newlines already: its bytes as they are, without a layout's copy. */
+    private static EncoderBase<ILoggingEvent> blockEncoder(LoggerContext context) {
+        EncoderBase<ILoggingEvent> encoder = new EncoderBase<>() {
+            @Override
+            public byte[] headerBytes() {
+                return null;
+            }
+
+            @Override
+            public byte[] encode(ILoggingEvent block) {
+                return block.getMessage().getBytes(StandardCharsets.UTF_8);
+            }
+
+            @Override
+            public byte[] footerBytes() {
+                return null;
+            }
+        };
         encoder.setContext(context);
-        encoder.setPattern("%msg");
         encoder.start();
         return encoder;
     }
