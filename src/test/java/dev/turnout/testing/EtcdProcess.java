@@ -47,25 +47,40 @@ public final class EtcdProcess implements AutoCloseable {
         return startCluster(dir, 1).get(0);
     }
 
-    /** {@code members} members of one etcd cluster, all answering when this returns. */
+    /**
+     * {@code members} members of one etcd cluster, all answering when this returns. The ports are
+     * picked free just before etcd binds them; another process may take one in between, and then the
+     * whole cluster starts again on other ports, in a directory of its own.
+     */
     public static List<EtcdProcess> startCluster(Path dir, int members) throws Exception {
-        List<int[]> ports = new ArrayList<>();
-        for (int i = 0; i < members; i++) {
-            ports.add(new int[] {freePort(), freePort()});
+        for (int attempt = 1; ; attempt++) {
+            List<EtcdProcess> all = launchCluster(dir.resolve("start" + attempt), members);
+            try {
+                for (EtcdProcess etcd : all) {
+                    etcd.awaitHealthy();
+                }
+                return all;
+            } catch (IllegalStateException e) {
+                all.forEach(EtcdProcess::close);
+                if (attempt == 3 || !String.valueOf(e.getMessage()).contains("address already in use")) {
+                    throw e;
+                }
+            }
         }
+    }
+
+    private static List<EtcdProcess> launchCluster(Path dir, int members) throws IOException {
+        int[] ports = freePorts(2 * members);
         String initial = java.util.stream.IntStream.range(0, members)
-                .mapToObj(i -> "etcd" + i + "=http://127.0.0.1:" + ports.get(i)[1]).collect(Collectors.joining(","));
+                .mapToObj(i -> "etcd" + i + "=http://127.0.0.1:" + ports[2 * i + 1]).collect(Collectors.joining(","));
         List<EtcdProcess> all = new ArrayList<>();
         for (int i = 0; i < members; i++) {
             Path data = dir.resolve("etcd" + i);
             Files.createDirectories(data);
-            EtcdProcess etcd = new EtcdProcess("etcd" + i, data.resolve("data"), ports.get(i)[0], ports.get(i)[1], initial,
+            EtcdProcess etcd = new EtcdProcess("etcd" + i, data.resolve("data"), ports[2 * i], ports[2 * i + 1], initial,
                     data.resolve("etcd.log"));
             etcd.launch();
             all.add(etcd);
-        }
-        for (EtcdProcess etcd : all) {
-            etcd.awaitHealthy();
         }
         return all;
     }
@@ -148,9 +163,21 @@ public final class EtcdProcess implements AutoCloseable {
         }
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
+    /** {@code n} different free ports: all held open together while they are picked, so none comes twice. */
+    private static int[] freePorts(int n) throws IOException {
+        List<ServerSocket> held = new ArrayList<>();
+        try {
+            int[] ports = new int[n];
+            for (int i = 0; i < n; i++) {
+                ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+                held.add(s);
+                ports[i] = s.getLocalPort();
+            }
+            return ports;
+        } finally {
+            for (ServerSocket s : held) {
+                s.close();
+            }
         }
     }
 }
